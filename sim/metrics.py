@@ -1,0 +1,316 @@
+"""What a run measured: request records, KPIs, time series, the event log and the books.
+
+KPIs are pure functions of the tables a run produces, so experiments and the dashboard compute
+them the same way. Every run checks its own books (`check_books`): a run that loses a request,
+counts one twice, or breaks Little's law in a unit fails loudly instead of reporting numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from sim.satisfaction import rating
+
+if TYPE_CHECKING:
+    from sim.agents import Employee
+    from sim.model import OrgModel
+    from sim.request import Request
+    from sim.unit import Unit
+
+
+class BooksError(RuntimeError):
+    """A run whose accounting does not add up: a bug, never a property of a scenario."""
+
+
+_FLOAT_COLUMNS = (
+    "arrived",
+    "closed",
+    "queue_hours",
+    "work_hours",
+    "handoff_hours",
+    "callback_hours",
+    "csat",
+)
+_INT_COLUMNS = (
+    "id",
+    "type_index",
+    "handoffs",
+    "misroutes",
+    "repeat_contacts",
+    "contacts",
+    "helped",
+    "abandoned",
+)
+
+
+class RequestLog:
+    """One record per counted request, stored column-wise (compact for long runs)."""
+
+    def __init__(self) -> None:
+        self.columns: dict[str, array] = {name: array("d") for name in _FLOAT_COLUMNS}
+        self.columns.update({name: array("q") for name in _INT_COLUMNS})
+
+    def add(self, r: Request, closed: float, abandoned: bool, csat: float) -> None:
+        c = self.columns
+        c["id"].append(r.id)
+        c["type_index"].append(r.type_index)
+        c["arrived"].append(r.arrived)
+        c["closed"].append(closed)
+        c["queue_hours"].append(r.queue_hours)
+        c["work_hours"].append(r.work_hours)
+        c["handoff_hours"].append(r.handoff_hours)
+        c["callback_hours"].append(r.callback_hours)
+        c["handoffs"].append(r.handoffs)
+        c["misroutes"].append(r.misroutes)
+        c["repeat_contacts"].append(r.repeats)
+        c["contacts"].append(r.contacts)
+        c["helped"].append(r.helped)
+        c["abandoned"].append(abandoned)
+        c["csat"].append(csat)
+
+    def __len__(self) -> int:
+        return len(self.columns["id"])
+
+    def to_frame(self, type_names: list[str]) -> pd.DataFrame:
+        frame = pd.DataFrame({k: np.frombuffer(v, dtype=v.typecode) for k, v in self.columns.items()})
+        frame = frame.astype({"abandoned": bool})
+        frame.insert(2, "request_type", pd.Categorical.from_codes(frame["type_index"], type_names))
+        frame["resolution_hours"] = frame["closed"] - frame["arrived"]
+        frame["rating"] = [rating(x) for x in frame["csat"]]
+        return frame.drop(columns="type_index")
+
+
+EVENT_COLUMNS = [
+    "case",
+    "request_type",
+    "activity",
+    "resource",
+    "unit",
+    "enqueue",
+    "start",
+    "end",
+    "handoff",
+    "outcome",
+]
+
+
+class EventLog:
+    """One row per task, in the Prosimos/Simod column convention that process-mining tools
+    read (case, activity, resource, start, end), plus the unit, enqueue time and whether the
+    task was reached through a handoff."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[Any, ...]] = []
+
+    def add(
+        self, r: Request, employee: Employee, unit: Unit, started: float, ended: float, right: bool
+    ) -> None:
+        if r.triage:
+            activity, outcome = "triage (misrouted)", "forwarded"
+        else:
+            activity = r.rtype.tasks[r.step].skill
+            outcome = "resolved" if right else "not resolved"
+        self.rows.append(
+            (
+                r.id,
+                r.rtype.name,
+                activity,
+                f"employee {employee.unique_id}",
+                unit.name,
+                r.enqueued_at,
+                started,
+                ended,
+                r.via_handoff,
+                outcome,
+            )
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows, columns=EVENT_COLUMNS)
+
+
+def write_event_log(frame: pd.DataFrame, path: str) -> None:
+    """CSV or Parquet, by the file's extension."""
+    if str(path).endswith(".parquet"):
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_csv(path, index=False)
+
+
+# Time series ---------------------------------------------------------------------------------
+
+
+def _backlog(m: OrgModel) -> int:
+    return len(m.open)
+
+
+def _queued(m: OrgModel) -> int:
+    return sum(len(u.queue) for u in m.units)
+
+
+def _in_service(m: OrgModel) -> int:
+    return sum(len(u.members) - len(u.idle) for u in m.units)
+
+
+def _busy_share(m: OrgModel) -> float:
+    return _in_service(m) / len(m.employees)
+
+
+def time_series_reporters() -> dict[str, Callable[[OrgModel], Any]]:
+    """DataCollector model reporters: sampled at a regular interval for the charts."""
+    return {
+        "time": lambda m: m.time,
+        "backlog": _backlog,
+        "queued": _queued,
+        "in_service": _in_service,
+        "utilisation": _busy_share,
+        "resolved": lambda m: m.resolved_counted,
+        "abandoned": lambda m: m.abandoned_counted,
+    }
+
+
+# Units and KPIs ------------------------------------------------------------------------------
+
+
+def unit_table(model: OrgModel) -> pd.DataFrame:
+    """Per unit: headcount, utilisation over the measurement window, and Little's law."""
+    low, high = model.window
+    span = high - low
+    rows = []
+    end = model.time
+    for unit in model.units:
+        busy = sum(e.busy_hours for e in unit.members)
+        mean_in_unit = unit.area / end if end > 0 else 0.0
+        rate = unit.departures / end if end > 0 else 0.0
+        sojourn = unit.sojourn_sum / unit.departures if unit.departures else 0.0
+        rows.append(
+            {
+                "unit": unit.name,
+                "headcount": len(unit.members),
+                "skills": ", ".join(sorted(unit.serves)),
+                "utilisation": busy / (len(unit.members) * span),
+                "coordination_share": unit.coordination_share,
+                "visits": unit.visits,
+                "mean_in_unit": mean_in_unit,
+                "throughput_per_hour": rate,
+                "mean_sojourn_hours": sojourn,
+                "little_ratio": mean_in_unit / (rate * sojourn) if rate * sojourn > 0 else 1.0,
+                "queue_at_end": len(unit.queue),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def kpis(
+    requests: pd.DataFrame,
+    units: pd.DataFrame,
+    *,
+    arrived: int,
+    window_days: float,
+    staff_cost: float,
+) -> dict[str, Any]:
+    """The headline numbers of a run, from its tables. Time in working hours.
+
+    `requests` holds the counted requests that closed; `arrived` counts every counted
+    arrival (the difference is what was still open when the run had to stop).
+    """
+    done = requests[~requests["abandoned"]]
+    n_done, n_all = len(done), len(requests)
+    resolution = done["resolution_hours"]
+
+    def mean(series: pd.Series) -> float:
+        return float(series.mean()) if len(series) else math.nan
+
+    def share(mask: pd.Series) -> float:
+        return float(mask.mean()) if len(mask) else math.nan
+
+    headcount = units["headcount"].to_numpy()
+    utilisation = float((units["utilisation"] * headcount).sum() / headcount.sum())
+    mean_resolution = mean(resolution)
+    return {
+        "arrived": arrived,
+        "resolved": n_done,
+        "abandoned": n_all - n_done,
+        "open_at_end": arrived - n_all,
+        "abandonment_rate": share(requests["abandoned"]),
+        "resolution_hours_mean": mean_resolution,
+        "resolution_hours_p50": float(resolution.quantile(0.5)) if n_done else math.nan,
+        "resolution_hours_p90": float(resolution.quantile(0.9)) if n_done else math.nan,
+        "wait_hours_mean": mean(done["queue_hours"]),
+        "work_hours_mean": mean(done["work_hours"]),
+        "handoff_hours_mean": mean(done["handoff_hours"]),
+        "callback_hours_mean": mean(done["callback_hours"]),
+        "flow_efficiency": mean(done["work_hours"]) / mean_resolution if n_done else math.nan,
+        "handoffs_per_request": mean(done["handoffs"]),
+        "misroutes_per_request": mean(done["misroutes"]),
+        "repeat_contacts_per_request": mean(done["repeat_contacts"]),
+        "contacts_per_request": mean(done["contacts"]),
+        "fcr": share(done["repeat_contacts"] == 0),
+        "help_share": share(done["helped"] > 0),
+        "csat_mean": mean(requests["csat"]),
+        "csat_top_box": share(requests["rating"] == 5),
+        "promoters": share(requests["rating"] == 5),
+        "detractors": share(requests["rating"] <= 3),
+        "throughput_per_day": n_done / window_days,
+        "utilisation": utilisation,
+        "utilisation_by_unit": dict(
+            zip(units["unit"], units["utilisation"].astype(float), strict=True)
+        ),
+        "cost_per_resolved": staff_cost / n_done if n_done else math.nan,
+    }
+
+
+# The books -----------------------------------------------------------------------------------
+
+
+def check_books(model: OrgModel, requests: pd.DataFrame) -> list[str]:
+    """Every way the run's accounting can fail; empty when the books balance."""
+    problems = []
+    closed = len(requests)
+    still_open = sum(1 for r in model.open if r.counted)
+    if model.arrived_counted != closed + still_open:
+        problems.append(
+            f"arrived ({model.arrived_counted}) != resolved + abandoned ({closed}) "
+            f"+ open ({still_open})"
+        )
+    if model.drained and still_open:
+        problems.append(f"{still_open} counted requests open after a complete drain")
+    if requests["id"].duplicated().any():
+        problems.append("a request was closed twice")
+    parts = requests[["queue_hours", "work_hours", "handoff_hours", "callback_hours"]]
+    if (parts < -1e-9).to_numpy().any():
+        problems.append("a negative time component")
+    if (requests["closed"] < requests["arrived"]).any():
+        problems.append("a request closed before it arrived (time ran backwards)")
+    gap = (parts.sum(axis=1) - requests["resolution_hours"]).abs()
+    if len(gap) and gap.max() > 1e-6 * max(1.0, requests["resolution_hours"].max()):
+        problems.append(
+            f"queue + work + handoff + callback time != resolution time (off by {gap.max():.3g} h)"
+        )
+    for unit in model.units:
+        in_flight = sum(
+            model.time - r.visit_start for r in model.open if r.in_unit and r.unit == unit.index
+        )
+        expected = unit.sojourn_sum + in_flight
+        if not math.isclose(unit.area, expected, rel_tol=1e-9, abs_tol=1e-6):
+            problems.append(
+                f"Little's law fails in {unit.name}: time-integral of requests present "
+                f"{unit.area:.6g} != sum of sojourns {expected:.6g}"
+            )
+        if unit.visits != unit.departures + unit.present:
+            problems.append(
+                f"{unit.name}: {unit.visits} visits != {unit.departures} departures "
+                f"+ {unit.present} present"
+            )
+    low, high = model.window
+    for employee in model.employees:
+        if employee.busy_hours > (high - low) * (1 + 1e-9):
+            problems.append(f"employee {employee.unique_id} was busy longer than the window")
+            break
+    return problems

@@ -1,0 +1,124 @@
+"""A customer's request, from arrival to resolution or abandonment.
+
+A request is not an agent: it has no decisions of its own. It is the case that employees work on
+and the record of what the customer went through. Its methods are the customer's own events
+(coming back after a failed contact, giving up in a queue, arriving after a transfer); Mesa holds
+event callbacks by weak reference, so they are bound methods of an object the model keeps alive.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mesa.time import Event
+
+    from sim.model import OrgModel
+    from sim.scenario import RequestType
+
+
+class Request:
+    __slots__ = (
+        "__weakref__",
+        "abandon_event",
+        "after_handoff",
+        "arrived",
+        "callback_hours",
+        "contacts",
+        "counted",
+        "enqueued_at",
+        "handoff_hours",
+        "handoffs",
+        "helped",
+        "home",
+        "id",
+        "in_unit",
+        "misroutes",
+        "model",
+        "noise",
+        "patience_left",
+        "queue_hours",
+        "repeats",
+        "rtype",
+        "sizes",
+        "step",
+        "target",
+        "triage",
+        "type_index",
+        "unit",
+        "via_handoff",
+        "visit_start",
+        "warmth_sum",
+        "work_hours",
+    )
+
+    def __init__(
+        self,
+        model: OrgModel,
+        request_id: int,
+        type_index: int,
+        rtype: RequestType,
+        sizes: list[float],
+        patience: float,
+        noise: float,
+        counted: bool,
+    ):
+        self.model = model
+        self.id = request_id
+        self.type_index = type_index
+        self.rtype = rtype
+        self.sizes = sizes
+        """Work size of each task relative to its mean, drawn on arrival (common random numbers:
+        the same customer brings the same work to every structure)."""
+        self.patience_left = patience
+        self.noise = noise
+        self.counted = counted
+        self.arrived = model.time
+        self.step = 0
+        self.home: int | None = None
+        self.unit: int | None = None
+        self.in_unit = False
+        """The unit the request is in, or travelling to."""
+        self.target: int | None = None
+        """Where a misrouted request really belongs."""
+        self.triage = False
+        """True while the request sits in a wrong unit after misrouting."""
+        self.after_handoff = False
+        """The next task starts with a customer who was just transferred (information loss)."""
+        self.via_handoff = False
+        self.enqueued_at = 0.0
+        self.visit_start = 0.0
+        self.abandon_event: Event | None = None
+        self.queue_hours = 0.0
+        self.work_hours = 0.0
+        self.handoff_hours = 0.0
+        self.callback_hours = 0.0
+        self.handoffs = 0
+        self.misroutes = 0
+        self.repeats = 0
+        self.helped = 0
+        self.contacts = 0
+        self.warmth_sum = 0.0
+
+    @property
+    def skill(self) -> str | None:
+        """Skill of the task at hand; None while being triaged in a wrong unit (anyone can)."""
+        return None if self.triage else self.rtype.tasks[self.step].skill
+
+    @property
+    def task_hours(self) -> float:
+        """Mean work hours of the task at hand, as a fully proficient employee sees it."""
+        if self.triage:
+            return self.model.config.policies.misrouting_triage_hours
+        return self.rtype.tasks[self.step].hours
+
+    # The customer's own events --------------------------------------------------------------
+
+    def arrive_after_handoff(self) -> None:
+        self.model.enter_unit(self, self.unit)
+
+    def call_back(self) -> None:
+        self.model.enter_unit(self, self.unit)
+
+    def give_up(self) -> None:
+        self.model.abandon(self)

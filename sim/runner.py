@@ -1,0 +1,96 @@
+"""One run: a pure function of (scenario, seed) -> `RunResult` with KPIs and tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from sim.agents import Manager
+from sim.metrics import BooksError, check_books, kpis, unit_table
+from sim.model import OrgModel
+from sim.scenario import Scenario
+from sim.structure import offered_utilisation
+
+
+@dataclass
+class RunResult:
+    scenario: Scenario
+    seed: int
+    kpis: dict[str, Any]
+    requests: pd.DataFrame
+    """One row per counted request (arrived after warm-up) that closed."""
+    units: pd.DataFrame
+    timeseries: pd.DataFrame
+    """Model-level series sampled at a regular interval (Mesa DataCollector)."""
+    unit_timeseries: pd.DataFrame
+    """Queue length and busy share per unit over time (reported by each unit's manager)."""
+    events: pd.DataFrame | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def stable(self) -> bool:
+        return bool(self.kpis["stable"])
+
+
+def run(
+    scenario: Scenario,
+    seed: int | None = None,
+    *,
+    events: bool = False,
+    sample_every_hours: float = 1.0,
+) -> RunResult:
+    """Simulate `scenario` once. Same scenario and seed, same result, bit for bit."""
+    model = OrgModel(
+        scenario, rng=seed, sample_every_hours=sample_every_hours, event_log=events
+    )
+    model.simulate()
+    return summarise(model)
+
+
+def summarise(model: OrgModel) -> RunResult:
+    """Tables, KPIs and the books check of a finished model. Raises `BooksError` on a bug."""
+    s = model.config
+    type_names = [t.name for t in s.demand.request_types]
+    requests = model.requests.to_frame(type_names)
+    problems = check_books(model, requests)
+    if problems:
+        raise BooksError(f"{s.name} (seed {model.seed}): " + "; ".join(problems))
+    units = unit_table(model)
+    window_hours = model.window[1] - model.window[0]
+    staff_cost = sum(e.hourly_cost for e in model.employees) * window_hours
+    numbers = kpis(
+        requests,
+        units,
+        arrived=model.arrived_counted,
+        window_days=window_hours / s.run.hours_per_day,
+        staff_cost=staff_cost,
+    )
+    offered = offered_utilisation(s, model.org)
+    overloaded = {name: rho for name, rho in offered.items() if rho >= 1.0}
+    reasons = []
+    if overloaded:
+        listing = ", ".join(f"{k} {v:.2f}" for k, v in overloaded.items())
+        reasons.append(f"offered load is at or above capacity (estimated utilisation: {listing})")
+    if not model.drained:
+        reasons.append(
+            f"{numbers['open_at_end']} counted requests were still open "
+            f"{s.run.drain_limit_days:g} days after arrivals stopped"
+        )
+    numbers["stable"] = not reasons
+    numbers["unstable_reason"] = "; ".join(reasons) or None
+    numbers["seed"] = model.seed
+    timeseries = model.datacollector.get_model_vars_dataframe()
+    unit_series = model.datacollector.get_agenttype_vars_dataframe(Manager).reset_index()
+    return RunResult(
+        scenario=s,
+        seed=model.seed,
+        kpis=numbers,
+        requests=requests,
+        units=units,
+        timeseries=timeseries,
+        unit_timeseries=unit_series,
+        events=model.events.to_frame() if model.events is not None else None,
+        warnings=[reasons[0]] if overloaded else [],
+    )

@@ -1,0 +1,45 @@
+"""The customer's view of a request: one satisfaction score on a 1-5 scale.
+
+Expectation-disconfirmation (Oliver 1980) with shortfalls weighing about twice as much as
+pleasant surprises (Anderson & Sullivan 1993; Mittal et al. 1998), minus the effort the customer
+spent on transfers and repeat contacts (Dixon et al. 2010), plus warmth (customer orientation x
+engagement) that counts only where the work was done well (Grandey et al. 2005). Abandoned
+requests score lowest.
+"""
+
+from __future__ import annotations
+
+from sim.scenario import SatisfactionSettings
+
+
+def satisfaction_score(
+    *,
+    resolution_hours: float,
+    expected_hours: float,
+    handoffs: int,
+    repeat_contacts: int,
+    warmth: float,
+    noise: float,
+    abandoned: bool,
+    settings: SatisfactionSettings,
+) -> float:
+    """Score in [1, 5]. `noise` is the customer's own standard-normal deviation; `warmth` is
+    0 where the work was not done well (the caller decides)."""
+    if abandoned:
+        return settings.abandoned_score
+    surprise = (expected_hours - resolution_hours) / expected_hours
+    value = (
+        settings.expectation_met_score
+        + settings.gain_per_expectation * min(1.0, max(0.0, surprise))
+        - settings.loss_per_expectation * min(3.0, max(0.0, -surprise))
+        - settings.effort_per_handoff * handoffs
+        - settings.effort_per_repeat_contact * repeat_contacts
+        + settings.warmth_weight * warmth
+        + settings.noise_sd * noise
+    )
+    return min(5.0, max(1.0, value))
+
+
+def rating(score: float) -> int:
+    """The survey answer a customer with this score gives: a whole number 1-5."""
+    return min(5, max(1, int(score + 0.5)))

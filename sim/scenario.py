@@ -1,0 +1,454 @@
+"""The scenario: one TOML file describing a whole organisation and its customers.
+
+Every key has a unit, a default and a source (see `docs/scenario-reference.md`). Loading never
+shows a traceback to the user: every problem becomes one line
+``file: key.path: what is wrong (what is allowed)`` collected in a `ScenarioError`.
+
+Each mechanism has a *neutral* value that switches it off; with all of them neutral, exponential
+work and Poisson arrivals, a scenario is a pure queueing network (validation mode).
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+Positive = Annotated[float, Field(gt=0.0)]
+
+
+class _Strict(BaseModel):
+    """Base for every section: unknown keys are errors, values are not silently coerced."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+
+class RunSettings(_Strict):
+    days: Annotated[int, Field(ge=1, le=3650)] = 60
+    """Working days during which customers arrive. After them arrivals stop and the model drains."""
+    warmup_days: Annotated[int, Field(ge=0)] = 5
+    """Requests arriving in the first `warmup_days` are simulated but not counted."""
+    hours_per_day: Annotated[float, Field(gt=0.0, le=24.0)] = 8.0
+    """Working hours per day. The clock only knows working hours: nights do not exist."""
+    seed: Annotated[int, Field(ge=0)] = 1
+    """Root seed; every random stream of a run derives from it."""
+    drain_limit_days: Annotated[float, Field(gt=0.0)] = 30.0
+    """After arrivals stop, the longest the model keeps running to finish counted requests.
+    Hitting it marks the run unstable (load beyond capacity)."""
+
+    @model_validator(mode="after")
+    def _warmup_shorter_than_run(self) -> RunSettings:
+        if self.warmup_days >= self.days:
+            raise ValueError(
+                f"warmup_days ({self.warmup_days}) must be smaller than days ({self.days})"
+            )
+        return self
+
+
+class Task(_Strict):
+    skill: Annotated[str, Field(min_length=1)]
+    hours: Positive
+    """Mean work hours for a fully proficient employee with no behavioural effect."""
+
+
+class RequestType(_Strict):
+    name: Annotated[str, Field(min_length=1)]
+    share: Fraction
+    """Share of all arriving requests that are of this type (shares sum to 1)."""
+    expected_hours: Positive
+    """The resolution time (working hours) the customer expects; satisfaction compares to it."""
+    tasks: Annotated[list[Task], Field(min_length=1)]
+    """Ordered skill steps of the request."""
+
+
+class Demand(_Strict):
+    requests_per_day: Positive = 100.0
+    work_distribution: Literal["exponential", "lognormal", "deterministic"] = "lognormal"
+    work_cv: Annotated[float, Field(ge=0.0, le=5.0)] = 1.0
+    """Coefficient of variation of work times (lognormal only; exponential is 1, deterministic 0)."""
+    patience_hours: NonNegative = 0.0
+    """Mean customer patience while waiting in a queue (exponential, Erlang A). 0 = never abandons."""
+    callback_delay_hours: NonNegative = 8.0
+    """Mean time (exponential) until a customer whose task was not done right comes back."""
+    hourly_profile: list[NonNegative] = []
+    """Optional relative arrival rate per working hour of the day (length = hours_per_day)."""
+    weekly_profile: list[NonNegative] = []
+    """Optional relative arrival rate per working day of the week (e.g. 5 values)."""
+    request_types: Annotated[list[RequestType], Field(min_length=1)]
+
+
+class WorkforceGroup(_Strict):
+    skill: Annotated[str, Field(min_length=1)]
+    """Primary skill: proficiency 1 (full speed)."""
+    headcount: Annotated[int, Field(ge=1, le=10_000)]
+    other_skills: dict[str, Fraction] = {}
+    """Secondary skills and their proficiency in (0, 1]; 0 = cannot do it."""
+    customer_orientation: Fraction = 0.6
+    """Customer expertise: shapes the warmth of every contact (Grandey et al. 2005)."""
+    engagement: Fraction = 0.7
+    """Enthusiasm; scales speed, quality and warmth (Harter et al. 2002)."""
+    hourly_cost: NonNegative = 50.0
+    """Fully loaded cost per working hour (currency units)."""
+
+
+class CustomUnit(_Strict):
+    name: Annotated[str, Field(min_length=1)]
+    members: dict[str, Annotated[int, Field(ge=1)]]
+    """How many employees of each primary skill the unit takes from the workforce."""
+    serves: list[str] = []
+    """Skills whose tasks come to this unit; empty = every skill its members have."""
+
+
+class Structure(_Strict):
+    kind: Literal["functional", "cross_functional", "matrix", "custom"] = "functional"
+    teams: Annotated[int, Field(ge=1, le=1000)] = 4
+    """Number of cross-functional teams (cross_functional and matrix)."""
+    shared_skills: list[str] = []
+    """Matrix only: skills pooled in one shared unit each instead of being dealt to teams."""
+    units: list[CustomUnit] = []
+    """Custom only: explicit units."""
+
+
+class Policies(_Strict):
+    handoff_delay_hours: NonNegative = 0.5
+    """Mean transfer time (exponential) of a handoff between units. Neutral 0."""
+    handoff_info_loss: Annotated[float, Field(ge=0.0, le=5.0)] = 0.15
+    """Extra work after a handoff, as a share of the next task (the customer repeats their story).
+    Neutral 0."""
+    misrouting: Fraction = 0.1
+    """Probability that a handoff first goes to a wrong unit and bounces back. Neutral 0."""
+    misrouting_triage_hours: NonNegative = 0.1
+    """Mean work (exponential) the wrong unit spends before sending a misrouted request on."""
+    help_across_units: Fraction = 0.3
+    """Probability that an idle employee takes an eligible task from another unit's queue.
+    Neutral 0."""
+    first_contact_resolution: Fraction = 0.9
+    """Probability that a fully proficient, fully engaged employee does a task right first
+    time. Neutral 1."""
+    proficiency_quality_exponent: NonNegative = 1.0
+    """First-time-right scales with proficiency ** exponent (de Véricourt & Zhou 2005). Neutral 0."""
+    engagement_effect: Fraction = 0.2
+    """How strongly low engagement slows work and lowers first-time-right. Neutral 0."""
+    coordination: Annotated[float, Field(ge=0.0, le=0.2)] = 0.01
+    """Share of working time each member of a multi-skill team spends per teammate on
+    coordination (channels grow like n(n-1)/2; Brooks 1975). Neutral 0."""
+    customer_metric_weight: Fraction = 0.5
+    """w: how much goals include the customer (Kerr 1975). w = 1 is neutral: oldest customer
+    first, no premature closure, full willingness to help."""
+    cherry_picking: Fraction = 1.0
+    """At w = 0, the probability of picking the shortest task instead of the oldest customer."""
+    premature_closure: Fraction = 0.2
+    """At w = 0, the probability of closing a task early (half the work, the customer returns)."""
+    help_decline: Fraction = 0.5
+    """At w = 0, the share of help opportunities declined."""
+
+
+class SatisfactionSettings(_Strict):
+    """Customer satisfaction on a 1-5 scale (see `sim.satisfaction`)."""
+
+    expectation_met_score: Annotated[float, Field(ge=1.0, le=5.0)] = 4.0
+    """Score when resolution takes exactly the expected time, with no effort and no warmth."""
+    gain_per_expectation: NonNegative = 0.5
+    """Score gained per expected time saved (relative, capped at 1)."""
+    loss_per_expectation: NonNegative = 1.0
+    """Score lost per expected time overrun (relative, capped at 3). Loss/gain about 2
+    (Anderson & Sullivan 1993; Tversky & Kahneman 1992)."""
+    effort_per_handoff: NonNegative = 0.25
+    """Score lost per transfer (Dixon et al. 2010)."""
+    effort_per_repeat_contact: NonNegative = 0.6
+    """Score lost per repeat contact (Dixon: repeat contacts drive disloyalty; SQM: one-contact
+    resolution scores about a third higher)."""
+    warmth_weight: NonNegative = 0.5
+    """Score gained at full warmth (customer orientation x engagement), only where the work was
+    done well (Grandey et al. 2005)."""
+    noise_sd: NonNegative = 0.4
+    """Standard deviation of customer-to-customer variation in the score."""
+    abandoned_score: Annotated[float, Field(ge=1.0, le=5.0)] = 1.0
+
+
+class Scenario(_Strict):
+    name: Annotated[str, Field(min_length=1)]
+    description: str = ""
+    run: RunSettings = RunSettings()
+    demand: Demand
+    workforce: Annotated[list[WorkforceGroup], Field(min_length=1)]
+    structure: Structure = Structure()
+    policies: Policies = Policies()
+    satisfaction: SatisfactionSettings = SatisfactionSettings()
+
+    @property
+    def skills(self) -> list[str]:
+        """Every skill the workforce has, primary skills first, in file order."""
+        seen = dict.fromkeys(g.skill for g in self.workforce)
+        for group in self.workforce:
+            seen.update(dict.fromkeys(group.other_skills))
+        return list(seen)
+
+    @property
+    def headcount(self) -> int:
+        return sum(g.headcount for g in self.workforce)
+
+    def with_overrides(self, **changes: Any) -> Scenario:
+        """A copy with dotted keys replaced (``{"run.days": 10}``), validated like a file."""
+        raw = self.model_dump()
+        for path, value in changes.items():
+            _set_path(raw, path.split("."), value, origin=path)
+        return parse_scenario(raw, source="<overrides>")
+
+
+# --------------------------------------------------------------------------------------------
+# Loading and errors
+
+
+class ScenarioError(Exception):
+    """Bad scenario input: `problems` holds one user-facing line per problem."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Scenario:
+    """Read, override (``key.path=value`` strings, as `sim run --set`) and validate a file."""
+    path = Path(path)
+    source = str(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ScenarioError([f"{source}: file not found"]) from None
+    except IsADirectoryError:
+        raise ScenarioError([f"{source}: is a directory, not a scenario file"]) from None
+    except UnicodeDecodeError:
+        raise ScenarioError([f"{source}: not a text file (expected TOML)"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError([f"{source}: not valid TOML: {exc}"]) from None
+    apply_overrides(raw, overrides, source)
+    return parse_scenario(raw, source)
+
+
+def parse_scenario(raw: dict[str, Any], source: str = "<scenario>") -> Scenario:
+    """Validate a raw mapping (from TOML, a form or an upload) into a `Scenario`."""
+    try:
+        scenario = Scenario.model_validate(raw)
+    except ValidationError as exc:
+        raise ScenarioError(
+            [f"{source}: {path}: {message}" for path, message in _describe(exc, raw)]
+        ) from None
+    problems = consistency_problems(scenario)
+    if problems:
+        raise ScenarioError([f"{source}: {path}: {message}" for path, message in problems])
+    return scenario
+
+
+def apply_overrides(raw: dict[str, Any], overrides: list[str] | tuple[str, ...], source: str):
+    """Apply ``key.path=value`` strings in place; values are read as TOML, else as text."""
+    problems = []
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            problems.append(f"--set {item}: expected key.path=value (e.g. run.days=30)")
+            continue
+        try:
+            value = tomllib.loads(f"v = {text.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = text.strip()
+        try:
+            _set_path(raw, key.split("."), value, origin=key)
+        except ScenarioError as exc:
+            problems += [f"{source}: {p}" for p in exc.problems]
+    if problems:
+        raise ScenarioError(problems)
+
+
+def _set_path(raw: Any, parts: list[str], value: Any, origin: str) -> None:
+    node = raw
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        here = ".".join(parts[: depth + 1])
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise ScenarioError(
+                    [f"{here}: no item {part!r} (allowed: 0 to {len(node) - 1})"]
+                )
+            index = int(part)
+            if last:
+                node[index] = value
+            else:
+                node = node[index]
+        elif isinstance(node, dict):
+            if last:
+                node[part] = value
+            else:
+                node = node.setdefault(part, {})
+        else:
+            raise ScenarioError([f"{here}: {'.'.join(parts[:depth])} is a value, not a table"])
+
+
+_TYPE_WORDS = {
+    "int": "a whole number",
+    "float": "a number",
+    "string": "text",
+    "bool": "true or false",
+    "list": "a list",
+    "dict": "a table",
+    "model": "a table",
+}
+
+
+def _describe(exc: ValidationError, raw: dict[str, Any]) -> list[tuple[str, str]]:
+    """Turn pydantic's errors into (key.path, 'what is wrong (what is allowed)') pairs."""
+    lines = []
+    for error in exc.errors():
+        loc = [str(p) for p in error["loc"]]
+        path = ".".join(loc) or "(top level)"
+        kind, ctx, value = error["type"], error.get("ctx", {}), error.get("input")
+        if kind == "extra_forbidden":
+            allowed = _allowed_keys(loc[:-1])
+            close = difflib.get_close_matches(loc[-1], allowed, n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            message = f"unknown key ({hint}allowed: {', '.join(allowed)})"
+        elif kind == "missing":
+            message = "missing (required)"
+        elif kind == "literal_error":
+            message = f"{value!r} is not allowed (allowed: {ctx.get('expected')})"
+        elif kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+            op = {
+                "greater_than_equal": ">=",
+                "greater_than": ">",
+                "less_than_equal": "<=",
+                "less_than": "<",
+            }[kind]
+            bound = next(iter(ctx.values()))
+            message = f"{value!r} is out of range (allowed: {op} {bound})"
+        elif kind in ("too_short", "too_long"):
+            message = f"has {ctx.get('actual_length')} items (allowed: {error['msg'].split('should ')[-1]})"
+            if kind == "too_short" and ctx.get("min_length") == 1:
+                message = "is empty (allowed: at least one item)"
+        elif kind == "string_too_short":
+            message = "is empty (allowed: non-empty text)"
+        elif kind == "value_error":
+            message = str(ctx.get("error", error["msg"]))
+        elif kind.endswith("_type") or kind.endswith("_parsing") or kind == "model_type":
+            wanted = _TYPE_WORDS.get(kind.split("_")[0], kind.split("_")[0])
+            message = f"{value!r} has the wrong type (allowed: {wanted})"
+        else:
+            message = error["msg"]
+        lines.append((path, message))
+    return lines
+
+
+def _allowed_keys(loc: list[str]) -> list[str]:
+    """The keys the schema accepts at a location such as ['workforce', '0']."""
+    model: type[BaseModel] = Scenario
+    for part in loc:
+        if part.isdigit():
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            return []
+        model = _inner_model(field.annotation)
+        if model is None:
+            return []
+    return list(model.model_fields)
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Cross-field checks
+
+
+def consistency_problems(s: Scenario) -> list[tuple[str, str]]:
+    """Problems that need more than one field to see. Empty when the scenario is coherent."""
+    problems: list[tuple[str, str]] = []
+    total = sum(t.share for t in s.demand.request_types)
+    if abs(total - 1.0) > 1e-6:
+        problems.append(
+            ("demand.request_types", f"shares sum to {total:g} (allowed: shares summing to 1)")
+        )
+    names = [t.name for t in s.demand.request_types]
+    for i, name in enumerate(names):
+        if names.index(name) != i:
+            problems.append((f"demand.request_types.{i}.name", f"{name!r} is used twice"))
+    skills = s.skills
+    for i, rtype in enumerate(s.demand.request_types):
+        for j, task in enumerate(rtype.tasks):
+            if task.skill not in skills:
+                problems.append(
+                    (
+                        f"demand.request_types.{i}.tasks.{j}.skill",
+                        f"{task.skill!r} is a skill nobody has (allowed: {', '.join(skills)})",
+                    )
+                )
+    primaries = [g.skill for g in s.workforce]
+    for i, group in enumerate(s.workforce):
+        if primaries.index(group.skill) != i:
+            problems.append(
+                (f"workforce.{i}.skill", f"{group.skill!r} has two groups (merge them)")
+            )
+        for skill, level in group.other_skills.items():
+            if skill == group.skill:
+                problems.append(
+                    (f"workforce.{i}.other_skills.{skill}", "is the primary skill already")
+                )
+            if level <= 0:
+                problems.append(
+                    (f"workforce.{i}.other_skills.{skill}", "is 0 (allowed: > 0; omit instead)")
+                )
+    hours = s.run.hours_per_day
+    profile = s.demand.hourly_profile
+    if profile and len(profile) != round(hours):
+        problems.append(
+            (
+                "demand.hourly_profile",
+                f"has {len(profile)} values (allowed: one per working hour, {round(hours)})",
+            )
+        )
+    for key, values in (("hourly_profile", profile), ("weekly_profile", s.demand.weekly_profile)):
+        if values and max(values) <= 0:
+            problems.append((f"demand.{key}", "is all zero (allowed: some positive weight)"))
+    problems += _structure_problems(s)
+    return problems
+
+
+def _structure_problems(s: Scenario) -> list[tuple[str, str]]:
+    # Imported here: structure depends on scenario, not the other way round.
+    from sim.structure import StructureError, build_units
+
+    try:
+        build_units(s)
+    except StructureError as exc:
+        return list(exc.problems)
+    return []
+
+
+def scenario_warnings(s: Scenario) -> list[str]:
+    """Warnings that do not stop a run: offered load at or above capacity, per unit."""
+    from sim.structure import build_units, offered_utilisation
+
+    units = build_units(s)
+    loads = offered_utilisation(s, units)
+    over = {name: rho for name, rho in loads.items() if rho >= 1.0}
+    if not over:
+        return []
+    listing = ", ".join(f"{name} {rho:.2f}" for name, rho in loads.items())
+    return [
+        f"offered load is at or above capacity in {', '.join(over)} "
+        f"(estimated utilisation per unit: {listing}); queues will grow without bound "
+        "and the run will be marked unstable"
+    ]
+

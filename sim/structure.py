@@ -1,0 +1,294 @@
+"""Workforce + structure -> units, and where each task of a request goes.
+
+All four structures are built from the *same* workforce, so comparisons between them are fair:
+only the grouping (and therefore queues, handoffs and coordination) changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sim.scenario import Scenario
+
+
+class StructureError(Exception):
+    """A structure that cannot be built or cannot serve the demand: (key.path, message) pairs."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        super().__init__("; ".join(f"{p}: {m}" for p, m in problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class EmployeeSpec:
+    """One person of the workforce, before the model turns them into an `Employee` agent."""
+
+    group: int
+    skill: str
+    proficiency: dict[str, float]
+    customer_orientation: float
+    engagement: float
+    hourly_cost: float
+
+
+@dataclass(frozen=True)
+class UnitSpec:
+    name: str
+    members: tuple[EmployeeSpec, ...]
+    serves: frozenset[str]
+    """Skills whose tasks are queued here."""
+
+    @property
+    def is_team(self) -> bool:
+        """A unit serving several skills passes work between members, so it must coordinate."""
+        return len(self.serves) > 1
+
+
+@dataclass(frozen=True)
+class Organisation:
+    units: tuple[UnitSpec, ...]
+    owners: dict[str, tuple[int, ...]]
+    """Skill -> units a request is handed off to when its current and home units lack it."""
+    homes: tuple[int, ...]
+    """Units that can own a request from arrival to resolution (teams); empty = no home."""
+    pooled: frozenset[str]
+    """Skills that always go to their owner unit, even from a team that has them (matrix)."""
+
+    def home_for(self, pick: float) -> int | None:
+        """The home team of a new request, uniform in headcount (`pick` is uniform in [0, 1))."""
+        if not self.homes:
+            return None
+        sizes = [len(self.units[u].members) for u in self.homes]
+        target = pick * sum(sizes)
+        for unit, size in zip(self.homes, sizes, strict=True):
+            target -= size
+            if target < 0:
+                return unit
+        return self.homes[-1]
+
+    def unit_for(self, skill: str, current: int | None, home: int | None, pick: float) -> int:
+        """Where a task of `skill` goes: stay put if possible, else go home, else hand off."""
+        if skill not in self.pooled:
+            if current is not None and skill in self.units[current].serves:
+                return current
+            if home is not None and skill in self.units[home].serves:
+                return home
+        owners = self.owners[skill]
+        return owners[min(int(pick * len(owners)), len(owners) - 1)]
+
+
+def workforce_people(s: Scenario) -> list[EmployeeSpec]:
+    people = []
+    for index, group in enumerate(s.workforce):
+        proficiency = {group.skill: 1.0, **group.other_skills}
+        for _ in range(group.headcount):
+            people.append(
+                EmployeeSpec(
+                    group=index,
+                    skill=group.skill,
+                    proficiency=proficiency,
+                    customer_orientation=group.customer_orientation,
+                    engagement=group.engagement,
+                    hourly_cost=group.hourly_cost,
+                )
+            )
+    return people
+
+
+def _skills_of(members: list[EmployeeSpec], exclude: frozenset[str] = frozenset()) -> frozenset:
+    return frozenset(k for m in members for k, v in m.proficiency.items() if v > 0) - exclude
+
+
+def _deal(people: list[EmployeeSpec], n_teams: int) -> list[list[EmployeeSpec]]:
+    """Deal employees to teams like cards, skill by skill, continuing the rotation between
+    skills so that team sizes differ by one at most and each skill is spread evenly."""
+    teams: list[list[EmployeeSpec]] = [[] for _ in range(n_teams)]
+    by_skill: dict[str, list[EmployeeSpec]] = {}
+    for person in people:
+        by_skill.setdefault(person.skill, []).append(person)
+    turn = 0
+    for members in by_skill.values():
+        for person in members:
+            teams[turn % n_teams].append(person)
+            turn += 1
+    return teams
+
+
+def build_units(s: Scenario) -> Organisation:
+    """The units of the scenario's structure; raises `StructureError` if it cannot serve."""
+    kind = s.structure.kind
+    people = workforce_people(s)
+    problems: list[tuple[str, str]] = []
+    pooled: frozenset[str] = frozenset()
+    homes: tuple[int, ...] = ()
+    if kind == "functional":
+        by_skill: dict[str, list[EmployeeSpec]] = {}
+        for person in people:
+            by_skill.setdefault(person.skill, []).append(person)
+        units = [UnitSpec(skill, tuple(m), frozenset({skill})) for skill, m in by_skill.items()]
+    elif kind == "cross_functional":
+        n = s.structure.teams
+        if n > len(people):
+            problems.append(("structure.teams", f"{n} teams for {len(people)} employees"))
+            raise StructureError(problems)
+        teams = _deal(people, n)
+        units = [UnitSpec(f"Team {i + 1}", tuple(t), _skills_of(t)) for i, t in enumerate(teams)]
+        homes = tuple(range(len(units)))
+    elif kind == "matrix":
+        pooled = frozenset(s.structure.shared_skills)
+        primaries = {g.skill for g in s.workforce}
+        for i, skill in enumerate(s.structure.shared_skills):
+            if skill not in primaries:
+                problems.append(
+                    (
+                        f"structure.shared_skills.{i}",
+                        f"{skill!r} is nobody's primary skill "
+                        f"(allowed: {', '.join(sorted(primaries))})",
+                    )
+                )
+        if not pooled:
+            problems.append(("structure.shared_skills", "is empty (allowed: skills to pool)"))
+        if problems:
+            raise StructureError(problems)
+        in_teams = [p for p in people if p.skill not in pooled]
+        n = s.structure.teams
+        if n > len(in_teams):
+            raise StructureError(
+                [("structure.teams", f"{n} teams for {len(in_teams)} non-pooled employees")]
+            )
+        teams = _deal(in_teams, n)
+        units = [
+            UnitSpec(f"Team {i + 1}", tuple(t), _skills_of(t, pooled))
+            for i, t in enumerate(teams)
+        ]
+        homes = tuple(range(len(units)))
+        for skill in s.structure.shared_skills:
+            members = tuple(p for p in people if p.skill == skill)
+            units.append(UnitSpec(f"{skill} pool", members, frozenset({skill})))
+    else:
+        units = _custom_units(s, people, problems)
+    owners: dict[str, tuple[int, ...]] = {}
+    for index, unit in enumerate(units):
+        for skill in unit.serves:
+            if kind == "matrix" and skill in pooled and not unit.name.endswith(" pool"):
+                continue
+            owners.setdefault(skill, ())
+            owners[skill] += (index,)
+    for i, rtype in enumerate(s.demand.request_types):
+        for j, task in enumerate(rtype.tasks):
+            if task.skill not in owners and task.skill in s.skills:
+                problems.append(
+                    (
+                        f"demand.request_types.{i}.tasks.{j}.skill",
+                        f"no unit of the {kind} structure serves {task.skill!r} "
+                        f"(allowed: {', '.join(sorted(owners))})",
+                    )
+                )
+    if problems:
+        raise StructureError(problems)
+    return Organisation(tuple(units), owners, homes, pooled)
+
+
+def _custom_units(
+    s: Scenario, people: list[EmployeeSpec], problems: list[tuple[str, str]]
+) -> list[UnitSpec]:
+    if not s.structure.units:
+        problems.append(("structure.units", "is empty (allowed: at least one [[structure.units]])"))
+        raise StructureError(problems)
+    pool: dict[str, list[EmployeeSpec]] = {}
+    for person in people:
+        pool.setdefault(person.skill, []).append(person)
+    units = []
+    for i, spec in enumerate(s.structure.units):
+        members: list[EmployeeSpec] = []
+        for skill, count in spec.members.items():
+            available = pool.get(skill, [])
+            if skill not in {g.skill for g in s.workforce}:
+                problems.append(
+                    (f"structure.units.{i}.members.{skill}", "is nobody's primary skill")
+                )
+            elif count > len(available):
+                problems.append(
+                    (
+                        f"structure.units.{i}.members.{skill}",
+                        f"asks for {count} but only {len(available)} are left "
+                        "(allowed: at most the workforce headcount over all units)",
+                    )
+                )
+            members += available[:count]
+            del available[:count]
+        skills = _skills_of(members)
+        serves = frozenset(spec.serves) if spec.serves else skills
+        for skill in serves - skills:
+            problems.append((f"structure.units.{i}.serves", f"no member can do {skill!r}"))
+        units.append(UnitSpec(spec.name, tuple(members), serves))
+    left = {skill: len(p) for skill, p in pool.items() if p}
+    if left:
+        listing = ", ".join(f"{k} {v}" for k, v in left.items())
+        problems.append(("structure.units", f"employees left in no unit: {listing}"))
+    if problems:
+        raise StructureError(problems)
+    return units
+
+
+def offered_utilisation(s: Scenario, org: Organisation) -> dict[str, float]:
+    """Estimated busy share of each unit (work incl. rework and coordination / capacity).
+
+    An estimate for warnings and reports, not the simulation: it routes each task by the
+    structure's rules (averaging over home teams), charges work at the unit's mean proficiency
+    for the skill, repeats failed tasks geometrically, and adds coordination overhead.
+    """
+    p = s.policies
+    work = [0.0] * len(org.units)
+    per_hour = s.demand.requests_per_day / s.run.hours_per_day
+    homes = org.homes or (None,)
+    sizes = [len(org.units[h].members) if h is not None else 1 for h in homes]
+    for rtype in s.demand.request_types:
+        rate = per_hour * rtype.share
+        for home, size in zip(homes, sizes, strict=True):
+            weight = size / sum(sizes)
+            current = None
+            for task in rtype.tasks:
+                owners = org.owners[task.skill]
+                for unit_index in _candidates(org, task.skill, current, home):
+                    unit = org.units[unit_index]
+                    levels = [m.proficiency.get(task.skill, 0.0) for m in unit.members]
+                    levels = [v for v in levels if v > 0] or [1.0]
+                    mean_level = sum(levels) / len(levels)
+                    engagement = sum(m.engagement for m in unit.members) / len(unit.members)
+                    slow = 1 + p.engagement_effect * (1 - engagement)
+                    right = (
+                        p.first_contact_resolution
+                        * mean_level**p.proficiency_quality_exponent
+                        * (1 - p.engagement_effect * (1 - engagement))
+                    )
+                    share = weight / (1 if unit_index == current else len(owners) or 1)
+                    if unit_index in (current, home):
+                        share = weight
+                    work[unit_index] += (
+                        rate * share * task.hours * slow / mean_level / max(right, 1e-3)
+                    )
+                current = org.unit_for(task.skill, current, home, 0.0)
+    result = {}
+    for index, unit in enumerate(org.units):
+        capacity = len(unit.members) * (1 - coordination_share(s, unit))
+        result[unit.name] = work[index] / max(capacity, 1e-9)
+    return result
+
+
+def _candidates(org: Organisation, skill: str, current: int | None, home: int | None):
+    if skill not in org.pooled:
+        if current is not None and skill in org.units[current].serves:
+            return (current,)
+        if home is not None and skill in org.units[home].serves:
+            return (home,)
+    return org.owners[skill]
+
+
+def coordination_share(s: Scenario, unit: UnitSpec) -> float:
+    """Share of each member's time spent coordinating: `coordination` per teammate, only in
+    units that pass work between skills (Brooks 1975: channels grow like n(n-1)/2, so each
+    member's share grows like n-1). Capped at 90% so capacity never vanishes."""
+    if not unit.is_team:
+        return 0.0
+    return min(0.9, s.policies.coordination * (len(unit.members) - 1))
