@@ -78,7 +78,8 @@ class RequestLog:
         return len(self.columns["id"])
 
     def to_frame(self, type_names: list[str]) -> pd.DataFrame:
-        frame = pd.DataFrame({k: np.frombuffer(v, dtype=v.typecode) for k, v in self.columns.items()})
+        columns = {k: np.frombuffer(v, dtype=v.typecode) for k, v in self.columns.items()}
+        frame = pd.DataFrame(columns)
         frame = frame.astype({"abandoned": bool})
         frame.insert(2, "request_type", pd.Categorical.from_codes(frame["type_index"], type_names))
         frame["resolution_hours"] = frame["closed"] - frame["arrived"]

@@ -317,13 +317,17 @@ class OrgModel(mesa.Model):
         p = self.config.policies
         request.handoffs += 1
         request.after_handoff = True
-        if may_misroute and p.misrouting > 0 and len(self.units) > 2:
-            if self.behaviour_rng.random() < p.misrouting:
-                wrong = [u.index for u in self.units if u.index not in (destination, request.unit)]
-                request.misroutes += 1
-                request.triage = True
-                request.target = destination
-                destination = wrong[int(self._pick() * len(wrong))]
+        if (
+            may_misroute
+            and p.misrouting > 0
+            and len(self.units) > 2
+            and self.behaviour_rng.random() < p.misrouting
+        ):
+            wrong = [u.index for u in self.units if u.index not in (destination, request.unit)]
+            request.misroutes += 1
+            request.triage = True
+            request.target = destination
+            destination = wrong[int(self._pick() * len(wrong))]
         request.unit = destination
         mean = p.handoff_delay_hours
         delay = self.outcome_rng.expovariate(1 / mean) if mean > 0 else 0.0

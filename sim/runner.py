@@ -67,12 +67,17 @@ def summarise(model: OrgModel) -> RunResult:
         window_days=window_hours / s.run.hours_per_day,
         staff_cost=staff_cost,
     )
+    # Overload needs both the estimate and the measurement to agree: the estimate ignores help
+    # and abandonment, which can keep a unit below capacity (Erlang A is always stable).
     offered = offered_utilisation(s, model.org)
-    overloaded = {name: rho for name, rho in offered.items() if rho >= 1.0}
+    measured = dict(zip(units["unit"], units["utilisation"], strict=True))
+    overloaded = {k: v for k, v in offered.items() if v >= 1.0 and measured[k] >= 0.97}
     reasons = []
     if overloaded:
-        listing = ", ".join(f"{k} {v:.2f}" for k, v in overloaded.items())
-        reasons.append(f"offered load is at or above capacity (estimated utilisation: {listing})")
+        listing = ", ".join(
+            f"{k} {v:.2f} offered, {measured[k]:.2f} measured" for k, v in overloaded.items()
+        )
+        reasons.append(f"load is at or above capacity (utilisation: {listing})")
     if not model.drained:
         reasons.append(
             f"{numbers['open_at_end']} counted requests were still open "
@@ -82,7 +87,11 @@ def summarise(model: OrgModel) -> RunResult:
     numbers["unstable_reason"] = "; ".join(reasons) or None
     numbers["seed"] = model.seed
     timeseries = model.datacollector.get_model_vars_dataframe()
-    unit_series = model.datacollector.get_agenttype_vars_dataframe(Manager).reset_index()
+    unit_series = (
+        model.datacollector.get_agenttype_vars_dataframe(Manager)
+        .reset_index()
+        .rename(columns={"Step": "time", "AgentID": "manager_id"})
+    )
     return RunResult(
         scenario=s,
         seed=model.seed,

@@ -70,9 +70,11 @@ class Demand(_Strict):
     requests_per_day: Positive = 100.0
     work_distribution: Literal["exponential", "lognormal", "deterministic"] = "lognormal"
     work_cv: Annotated[float, Field(ge=0.0, le=5.0)] = 1.0
-    """Coefficient of variation of work times (lognormal only; exponential is 1, deterministic 0)."""
+    """Coefficient of variation of work times (lognormal only; exponential has 1,
+    deterministic 0)."""
     patience_hours: NonNegative = 0.0
-    """Mean customer patience while waiting in a queue (exponential, Erlang A). 0 = never abandons."""
+    """Mean customer patience while waiting in queues (exponential, Erlang A).
+    0 = never abandons."""
     callback_delay_hours: NonNegative = 8.0
     """Mean time (exponential) until a customer whose task was not done right comes back."""
     hourly_profile: list[NonNegative] = []
@@ -131,7 +133,8 @@ class Policies(_Strict):
     """Probability that a fully proficient, fully engaged employee does a task right first
     time. Neutral 1."""
     proficiency_quality_exponent: NonNegative = 1.0
-    """First-time-right scales with proficiency ** exponent (de Véricourt & Zhou 2005). Neutral 0."""
+    """First-time-right scales with proficiency ** exponent (de Véricourt & Zhou 2005).
+    Neutral 0."""
     engagement_effect: Fraction = 0.2
     """How strongly low engagement slows work and lowers first-time-right. Neutral 0."""
     coordination: Annotated[float, Field(ge=0.0, le=0.2)] = 0.01
@@ -326,10 +329,10 @@ def _describe(exc: ValidationError, raw: dict[str, Any]) -> list[tuple[str, str]
             }[kind]
             bound = next(iter(ctx.values()))
             message = f"{value!r} is out of range (allowed: {op} {bound})"
-        elif kind in ("too_short", "too_long"):
-            message = f"has {ctx.get('actual_length')} items (allowed: {error['msg'].split('should ')[-1]})"
-            if kind == "too_short" and ctx.get("min_length") == 1:
-                message = "is empty (allowed: at least one item)"
+        elif kind == "too_short":
+            message = f"has too few items (allowed: at least {ctx.get('min_length')})"
+        elif kind == "too_long":
+            message = f"has too many items (allowed: at most {ctx.get('max_length')})"
         elif kind == "string_too_short":
             message = "is empty (allowed: non-empty text)"
         elif kind == "value_error":

@@ -68,13 +68,8 @@ class Organisation:
 
     def unit_for(self, skill: str, current: int | None, home: int | None, pick: float) -> int:
         """Where a task of `skill` goes: stay put if possible, else go home, else hand off."""
-        if skill not in self.pooled:
-            if current is not None and skill in self.units[current].serves:
-                return current
-            if home is not None and skill in self.units[home].serves:
-                return home
-        owners = self.owners[skill]
-        return owners[min(int(pick * len(owners)), len(owners) - 1)]
+        options = _candidates(self, skill, current, home)
+        return options[min(int(pick * len(options)), len(options) - 1)]
 
 
 def workforce_people(s: Scenario) -> list[EmployeeSpec]:
@@ -232,51 +227,60 @@ def _custom_units(
 
 
 def offered_utilisation(s: Scenario, org: Organisation) -> dict[str, float]:
-    """Estimated busy share of each unit (work incl. rework and coordination / capacity).
+    """Estimated busy share of each unit: expected work (with rework, information loss and
+    coordination) per hour of capacity.
 
-    An estimate for warnings and reports, not the simulation: it routes each task by the
-    structure's rules (averaging over home teams), charges work at the unit's mean proficiency
-    for the skill, repeats failed tasks geometrically, and adds coordination overhead.
+    An estimate for warnings and reports, not the simulation: requests are walked through the
+    structure's routing rules with their exact branching probabilities, work is charged at a
+    proficiency that favours the unit's best people (as dispatch does), and failed tasks repeat
+    geometrically. Help across units, misrouting triage and behaviour changes are left out.
     """
     p = s.policies
+    local = 1 - p.customer_metric_weight
+    premature = local * p.premature_closure
     work = [0.0] * len(org.units)
     per_hour = s.demand.requests_per_day / s.run.hours_per_day
-    homes = org.homes or (None,)
+    homes: tuple[int | None, ...] = org.homes or (None,)
     sizes = [len(org.units[h].members) if h is not None else 1 for h in homes]
     for rtype in s.demand.request_types:
-        rate = per_hour * rtype.share
         for home, size in zip(homes, sizes, strict=True):
-            weight = size / sum(sizes)
-            current = None
+            rate = per_hour * rtype.share * size / sum(sizes)
+            where: dict[int | None, float] = {None: 1.0}
             for task in rtype.tasks:
-                owners = org.owners[task.skill]
-                for unit_index in _candidates(org, task.skill, current, home):
-                    unit = org.units[unit_index]
-                    levels = [m.proficiency.get(task.skill, 0.0) for m in unit.members]
-                    levels = [v for v in levels if v > 0] or [1.0]
-                    mean_level = sum(levels) / len(levels)
-                    engagement = sum(m.engagement for m in unit.members) / len(unit.members)
-                    slow = 1 + p.engagement_effect * (1 - engagement)
-                    right = (
-                        p.first_contact_resolution
-                        * mean_level**p.proficiency_quality_exponent
-                        * (1 - p.engagement_effect * (1 - engagement))
-                    )
-                    share = weight / (1 if unit_index == current else len(owners) or 1)
-                    if unit_index in (current, home):
-                        share = weight
-                    work[unit_index] += (
-                        rate * share * task.hours * slow / mean_level / max(right, 1e-3)
-                    )
-                current = org.unit_for(task.skill, current, home, 0.0)
-    result = {}
-    for index, unit in enumerate(org.units):
-        capacity = len(unit.members) * (1 - coordination_share(s, unit))
-        result[unit.name] = work[index] / max(capacity, 1e-9)
-    return result
+                after: dict[int | None, float] = {}
+                for current, chance in where.items():
+                    options = _candidates(org, task.skill, current, home)
+                    for unit_index in options:
+                        share = chance / len(options)
+                        hours = _expected_task_hours(s, org.units[unit_index], task, premature)
+                        if current is not None and unit_index != current:
+                            hours *= 1 + p.handoff_info_loss
+                        work[unit_index] += rate * share * hours
+                        after[unit_index] = after.get(unit_index, 0.0) + share
+                where = after
+    return {
+        unit.name: work[i] / (len(unit.members) * (1 - coordination_share(s, unit)))
+        for i, unit in enumerate(org.units)
+    }
 
 
-def _candidates(org: Organisation, skill: str, current: int | None, home: int | None):
+def _expected_task_hours(s: Scenario, unit: UnitSpec, task, premature: float) -> float:
+    """Mean hours a unit spends on a task until it is done right, rework included."""
+    p = s.policies
+    levels = [m.proficiency.get(task.skill, 0.0) for m in unit.members]
+    levels = [v for v in levels if v > 0]
+    level = sum(v * v for v in levels) / sum(levels)
+    engagement = sum(m.engagement for m in unit.members) / len(unit.members)
+    sluggish = p.engagement_effect * (1 - engagement)
+    right = p.first_contact_resolution * level**p.proficiency_quality_exponent * (1 - sluggish)
+    attempt = task.hours / level * (1 + sluggish) * (1 - 0.5 * premature)
+    return attempt / max((1 - premature) * right, 1e-3)
+
+
+def _candidates(
+    org: Organisation, skill: str, current: int | None, home: int | None
+) -> tuple[int, ...]:
+    """The units a task may go to (as `Organisation.unit_for`, before the uniform pick)."""
     if skill not in org.pooled:
         if current is not None and skill in org.units[current].serves:
             return (current,)
