@@ -257,7 +257,7 @@ class OrgModel(mesa.Model):
         if request.abandon_event is not None:
             request.abandon_event.cancel()
             request.abandon_event = None
-        request.patience_left -= waited
+        request.patience_left = max(0.0, request.patience_left - waited)
         if request.triage:
             request.handoff_hours += waited
             return
