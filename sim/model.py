@@ -245,7 +245,7 @@ class OrgModel(mesa.Model):
         others = [u for u in self.units if u is not unit and u.has_work_for(employee)]
         if others and self.behaviour_rng.random() < self.help_probability:
             busiest = max(others, key=lambda u: len(u.queue))
-            request = busiest.take(employee, shortest)
+            request = busiest.take(employee, shortest, helping=True)
             if request is not None:
                 request.helped += 1
                 employee.start(request, helping=True)

@@ -132,9 +132,10 @@ class Policies(_Strict):
     first_contact_resolution: Fraction = 0.9
     """Probability that a fully proficient, fully engaged employee does a task right first
     time. Neutral 1."""
-    proficiency_quality_exponent: NonNegative = 1.0
-    """First-time-right scales with proficiency ** exponent (de Véricourt & Zhou 2005).
-    Neutral 0."""
+    proficiency_quality_exponent: NonNegative = 0.5
+    """First-time-right scales with proficiency ** exponent: a generalist is slower *and* less
+    often right (de Véricourt & Zhou 2005). 0.5 keeps the combined penalty of a secondary skill
+    at 0.8 within the generalist slowdown of 1.0-1.3 in domain notes §5.1. Neutral 0."""
     engagement_effect: Fraction = 0.2
     """How strongly low engagement slows work and lowers first-time-right. Neutral 0."""
     coordination: Annotated[float, Field(ge=0.0, le=0.2)] = 0.01

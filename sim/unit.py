@@ -75,11 +75,14 @@ class Unit:
     def enqueue(self, request: Request, seq: int) -> None:
         insort(self.queue, (request.arrived, seq, request))
 
-    def take(self, employee: Employee, shortest_first: bool) -> Request | None:
+    def take(
+        self, employee: Employee, shortest_first: bool, helping: bool = False
+    ) -> Request | None:
         """Remove and return the next queued request `employee` can work on.
 
         By default the oldest customer first; with `shortest_first`, the shortest task
-        (cherry-picking under local metrics).
+        (cherry-picking under local metrics). Misrouted requests waiting for triage are the
+        unit's own business: a helper from elsewhere never takes them.
         """
         can = employee.proficiency
         chosen = None
@@ -87,12 +90,13 @@ class Unit:
             best_hours = float("inf")
             for i, (_, _, request) in enumerate(self.queue):
                 skill = request.skill
-                if (skill is None or skill in can) and request.task_hours < best_hours:
+                eligible = skill in can if skill is not None else not helping
+                if eligible and request.task_hours < best_hours:
                     chosen, best_hours = i, request.task_hours
         else:
             for i, (_, _, request) in enumerate(self.queue):
                 skill = request.skill
-                if skill is None or skill in can:
+                if skill in can if skill is not None else not helping:
                     chosen = i
                     break
         if chosen is None:
