@@ -262,12 +262,6 @@ def _print_json(obj: Any) -> None:
     sys.stdout.flush()
 
 
-def _prefixed(source: str, problems: list[str]) -> list[str]:
-    """Make sure every problem line names its file first."""
-    head = f"{source}: "
-    return [p if p.startswith(head) else head + p for p in problems]
-
-
 def _overrides(sets: list[str] | None, days: int | None, seed: int | None) -> list[str]:
     """--set items, then --days and --seed (explicit options win)."""
     items = list(sets or [])
@@ -280,15 +274,10 @@ def _overrides(sets: list[str] | None, days: int | None, seed: int | None) -> li
 
 def _load(path: Path, overrides: list[str], problems: list[str]) -> Scenario | None:
     """Load one scenario; its problems are appended to `problems` (None when bad)."""
-    source = str(path)
     try:
         return load_scenario(path, overrides)
     except ScenarioError as exc:
-        problems += _prefixed(source, exc.problems)
-    except PermissionError:
-        problems.append(f"{source}: cannot read the file (permission denied)")
-    except OSError as exc:
-        problems.append(f"{source}: cannot read the file ({exc.strerror or exc})")
+        problems += exc.problems
     return None
 
 

@@ -25,7 +25,7 @@ Positive = Annotated[float, Field(gt=0.0)]
 class _Strict(BaseModel):
     """Base for every section: unknown keys are errors, values are not silently coerced."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, strict=True)
 
 
 class RunSettings(_Strict):
@@ -229,6 +229,8 @@ def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ())
         raise ScenarioError([f"{source}: is a directory, not a scenario file"]) from None
     except UnicodeDecodeError:
         raise ScenarioError([f"{source}: not a text file (expected TOML)"]) from None
+    except OSError as exc:
+        raise ScenarioError([f"{source}: cannot be read ({exc.strerror})"]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError([f"{source}: not valid TOML: {exc}"]) from None
     apply_overrides(raw, overrides, source)
@@ -256,7 +258,7 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str] | tuple[str, ...],
         key, sep, text = item.partition("=")
         key = key.strip()
         if not sep or not key:
-            problems.append(f"--set {item}: expected key.path=value (e.g. run.days=30)")
+            problems.append(f"{source}: --set {item}: expected key.path=value (e.g. run.days=30)")
             continue
         try:
             value = tomllib.loads(f"v = {text.strip()}")["v"]
@@ -277,9 +279,8 @@ def _set_path(raw: Any, parts: list[str], value: Any, origin: str) -> None:
         here = ".".join(parts[: depth + 1])
         if isinstance(node, list):
             if not part.isdigit() or int(part) >= len(node):
-                raise ScenarioError(
-                    [f"{here}: no item {part!r} (allowed: 0 to {len(node) - 1})"]
-                )
+                allowed = f"0 to {len(node) - 1}" if node else "none: the list is empty"
+                raise ScenarioError([f"{here}: no item {part!r} (allowed: {allowed})"])
             index = int(part)
             if last:
                 node[index] = value
@@ -288,6 +289,8 @@ def _set_path(raw: Any, parts: list[str], value: Any, origin: str) -> None:
         elif isinstance(node, dict):
             if last:
                 node[part] = value
+            elif part not in node and parts[depth + 1].isdigit():
+                raise ScenarioError([f"{here}: not set, so it has no item {parts[depth + 1]}"])
             else:
                 node = node.setdefault(part, {})
         else:
@@ -336,6 +339,8 @@ def _describe(exc: ValidationError, raw: dict[str, Any]) -> list[tuple[str, str]
             message = f"has too many items (allowed: at most {ctx.get('max_length')})"
         elif kind == "string_too_short":
             message = "is empty (allowed: non-empty text)"
+        elif kind == "int_from_float":
+            message = f"{value!r} is not a whole number (allowed: a whole number)"
         elif kind == "value_error":
             message = str(ctx.get("error", error["msg"]))
         elif kind.endswith("_type") or kind.endswith("_parsing") or kind == "model_type":

@@ -1,0 +1,413 @@
+"""Performance benchmark: simulated requests per CPU-second, and peak memory of a long run.
+
+    .venv/bin/python experiments/benchmark.py            # full benchmark (about a minute of CPU)
+    .venv/bin/python experiments/benchmark.py --quick    # smoke-test sizes (a few seconds)
+    .venv/bin/python experiments/benchmark.py --profile  # also cProfile one run of case (a)
+
+Figures (all CPU time, `time.process_time`, median of several repeats, so other processes on
+the machine do not distort them):
+
+(a) M/M/10 in validation mode (`scenarios/validation/mmc.toml`, lambda = 9/h, mu = 1/h, 90% load)
+    with `sim.run`, and the same network in Ciw in the same process, alternating run by run.
+(b) The functional preset (`scenarios/functional.toml`) with its mechanisms on.
+(c) Peak memory (RSS high-water mark, fresh subprocess) of a 500,000-request M/M/10 run.
+
+Throughput counts every request that closed (resolved or abandoned). Warm-up is set to 0 so that
+every simulated request is counted; the timed call is the whole `sim.run` (simulation, books
+check, tables and KPIs) and, for Ciw, building the simulation, running it and reading its
+records. The process exits 0 whatever the figures: PASS/MISS is information, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import gc
+import io
+import json
+import math
+import platform
+import pstats
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import mesa
+
+from sim import Scenario, ScenarioError, load_scenario, run
+
+try:
+    import ciw
+except ImportError:  # Ciw is a test extra; without it the comparison is skipped.
+    ciw = None
+
+ROOT = Path(__file__).resolve().parent.parent
+MMC_SCENARIO = ROOT / "scenarios" / "validation" / "mmc.toml"
+FUNCTIONAL_SCENARIO = ROOT / "scenarios" / "functional.toml"
+
+TARGET_MMC = 20_000.0
+"""Requests per CPU-second on M/M/10 (the real goal is to match Ciw: ratio >= 1)."""
+TARGET_FUNCTIONAL = 10_000.0
+"""Requests per CPU-second on the functional preset."""
+TARGET_MEMORY_MB = 1024.0
+"""Peak RSS of a 500,000-request run, MiB."""
+
+NEUTRAL = {
+    "demand.patience_hours": 0.0,
+    "policies.handoff_delay_hours": 0.0,
+    "policies.handoff_info_loss": 0.0,
+    "policies.misrouting": 0.0,
+    "policies.help_across_units": 0.0,
+    "policies.first_contact_resolution": 1.0,
+    "policies.proficiency_quality_exponent": 0.0,
+    "policies.engagement_effect": 0.0,
+    "policies.coordination": 0.0,
+    "policies.customer_metric_weight": 1.0,
+}
+"""The value that switches each behavioural mechanism off (see `sim.scenario`)."""
+
+
+@dataclass(frozen=True)
+class Sizes:
+    mmc_requests: int
+    functional_requests: int
+    memory_requests: int
+    repeats: int
+
+
+FULL = Sizes(mmc_requests=100_000, functional_requests=50_000, memory_requests=500_000, repeats=3)
+QUICK = Sizes(mmc_requests=4_000, functional_requests=2_000, memory_requests=10_000, repeats=3)
+
+
+# Helpers -------------------------------------------------------------------------------------
+
+
+def cpu_seconds(fn: Callable[[], int]) -> tuple[int, float]:
+    """(requests returned by `fn`, CPU seconds it took)."""
+    gc.collect()
+    start = time.process_time()
+    requests = fn()
+    return requests, time.process_time() - start
+
+
+def sized(scenario: Scenario, requests: int) -> Scenario:
+    """`scenario` long enough for about `requests` arrivals, with no warm-up."""
+    days = max(2, math.ceil(requests / scenario.demand.requests_per_day))
+    return scenario.with_overrides(**{"run.days": days, "run.warmup_days": 0})
+
+
+def sim_requests(scenario: Scenario, seed: int) -> int:
+    return len(run(scenario, seed=seed).requests)
+
+
+def mmc_parameters(s: Scenario) -> tuple[float, float, int]:
+    """(lambda per hour, mu per hour, servers) of a single-skill, single-task scenario."""
+    (rtype,) = s.demand.request_types
+    (task,) = rtype.tasks
+    return s.demand.requests_per_day / s.run.hours_per_day, 1.0 / task.hours, s.headcount
+
+
+def ciw_requests(arrival_rate: float, service_rate: float, servers: int, hours: float, seed: int):
+    ciw.seed(seed)
+    network = ciw.create_network(
+        arrival_distributions=[ciw.dists.Exponential(arrival_rate)],
+        service_distributions=[ciw.dists.Exponential(service_rate)],
+        number_of_servers=[servers],
+    )
+    simulation = ciw.Simulation(network)
+    simulation.simulate_until_max_time(hours)
+    return sum(1 for r in simulation.get_all_records() if r.record_type == "service")
+
+
+def rss_mib(maxrss: int) -> float:
+    """`ru_maxrss` in MiB (kilobytes on Linux, bytes on macOS)."""
+    return maxrss / 2**20 if sys.platform == "darwin" else maxrss / 1024
+
+
+def big_mmc(requests: int) -> tuple[Scenario, str]:
+    """The M/M/10 scenario with about `requests` arrivals and no warm-up.
+
+    `run.days` is capped by the scenario schema; when the run needs more days than allowed the
+    working day is lengthened instead (same lambda = 9/h per working hour, same M/M/10)."""
+    base = load_scenario(MMC_SCENARIO)
+    hours = base.run.hours_per_day
+    per_hour = base.demand.requests_per_day / hours
+    error: ScenarioError | None = None
+    for stretch in (1, 2, 3):
+        day = hours * stretch
+        if day > 24:
+            break
+        per_day = per_hour * day
+        days = math.ceil(requests / per_day)
+        try:
+            scenario = base.with_overrides(
+                **{
+                    "run.days": days,
+                    "run.warmup_days": 0,
+                    "run.hours_per_day": day,
+                    "demand.requests_per_day": per_day,
+                }
+            )
+        except ScenarioError as exc:
+            error = exc
+            continue
+        return scenario, f"{days:,} days of {day:g} h, {per_day:g} requests/day"
+    raise SystemExit(f"cannot size an M/M/10 run of {requests:,} requests: {error}")
+
+
+# (c) runs in a fresh interpreter: this is its entry point ------------------------------------
+
+
+def memory_child(requests: int, trace: bool) -> None:
+    baseline = rss_mib(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    scenario, shape = big_mmc(requests)
+    if trace:
+        tracemalloc.start()
+    start = time.process_time()
+    result = run(scenario, seed=1)
+    cpu = time.process_time() - start
+    traced = tracemalloc.get_traced_memory()[1] / 2**20 if trace else None
+    report = {
+        "requests": len(result.requests),
+        "shape": shape,
+        "cpu_seconds": cpu,
+        "baseline_rss_mib": baseline,
+        "peak_rss_mib": rss_mib(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss),
+        "vm_hwm_mib": vm_hwm_mib(),
+        "tracemalloc_peak_mib": traced,
+    }
+    print(json.dumps(report))
+
+
+TRAMPOLINE = "import subprocess, sys; sys.exit(subprocess.call(sys.argv[1:]))"
+"""On Linux a child's `ru_maxrss` starts at its parent's high-water mark (it survives vfork and
+exec), so a child of this already-large process would report at least our own peak. A small
+intermediate interpreter resets it: the grandchild's figure is its own."""
+
+
+def vm_hwm_mib() -> float | None:
+    """The kernel's per-process RSS high-water mark (Linux), a cross-check of `ru_maxrss`."""
+    try:
+        with open("/proc/self/status") as status_file:
+            for line in status_file:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def memory_in_subprocess(requests: int, trace: bool) -> dict:
+    script = str(Path(__file__).resolve())
+    command = [sys.executable, "-c", TRAMPOLINE, sys.executable, script]
+    command += ["--memory-child", str(requests)]
+    if trace:
+        command.append("--tracemalloc")
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        sys.stderr.write(done.stderr)
+        raise SystemExit(f"memory subprocess failed (exit {done.returncode})")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# The benchmark -------------------------------------------------------------------------------
+
+
+def case_mmc(sizes: Sizes) -> dict:
+    scenario = sized(load_scenario(MMC_SCENARIO), sizes.mmc_requests)
+    rate, mu, servers = mmc_parameters(scenario)
+    hours = scenario.run.days * scenario.run.hours_per_day
+    print(
+        f"(a) M/M/{servers}: lambda = {rate:g}/h, mu = {mu:g}/h, load {rate / (servers * mu):.0%}, "
+        f"{scenario.run.days:,} days x {scenario.run.hours_per_day:g} h = {hours:,.0f} h "
+        f"(~{rate * hours:,.0f} requests), {sizes.repeats} repeats"
+    )
+    small = sized(scenario, 500)  # untimed warm-up of both code paths
+    sim_requests(small, seed=0)
+    if ciw is not None:
+        ciw_requests(rate, mu, servers, small.run.days * small.run.hours_per_day, seed=0)
+    sim_rates, ciw_rates = [], []
+    for i in range(sizes.repeats):
+        seed = i + 1
+        n, cpu = cpu_seconds(lambda seed=seed: sim_requests(scenario, seed))
+        sim_rates.append(n / cpu)
+        line = f"    repeat {seed}: sim {n:,} requests in {cpu:.2f} CPU-s = {n / cpu:,.0f}"
+        line += " req/CPU-s"
+        if ciw is not None:
+            n, cpu = cpu_seconds(lambda seed=seed: ciw_requests(rate, mu, servers, hours, seed))
+            ciw_rates.append(n / cpu)
+            line += f" | Ciw {n:,} in {cpu:.2f} CPU-s = {n / cpu:,.0f} req/CPU-s"
+        print(line)
+    sim_rate = statistics.median(sim_rates)
+    ciw_rate = statistics.median(ciw_rates) if ciw_rates else None
+    print(f"    median: sim {sim_rate:,.0f} req/CPU-s", end="")
+    if ciw_rate is not None:
+        print(f", Ciw {ciw_rate:,.0f} req/CPU-s, ratio sim/Ciw {sim_rate / ciw_rate:.2f}")
+    else:
+        print(" (Ciw not installed: no comparison)")
+    return {"sim": sim_rate, "ciw": ciw_rate, "scenario": scenario}
+
+
+def case_functional(sizes: Sizes, path: Path) -> float:
+    base = load_scenario(path)
+    scenario = sized(base, sizes.functional_requests)
+    raw = scenario.model_dump()
+    neutral = [
+        key for key, value in NEUTRAL.items() if raw[key.split(".")[0]][key.split(".")[1]] == value
+    ]
+    print(
+        f"(b) {base.name} ({path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}): "
+        f"{scenario.headcount} employees, structure {scenario.structure.kind}, "
+        f"{scenario.demand.requests_per_day:g} requests/day x {scenario.run.days:,} days, "
+        f"{sizes.repeats} repeats"
+    )
+    print(f"    mechanisms at their neutral value: {', '.join(neutral) or 'none (all on)'}")
+    sim_requests(sized(base, 300), seed=0)
+    rates = []
+    for i in range(sizes.repeats):
+        n, cpu = cpu_seconds(lambda seed=i + 1: sim_requests(scenario, seed))
+        rates.append(n / cpu)
+        print(f"    repeat {i + 1}: {n:,} requests in {cpu:.2f} CPU-s = {n / cpu:,.0f} req/CPU-s")
+    rate = statistics.median(rates)
+    print(f"    median: {rate:,.0f} req/CPU-s")
+    return rate
+
+
+def case_memory(sizes: Sizes, trace: bool) -> dict:
+    print(f"(c) memory: M/M/10 run of ~{sizes.memory_requests:,} requests in a fresh subprocess")
+    report = memory_in_subprocess(sizes.memory_requests, trace=False)
+    if trace:  # a second child: tracemalloc's own bookkeeping would inflate the RSS figure
+        traced = memory_in_subprocess(sizes.memory_requests, trace=True)
+        report["tracemalloc_peak_mib"] = traced["tracemalloc_peak_mib"]
+    print(
+        f"    {report['shape']}: {report['requests']:,} requests in "
+        f"{report['cpu_seconds']:.1f} CPU-s "
+        f"({report['requests'] / report['cpu_seconds']:,.0f} req/CPU-s)"
+    )
+    print(
+        f"    peak RSS {report['peak_rss_mib']:,.0f} MiB "
+        f"(of which {report['baseline_rss_mib']:,.0f} MiB after imports); "
+        + (
+            f"VmHWM cross-check {report['vm_hwm_mib']:,.0f} MiB"
+            if report["vm_hwm_mib"] is not None
+            else "no VmHWM cross-check on this platform"
+        )
+    )
+    if report["tracemalloc_peak_mib"] is not None:
+        traced = report["tracemalloc_peak_mib"]
+        print(f"    tracemalloc peak (Python allocations): {traced:,.0f} MiB")
+    else:
+        print("    tracemalloc peak: not measured (it slows the run ~3x; use --tracemalloc)")
+    return report
+
+
+def profile_mmc(scenario: Scenario) -> None:
+    print("\ncProfile of one sim run of case (a), top 15 by tottime:")
+    profiler = cProfile.Profile()
+    profiler.enable()
+    run(scenario, seed=1)
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(15)
+    print(out.getvalue())
+
+
+def status(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="short runs (smoke test)")
+    parser.add_argument("--profile", action="store_true", help="cProfile one run of case (a)")
+    parser.add_argument(
+        "--tracemalloc",
+        action="store_true",
+        help="also measure the tracemalloc peak in (c) (a second, ~3x slower subprocess)",
+    )
+    parser.add_argument(
+        "--functional",
+        type=Path,
+        default=FUNCTIONAL_SCENARIO,
+        help="scenario for case (b) (default: scenarios/functional.toml)",
+    )
+    parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.memory_child is not None:
+        memory_child(args.memory_child, args.tracemalloc)
+        return 0
+    if not args.functional.exists():
+        print(f"error: functional scenario {args.functional} not found", file=sys.stderr)
+        return 2
+
+    sizes = QUICK if args.quick else FULL
+    ciw_version = ciw.__version__ if ciw is not None else "not installed"
+    print(
+        f"Benchmark ({'quick: indicative figures only' if args.quick else 'full'}) - "
+        f"Python {platform.python_version()}, Mesa {mesa.__version__}, Ciw {ciw_version}; "
+        f"{platform.machine()}, CPU time (time.process_time), median of repeats\n"
+    )
+    mmc = case_mmc(sizes)
+    functional = case_functional(sizes, args.functional)
+    memory = case_memory(sizes, args.tracemalloc)
+    if args.profile:
+        profile_mmc(mmc["scenario"])
+
+    rows = [
+        (
+            "(a) sim M/M/10, requests per CPU-second",
+            f"{mmc['sim']:,.0f}",
+            f">= {TARGET_MMC:,.0f}",
+            status(mmc["sim"] >= TARGET_MMC),
+        )
+    ]
+    if mmc["ciw"] is not None:
+        rows += [
+            (
+                f"(a) Ciw {ciw.__version__} M/M/10, requests per CPU-second",
+                f"{mmc['ciw']:,.0f}",
+                "-",
+                "-",
+            ),
+            (
+                "(a) ratio sim/Ciw (goal: match Ciw)",
+                f"{mmc['sim'] / mmc['ciw']:.2f}",
+                ">= 1.00",
+                status(mmc["sim"] >= mmc["ciw"]),
+            ),
+        ]
+    rows += [
+        (
+            "(b) sim functional preset, requests per CPU-second",
+            f"{functional:,.0f}",
+            f">= {TARGET_FUNCTIONAL:,.0f}",
+            status(functional >= TARGET_FUNCTIONAL),
+        ),
+        (
+            f"(c) peak RSS, {memory['requests']:,}-request run, MiB",
+            f"{memory['peak_rss_mib']:,.0f}",
+            f"< {TARGET_MEMORY_MB:,.0f}",
+            status(memory["peak_rss_mib"] < TARGET_MEMORY_MB),
+        ),
+    ]
+    if memory["tracemalloc_peak_mib"] is not None:
+        rows.append(
+            ("(c) tracemalloc peak, MiB", f"{memory['tracemalloc_peak_mib']:,.0f}", "-", "-")
+        )
+    header = ("figure", "value", "target", "status")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]
+    print("\nSummary")
+    for figure, value, target, result in [header, *rows]:
+        print(f"  {figure:<{widths[0]}}  {value:>{widths[1]}}  {target:<{widths[2]}}  {result}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""Smoke test: `experiments/benchmark.py --quick` runs end to end and prints its summary.
+
+It checks that the benchmark works, not the figures (PASS/MISS depends on the machine).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = ROOT / "experiments" / "benchmark.py"
+
+
+@pytest.mark.skipif(
+    not (ROOT / "scenarios" / "functional.toml").exists(),
+    reason="scenarios/functional.toml (benchmark case b) does not exist yet",
+)
+def test_benchmark_quick_runs_and_prints_summary() -> None:
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "Python" in out and "Mesa" in out and "Ciw" in out
+    summary = out.split("\nSummary\n", 1)
+    assert len(summary) == 2, out
+    table = summary[1]
+    for label in ("(a) sim M/M/10", "(b) sim functional preset", "(c) peak RSS"):
+        assert label in table
+    assert table.count("PASS") + table.count("MISS") >= 3

@@ -1,0 +1,259 @@
+"""The `sim` command, run for real in subprocesses on small, short scenarios."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from rich.console import Console
+
+import sim.runner as sim_runner
+from sim.cli import kpi_table, main
+from sim.metrics import BooksError
+
+DATA = Path(__file__).parent / "data" / "cli"
+SMALL = DATA / "small.toml"
+FUNCTIONAL = DATA / "functional.toml"
+CROSS = DATA / "cross.toml"
+
+REQUIRED_KPIS = {
+    "arrived",
+    "resolved",
+    "abandoned",
+    "resolution_hours_mean",
+    "resolution_hours_p50",
+    "resolution_hours_p90",
+    "wait_hours_mean",
+    "handoffs_per_request",
+    "repeat_contacts_per_request",
+    "fcr",
+    "csat_mean",
+    "csat_top_box",
+    "utilisation",
+    "utilisation_by_unit",
+    "cost_per_resolved",
+    "stable",
+    "unstable_reason",
+    "seed",
+}
+EVENT_COLUMNS = [
+    "case",
+    "request_type",
+    "activity",
+    "resource",
+    "unit",
+    "enqueue",
+    "start",
+    "end",
+    "handoff",
+]
+
+
+def sim(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_run_prints_grouped_kpi_table_with_units():
+    out = sim("run", SMALL)
+    assert out.returncode == 0, out.stderr
+    for label in (
+        "Volume", "Time", "Quality", "Customers", "Capacity",
+        "Arrived (requests)",
+        "Throughput (resolved per day)",
+        "Resolution time, mean (hours)", "Resolution time, p50 (hours)",
+        "Resolution time, p90 (hours)", "of which in queue (hours)", "of which in handoff",
+        "Flow efficiency (%",
+        "Handoffs (per request)", "Repeat contacts (per request)",
+        "First-contact resolution (%)",
+        "CSAT, mean", "CSAT top box (%", "Promoters (%)", "Detractors (%",
+        "Utilisation, overall (%)", "billing (%)", "tech (%)",
+        "Cost per resolved (currency per request)",
+    ):  # fmt: skip
+        assert label in out.stdout, label
+    assert "Traceback" not in out.stderr
+
+
+def test_run_json_and_events(tmp_path):
+    """--json is the whole of stdout; --events writes CSV or Parquet; runs are reproducible."""
+    kpis = {}
+    for suffix in (".csv", ".parquet"):
+        target = tmp_path / f"events{suffix}"
+        out = sim("run", SMALL, "--json", "--seed", "11", "--days", "4", "--events", target)
+        assert out.returncode == 0, out.stderr
+        kpis[suffix] = json.loads(out.stdout)  # the whole of stdout is one JSON document
+        frame = pd.read_csv(target) if suffix == ".csv" else pd.read_parquet(target)
+        assert len(frame) > 0
+        assert set(EVENT_COLUMNS) <= set(frame.columns)
+        assert (frame["end"] >= frame["start"]).all()
+        assert (frame["start"] >= frame["enqueue"]).all()
+    result = kpis[".csv"]
+    assert result.keys() >= REQUIRED_KPIS
+    assert result["seed"] == 11
+    assert result["arrived"] == result["resolved"] + result["abandoned"] + result["open_at_end"]
+    assert set(result["utilisation_by_unit"]) == {"billing", "tech"}
+    assert kpis[".parquet"] == result  # a run is a pure function of (scenario, seed)
+    assert result["arrived"] < 40 * 4  # --days 4 (the file says 5) at 40 requests a day
+
+
+def in_process(capsys, *args: str | Path) -> subprocess.CompletedProcess:
+    """`main` called directly (no interpreter start-up: faster)."""
+    capsys.readouterr()
+    code = main([str(a) for a in args])
+    out = capsys.readouterr()
+    return subprocess.CompletedProcess(args, code, out.out, out.err)
+
+
+def test_unstable_run_warns_on_stderr_and_json_has_null_for_nan(capsys):
+    out = in_process(capsys, "run", DATA / "overloaded.toml", "--json")
+    assert out.returncode == 0, out.stderr
+    kpis = json.loads(out.stdout)
+    assert kpis["stable"] is False
+    assert kpis["unstable_reason"]
+    assert "NaN" not in out.stdout
+    assert kpis["resolved"] > 0 or kpis["resolution_hours_mean"] is None
+    assert "warning: offered load" in out.stderr
+    assert "unstable run" in out.stderr
+
+
+def test_compare_prints_both_names_side_by_side():
+    out = sim("compare", FUNCTIONAL, CROSS, "--days", "6")
+    assert out.returncode == 0, out.stderr
+    header = next(line for line in out.stdout.splitlines() if line.startswith("┃ KPI"))
+    assert "Functional silos" in header
+    assert "Cross-functional teams" in header  # scenarios are columns
+    assert "Resolution time, mean (hours)" in out.stdout
+    assert re.search(r"\([+-]\d+\.\d%\)", out.stdout)  # relative difference vs the first
+
+
+def test_compare_json_uses_one_seed_for_all(capsys):
+    out = in_process(
+        capsys, "compare", FUNCTIONAL, CROSS, SMALL, "--days", "4", "--seed", "5", "--json"
+    )
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["seed"] == 5
+    names = [s["name"] for s in result["scenarios"]]
+    assert names == ["Functional silos", "Cross-functional teams", "Small"]
+    first, second, third = (s["kpis"] for s in result["scenarios"])
+    assert first["seed"] == second["seed"] == third["seed"] == 5
+    assert first["arrived"] == second["arrived"]  # common random numbers: same customers
+
+
+def test_validate_ok_files_and_warnings():
+    out = sim("validate", SMALL, FUNCTIONAL, DATA / "overloaded.toml")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [
+        f"{SMALL}: ok",
+        f"{FUNCTIONAL}: ok",
+        f"{DATA / 'overloaded.toml'}: ok",
+    ]
+    assert out.stderr.startswith(f"{DATA / 'overloaded.toml'}: warning: offered load")
+
+
+def test_ctrl_c_exits_130_with_one_line():
+    """A real SIGINT in the middle of a run (sent once the run has started)."""
+    code = (
+        "import os, signal, sys, time, sim.runner\n"
+        "def slow(*a, **k):\n"
+        "    os.kill(os.getpid(), signal.SIGINT)\n"
+        "    time.sleep(30)\n"
+        "sim.runner.run = slow\n"
+        "from sim.cli import main\n"
+        f"sys.exit(main(['run', {str(SMALL)!r}]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 130
+    assert out.stderr.strip() == "sim: interrupted"
+    assert out.stdout == ""
+
+
+# In-process: the entry point itself, and failures that need a patched runner.
+
+
+def test_help(capsys):
+    assert main(["--help"]) == 0
+    text = capsys.readouterr().out
+    for command in ("run", "compare", "validate"):
+        assert command in text
+
+
+def test_console_script_installed():
+    script = Path(sys.executable).parent / "sim"
+    if not script.exists():
+        pytest.skip("package not installed in this interpreter's environment")
+    assert "sim.cli" in script.read_text(errors="replace")
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_internal_error_exits_1_with_one_line(monkeypatch, capsys, debug):
+    def broken(*args, **kwargs):
+        raise BooksError("arrived (3) != resolved + abandoned (2)")
+
+    monkeypatch.setattr(sim_runner, "run", broken)
+    if debug:
+        monkeypatch.setenv("SIM_DEBUG", "1")
+    else:
+        monkeypatch.delenv("SIM_DEBUG", raising=False)
+    assert main(["run", str(SMALL)]) == 1
+    err = capsys.readouterr().err
+    last = err.strip().splitlines()[-1]
+    assert "internal error" in last and "BooksError" in last and "report" in last
+    assert ("Traceback" in err) is debug
+    if not debug:
+        assert len(err.strip().splitlines()) == 1
+
+
+def test_keyboard_interrupt_in_process(monkeypatch, capsys):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(sim_runner, "run", interrupted)
+    assert main(["run", str(SMALL)]) == 130
+    assert capsys.readouterr().err == "sim: interrupted\n"
+
+
+def test_kpi_table_takes_name_kpi_pairs():
+    nan = float("nan")
+    table = kpi_table(
+        [
+            (
+                "A",
+                {
+                    "resolution_hours_mean": 10.0,
+                    "csat_mean": 4.0,
+                    "fcr": 0.5,
+                    "utilisation_by_unit": {"x": 0.5},
+                },
+            ),
+            (
+                "B",
+                {
+                    "resolution_hours_mean": 12.0,
+                    "csat_mean": nan,
+                    "fcr": 0.6,
+                    "utilisation_by_unit": {"y": 0.25},
+                },
+            ),
+        ],
+        title="t",
+    )
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(table)
+    text = console.export_text()
+    assert "12.00 (+20.0%)" in text  # relative difference on time rows
+    assert "(+20.0%)" not in text.split("First-contact")[1].splitlines()[0]  # not on FCR
+    assert "x (%)" in text and "y (%)" in text  # per-unit rows: union over scenarios
+    assert "–" in text  # NaN and missing values
