@@ -52,16 +52,16 @@ class Employee(mesa.Agent):
         """What a customer feels of this person: customer orientation x engagement."""
         return self.customer_orientation * self.engagement
 
-    def start(self, request: Request, helping: bool = False) -> None:
+    def start(self, request: Request, now: float, helping: bool = False) -> None:
         """Take `request` and schedule the end of its task."""
         model = self.model
         self.unit.idle.remove(self)
         self.request = request
         self.helping = helping
-        self.started = model.time
-        model.begin_work(self, request)
+        self.started = now
+        model.begin_work(self, request, now)
         hours, self.right_first_time = self.plan(request)
-        model.schedule_event(self.finish, after=hours)
+        model.schedule_event(self.finish, at=now + hours)
 
     def plan(self, request: Request) -> tuple[float, bool]:
         """How long the task will take this person, and whether it will be done right.
@@ -101,9 +101,9 @@ class Employee(mesa.Agent):
         self.request = None
         self.helping = False
         self.unit.idle.append(self)
-        model.complete_task(self, request, self.started, self.right_first_time)
+        model.complete_task(self, request, self.started, self.right_first_time, now)
         if self.request is None:
-            model.assign_work(self)
+            model.assign_work(self, now)
 
 
 class Manager(mesa.Agent):

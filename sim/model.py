@@ -94,6 +94,9 @@ class OrgModel(mesa.Model):
         self._weekly = _normalised(demand.weekly_profile)
         self._rate_max = self._rate * max(self._hourly or [1]) * max(self._weekly or [1])
         self._log_sigma = math.sqrt(math.log1p(demand.work_cv**2))
+        self._work_kind = demand.work_distribution
+        self._request_types = demand.request_types
+        self._patience_rate = 1 / demand.patience_hours if demand.patience_hours > 0 else 0.0
         self._ids = count()
         self._seq = count()
 
@@ -148,35 +151,35 @@ class OrgModel(mesa.Model):
         now = self.time
         if now >= self.horizon:
             return
-        self.schedule_event(self.arrive, after=self._next_gap())
+        self.schedule_event(self.arrive, at=now + self._next_gap())
         rng = self.arrival_rng
         rate = self._rate_now(now)
         if rate < self._rate_max and rng.random() * self._rate_max >= rate:
             return
-        demand = self.config.demand
+        types = self._request_types
         type_index = min(
             bisect_right(self._type_cumulative, rng.random() * self._type_cumulative[-1]),
-            len(demand.request_types) - 1,
+            len(types) - 1,
         )
-        rtype = demand.request_types[type_index]
+        rtype = types[type_index]
         sizes = [self._work_size(rng) for _ in rtype.tasks]
-        patience = (
-            rng.expovariate(1 / demand.patience_hours) if demand.patience_hours > 0 else math.inf
-        )
+        patience = rng.expovariate(self._patience_rate) if self._patience_rate else math.inf
         noise = rng.gauss(0.0, 1.0)
         home_pick = rng.random()
         counted = now >= self.window[0]
-        request = Request(self, next(self._ids), type_index, rtype, sizes, patience, noise, counted)
+        request = Request(
+            self, next(self._ids), type_index, rtype, sizes, patience, noise, counted, now
+        )
         request.home = self.org.home_for(home_pick)
         self.open[request] = None
         self.arrived += 1
         self.arrived_counted += counted
         first = rtype.tasks[0].skill
-        self.enter_unit(request, self.org.unit_for(first, None, request.home, self._pick()))
+        self.enter_unit(request, self.org.unit_for(first, None, request.home, self._pick()), now)
 
     def _work_size(self, rng: random.Random) -> float:
         """A task's work relative to its mean (mean 1) in the scenario's distribution."""
-        kind = self.config.demand.work_distribution
+        kind = self._work_kind
         if kind == "exponential":
             return rng.expovariate(1.0)
         if kind == "lognormal" and self._log_sigma > 0:
@@ -189,34 +192,35 @@ class OrgModel(mesa.Model):
 
     # Dispatch ----------------------------------------------------------------------------------
 
-    def enter_unit(self, request: Request, unit_index: int) -> None:
+    def enter_unit(self, request: Request, unit_index: int, now: float) -> None:
         """A request joins a unit: the best idle eligible member starts it, or it queues."""
         unit = self.units[unit_index]
-        now = self.time
         unit.enter(now)
         request.in_unit = True
         request.unit = unit_index
         request.via_handoff = request.after_handoff
         request.visit_start = now
         request.enqueued_at = now
-        self.dispatch(request, unit)
+        self.dispatch(request, unit, now)
 
-    def dispatch(self, request: Request, unit: Unit, prefer: Employee | None = None) -> None:
+    def dispatch(
+        self, request: Request, unit: Unit, now: float, prefer: Employee | None = None
+    ) -> None:
         skill = request.skill
         employee = unit.best_idle(skill, prefer)
         if employee is not None:
-            employee.start(request)
+            employee.start(request, now)
             return
         if self.help_probability > 0 and skill is not None:
             helper = self._idle_helper(unit, skill)
             if helper is not None:
                 request.helped += 1
-                helper.start(request, helping=True)
+                helper.start(request, now, helping=True)
                 return
         unit.enqueue(request, next(self._seq))
         if request.patience_left < math.inf:
             request.abandon_event = self.schedule_event(
-                request.give_up, after=request.patience_left
+                request.give_up, at=now + request.patience_left
             )
 
     def _idle_helper(self, unit: Unit, skill: str) -> Employee | None:
@@ -232,13 +236,13 @@ class OrgModel(mesa.Model):
             return best
         return None
 
-    def assign_work(self, employee: Employee) -> None:
+    def assign_work(self, employee: Employee, now: float) -> None:
         """A freed employee takes work from their own queue first, then may help elsewhere."""
         unit = employee.unit
         shortest = self.cherry_picking > 0 and self.behaviour_rng.random() < self.cherry_picking
         request = unit.take(employee, shortest) if unit.queue else None
         if request is not None:
-            employee.start(request)
+            employee.start(request, now)
             return
         if self.help_probability <= 0:
             return
@@ -248,11 +252,10 @@ class OrgModel(mesa.Model):
             request = busiest.take(employee, shortest, helping=True)
             if request is not None:
                 request.helped += 1
-                employee.start(request, helping=True)
+                employee.start(request, now, helping=True)
 
-    def begin_work(self, employee: Employee, request: Request) -> None:
+    def begin_work(self, employee: Employee, request: Request, now: float) -> None:
         """Book the wait that ends now, stop the customer's patience clock, note the contact."""
-        now = self.time
         waited = now - request.enqueued_at
         if request.abandon_event is not None:
             request.abandon_event.cancel()
@@ -268,51 +271,52 @@ class OrgModel(mesa.Model):
     # Task outcomes and flow --------------------------------------------------------------------
 
     def complete_task(
-        self, employee: Employee, request: Request, started: float, right: bool
+        self, employee: Employee, request: Request, started: float, right: bool, now: float
     ) -> None:
         """Decide what happens to a request once a task (or a triage) ends."""
-        now = self.time
         unit = self.units[request.unit]
         if self.events is not None:
             self.events.add(request, employee, unit, started, now, right)
         if request.triage:
             request.handoff_hours += now - started
             request.triage = False
-            self._leave(unit, request)
-            self.hand_off(request, request.target, may_misroute=False)
+            self._leave(unit, request, now)
+            self.hand_off(request, request.target, now, may_misroute=False)
             return
         request.work_hours += now - started
         if not right:
-            self._leave(unit, request)
+            self._leave(unit, request, now)
             request.repeats += 1
             request.sizes[request.step] = self._work_size(self.work_rng)
             mean = self.config.demand.callback_delay_hours
             delay = self.outcome_rng.expovariate(1 / mean) if mean > 0 else 0.0
             request.callback_hours += delay
             if delay > 0:
-                self.schedule_event(request.call_back, after=delay)
+                self.schedule_event(request.call_back, at=now + delay)
             else:
-                request.call_back()
+                self.enter_unit(request, request.unit, now)
             return
         request.step += 1
         if request.step == len(request.rtype.tasks):
-            self._leave(unit, request)
-            self.close(request, abandoned=False)
+            self._leave(unit, request, now)
+            self.close(request, False, now)
             return
         skill = request.rtype.tasks[request.step].skill
         destination = self.org.unit_for(skill, request.unit, request.home, self._pick())
         if destination == request.unit:
             request.enqueued_at = now
-            self.dispatch(request, unit, prefer=employee)
+            self.dispatch(request, unit, now, prefer=employee)
         else:
-            self._leave(unit, request)
-            self.hand_off(request, destination)
+            self._leave(unit, request, now)
+            self.hand_off(request, destination, now)
 
-    def _leave(self, unit: Unit, request: Request) -> None:
-        unit.leave(self.time, request.visit_start)
+    def _leave(self, unit: Unit, request: Request, now: float) -> None:
+        unit.leave(now, request.visit_start)
         request.in_unit = False
 
-    def hand_off(self, request: Request, destination: int, may_misroute: bool = True) -> None:
+    def hand_off(
+        self, request: Request, destination: int, now: float, may_misroute: bool = True
+    ) -> None:
         """Transfer a request to another unit: delay, information loss, maybe a wrong unit."""
         p = self.config.policies
         request.handoffs += 1
@@ -333,25 +337,25 @@ class OrgModel(mesa.Model):
         delay = self.outcome_rng.expovariate(1 / mean) if mean > 0 else 0.0
         request.handoff_hours += delay
         if delay > 0:
-            self.schedule_event(request.arrive_after_handoff, after=delay)
+            self.schedule_event(request.arrive_after_handoff, at=now + delay)
         else:
-            request.arrive_after_handoff()
+            self.enter_unit(request, destination, now)
 
     def abandon(self, request: Request) -> None:
         """The customer gives up while queued."""
         now = self.time
         unit = self.units[request.unit]
         unit.remove(request)
-        self._leave(unit, request)
+        self._leave(unit, request, now)
         waited = now - request.enqueued_at
         if request.triage:
             request.handoff_hours += waited
         else:
             request.queue_hours += waited
         request.abandon_event = None
-        self.close(request, abandoned=True)
+        self.close(request, True, now)
 
-    def close(self, request: Request, abandoned: bool) -> None:
+    def close(self, request: Request, abandoned: bool, now: float) -> None:
         del self.open[request]
         if request.counted:
             if abandoned:
@@ -361,7 +365,7 @@ class OrgModel(mesa.Model):
             done_well = request.repeats == 0 and not abandoned
             warmth = request.warmth_sum / request.contacts if request.contacts else 0.0
             csat = satisfaction_score(
-                resolution_hours=self.time - request.arrived,
+                resolution_hours=now - request.arrived,
                 expected_hours=request.rtype.expected_hours,
                 handoffs=request.handoffs,
                 repeat_contacts=request.repeats,
@@ -370,7 +374,7 @@ class OrgModel(mesa.Model):
                 abandoned=abandoned,
                 settings=self.config.satisfaction,
             )
-            self.requests.add(request, self.time, abandoned, csat)
+            self.requests.add(request, now, abandoned, csat)
 
 
 def _normalised(profile: list[float]) -> list[float]:

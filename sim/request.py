@@ -62,6 +62,7 @@ class Request:
         patience: float,
         noise: float,
         counted: bool,
+        arrived: float,
     ):
         self.model = model
         self.id = request_id
@@ -73,7 +74,7 @@ class Request:
         self.patience_left = patience
         self.noise = noise
         self.counted = counted
-        self.arrived = model.time
+        self.arrived = arrived
         self.step = 0
         self.home: int | None = None
         self.unit: int | None = None
@@ -115,10 +116,10 @@ class Request:
     # The customer's own events --------------------------------------------------------------
 
     def arrive_after_handoff(self) -> None:
-        self.model.enter_unit(self, self.unit)
+        self.model.enter_unit(self, self.unit, self.model.time)
 
     def call_back(self) -> None:
-        self.model.enter_unit(self, self.unit)
+        self.model.enter_unit(self, self.unit, self.model.time)
 
     def give_up(self) -> None:
         self.model.abandon(self)
