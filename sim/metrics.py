@@ -195,7 +195,8 @@ def unit_table(model: OrgModel) -> pd.DataFrame:
                 "unit": unit.name,
                 "headcount": len(unit.members),
                 "skills": ", ".join(sorted(unit.serves)),
-                "utilisation": busy / (len(unit.members) * span),
+                # Busy hours are summed task by task: clamp the rounding of a saturated unit.
+                "utilisation": min(1.0, busy / (len(unit.members) * span)),
                 "coordination_share": unit.coordination_share,
                 "visits": unit.visits,
                 "mean_in_unit": mean_in_unit,

@@ -20,6 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
 Positive = Annotated[float, Field(gt=0.0)]
+Proficiency = Annotated[float, Field(ge=0.05, le=1.0)]
+"""A secondary skill's proficiency: work takes hours / proficiency, so below 0.05 (20 times
+slower) a person cannot really do the task; leave the skill out instead."""
 
 
 class _Strict(BaseModel):
@@ -88,8 +91,8 @@ class WorkforceGroup(_Strict):
     skill: Annotated[str, Field(min_length=1)]
     """Primary skill: proficiency 1 (full speed)."""
     headcount: Annotated[int, Field(ge=1, le=10_000)]
-    other_skills: dict[str, Fraction] = {}
-    """Secondary skills and their proficiency in (0, 1]; 0 = cannot do it."""
+    other_skills: dict[str, Proficiency] = {}
+    """Secondary skills and their proficiency in [0.05, 1]; a skill left out cannot be done."""
     customer_orientation: Fraction = 0.6
     """Customer expertise: shapes the warmth of every contact (Grandey et al. 2005)."""
     engagement: Fraction = 0.7
@@ -409,14 +412,10 @@ def consistency_problems(s: Scenario) -> list[tuple[str, str]]:
             problems.append(
                 (f"workforce.{i}.skill", f"{group.skill!r} has two groups (merge them)")
             )
-        for skill, level in group.other_skills.items():
+        for skill in group.other_skills:
             if skill == group.skill:
                 problems.append(
                     (f"workforce.{i}.other_skills.{skill}", "is the primary skill already")
-                )
-            if level <= 0:
-                problems.append(
-                    (f"workforce.{i}.other_skills.{skill}", "is 0 (allowed: > 0; omit instead)")
                 )
     hours = s.run.hours_per_day
     profile = s.demand.hourly_profile
