@@ -1,0 +1,1081 @@
+"""Replications and scenario comparisons with confidence intervals (domain notes §7 G).
+
+A run is a pure function of (scenario, seed). An experiment runs every scenario with the *same*
+replication seeds, so scenario B's k-th run sees the same customers as scenario A's k-th run
+(common random numbers). That makes the per-seed differences B - A much less noisy than the
+two means on their own, and the confidence interval reported for a comparison is the CI of the
+paired *difference*.
+
+    >>> from sim import load_scenario
+    >>> from sim.experiment import compare
+    >>> a = load_scenario("scenarios/functional.toml")
+    >>> b = load_scenario("scenarios/cross-functional.toml")
+    >>> result = compare([a, b], reps="auto")
+    >>> print(result.sentence("resolution_hours_mean"))
+    >>> result.to_csv("comparison.csv")
+
+Seeds come from `numpy.random.SeedSequence(root_seed).spawn(n)` (`replication_seeds`): the
+first n seeds of a longer list are the seeds of a shorter one, so adding replications never
+changes the earlier ones. The seeds are recorded with every replication and in every table.
+
+Extension point: what is kept of a run is decided by a *summariser* (`summarise_run` by
+default), a top-level function ``RunResult -> Replication`` that `replicate` and `compare`
+accept. Transient analyses (for instance the reorganisation J-curve: resolution time by week
+after a structure change) plug in there by keeping a per-week series in `Replication.extra`,
+without changing how replications are scheduled, seeded or run in parallel.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.runner import RunResult, run
+from sim.scenario import Scenario
+
+CONFIDENCE = 0.95
+HEADLINE_KPIS: tuple[str, ...] = (
+    "resolution_hours_mean",
+    "csat_mean",
+    "fcr",
+    "cost_per_resolved",
+)
+"""The KPIs `reps="auto"` watches: their CI half-width must be within `precision` of the mean."""
+
+_NO_SAMPLING = 1e9
+"""`sample_every_hours` for replications: the time series is not kept, so do not sample it."""
+
+ProgressCallback = Callable[[int, int], None]
+"""``progress(runs_done, runs_planned)``; `runs_planned` grows when `reps="auto"` adds a batch."""
+
+
+# --------------------------------------------------------------------------------------------
+# KPI catalogue: label, unit and direction, for tables and plain-language sentences
+
+
+@dataclass(frozen=True)
+class KPI:
+    """How a KPI is named, measured and judged.
+
+    `kind` decides how differences are worded: "share" KPIs (0-1) differ in percentage
+    points, "score" KPIs in points on the 1-5 scale, everything else relative to the baseline
+    (in %, or in its own unit where the baseline is 0). `better` is +1 when higher is better,
+    -1 when lower is better and 0 when neither. `phrase` is the sentence body with ``{amount}``
+    and ``{word}``; `up` / `down` are the words for a higher / lower value.
+    """
+
+    key: str
+    label: str
+    unit: str
+    kind: Literal["hours", "share", "score", "money", "count", "ratio", "rate", "value"]
+    better: int
+    phrase: str
+    up: str = "higher"
+    down: str = "lower"
+    subject: str = ""
+    """Noun phrase for 'no clear difference in ...' (defaults to the label, lower case)."""
+
+    @property
+    def noun(self) -> str:
+        if self.subject:
+            return self.subject
+        acronym = len(self.label) > 1 and self.label[1].isupper()
+        return self.label if acronym else self.label[0].lower() + self.label[1:]
+
+
+KPIS: dict[str, KPI] = {
+    k.key: k
+    for k in [
+        KPI(
+            "arrived",
+            label="Arrived",
+            unit="requests",
+            kind="count",
+            better=0,
+            phrase="{amount} {word} requests arrived",
+            up="more",
+            down="fewer",
+            subject="arrivals",
+        ),
+        KPI(
+            "resolved",
+            label="Resolved",
+            unit="requests",
+            kind="count",
+            better=1,
+            phrase="{amount} {word} requests were resolved",
+            up="more",
+            down="fewer",
+            subject="resolved requests",
+        ),
+        KPI(
+            "abandoned",
+            label="Abandoned",
+            unit="requests",
+            kind="count",
+            better=-1,
+            phrase="{amount} {word} customers gave up",
+            up="more",
+            down="fewer",
+            subject="abandoned requests",
+        ),
+        KPI(
+            "open_at_end",
+            label="Still open at the end",
+            unit="requests",
+            kind="count",
+            better=-1,
+            phrase="{amount} {word} requests were still open at the end",
+            up="more",
+            down="fewer",
+            subject="requests still open at the end",
+        ),
+        KPI(
+            "abandonment_rate",
+            label="Abandonment",
+            unit="%",
+            kind="share",
+            better=-1,
+            phrase="abandonment is {amount} {word}",
+        ),
+        KPI(
+            "resolution_hours_mean",
+            label="Resolution time, mean",
+            unit="working hours",
+            kind="hours",
+            better=-1,
+            phrase="requests are resolved {amount} {word}",
+            up="slower",
+            down="faster",
+            subject="mean resolution time",
+        ),
+        KPI(
+            "resolution_hours_p50",
+            label="Resolution time, median",
+            unit="working hours",
+            kind="hours",
+            better=-1,
+            phrase="the median request is resolved {amount} {word}",
+            up="slower",
+            down="faster",
+            subject="median resolution time",
+        ),
+        KPI(
+            "resolution_hours_p90",
+            label="Resolution time, 90th percentile",
+            unit="working hours",
+            kind="hours",
+            better=-1,
+            phrase="the slowest 10% of requests take {amount} {word}",
+            up="longer",
+            down="less time",
+            subject="90th-percentile resolution time",
+        ),
+        KPI(
+            "wait_hours_mean",
+            label="Time in queue, mean",
+            unit="working hours",
+            kind="hours",
+            better=-1,
+            phrase="customers wait {amount} {word} in queues",
+            up="longer",
+            down="less",
+            subject="mean time in queue",
+        ),
+        KPI(
+            "work_hours_mean",
+            label="Time at work, mean",
+            unit="working hours",
+            kind="hours",
+            better=-1,
+            phrase="requests take {amount} {word} work",
+            up="more",
+            down="less",
+            subject="mean work time",
+        ),
+        KPI(
+            "handoff_hours_mean",
+            label="Time in handoffs, mean",
+            unit="working hours",
+            kind="hours",
+            better=-1,
+            phrase="requests spend {amount} {word} in handoffs",
+            up="longer",
+            down="less time",
+            subject="mean time in handoffs",
+        ),
+        KPI(
+            "callback_hours_mean",
+            label="Time awaiting callback, mean",
+            unit="working hours",
+            kind="hours",
+            better=-1,
+            phrase="customers spend {amount} {word} waiting to call back",
+            up="longer",
+            down="less time",
+            subject="mean time awaiting callback",
+        ),
+        KPI(
+            "flow_efficiency",
+            label="Flow efficiency",
+            unit="% of time at work",
+            kind="share",
+            better=1,
+            phrase="flow efficiency is {amount} {word}",
+        ),
+        KPI(
+            "handoffs_per_request",
+            label="Handoffs",
+            unit="per request",
+            kind="ratio",
+            better=-1,
+            phrase="requests are handed off {amount} {word}",
+            up="more often",
+            down="less often",
+            subject="handoffs per request",
+        ),
+        KPI(
+            "misroutes_per_request",
+            label="Misroutes",
+            unit="per request",
+            kind="ratio",
+            better=-1,
+            phrase="requests are misrouted {amount} {word}",
+            up="more often",
+            down="less often",
+            subject="misroutes per request",
+        ),
+        KPI(
+            "repeat_contacts_per_request",
+            label="Repeat contacts",
+            unit="per request",
+            kind="ratio",
+            better=-1,
+            phrase="customers come back {amount} {word}",
+            up="more often",
+            down="less often",
+            subject="repeat contacts",
+        ),
+        KPI(
+            "contacts_per_request",
+            label="Contacts",
+            unit="per request",
+            kind="ratio",
+            better=-1,
+            phrase="customers need {amount} {word} contacts",
+            up="more",
+            down="fewer",
+            subject="contacts per request",
+        ),
+        KPI(
+            "fcr",
+            label="First-contact resolution",
+            unit="%",
+            kind="share",
+            better=1,
+            phrase="first-contact resolution is {amount} {word}",
+        ),
+        KPI(
+            "help_share",
+            label="Helped by another unit",
+            unit="% of requests",
+            kind="share",
+            better=0,
+            phrase="help from other units is {amount} {word}",
+            up="more common",
+            down="less common",
+        ),
+        KPI(
+            "csat_mean",
+            label="CSAT, mean",
+            unit="1-5 scale",
+            kind="score",
+            better=1,
+            phrase="customers are {amount} {word}",
+            up="more satisfied",
+            down="less satisfied",
+            subject="customer satisfaction",
+        ),
+        KPI(
+            "csat_top_box",
+            label="CSAT top box",
+            unit="% rating 5",
+            kind="share",
+            better=1,
+            phrase="the share of delighted customers (rating 5) is {amount} {word}",
+            subject="the CSAT top-box share",
+        ),
+        KPI(
+            "promoters",
+            label="Promoters",
+            unit="% rating 5",
+            kind="share",
+            better=1,
+            phrase="the share of promoters is {amount} {word}",
+            subject="the share of promoters",
+        ),
+        KPI(
+            "detractors",
+            label="Detractors",
+            unit="% rating 1-3",
+            kind="share",
+            better=-1,
+            phrase="the share of detractors is {amount} {word}",
+            subject="the share of detractors",
+        ),
+        KPI(
+            "throughput_per_day",
+            label="Throughput",
+            unit="resolved per day",
+            kind="rate",
+            better=1,
+            phrase="throughput is {amount} {word}",
+        ),
+        KPI(
+            "utilisation",
+            label="Utilisation, overall",
+            unit="% of working time",
+            kind="share",
+            better=0,
+            phrase="staff are {amount} {word} utilised",
+            up="more",
+            down="less",
+            subject="overall utilisation",
+        ),
+        KPI(
+            "cost_per_resolved",
+            label="Cost per resolved request",
+            unit="currency units",
+            kind="money",
+            better=-1,
+            phrase="each resolved request costs {amount} {word}",
+            up="more",
+            down="less",
+            subject="cost per resolved request",
+        ),
+    ]
+}
+_NOT_KPIS = {"seed", "stable", "unstable_reason", "utilisation_by_unit"}
+
+
+def kpi_info(key: str) -> KPI:
+    """The catalogue entry of a KPI; unknown numeric KPIs get a neutral generic entry."""
+    if key in KPIS:
+        return KPIS[key]
+    label = key.replace("_", " ")
+    return KPI(key, label[0].upper() + label[1:], "", "value", 0, f"{label} is {{amount}} {{word}}")
+
+
+# --------------------------------------------------------------------------------------------
+# Seeds and replications
+
+
+def replication_seeds(root_seed: int, n: int) -> list[int]:
+    """`n` independent replication seeds derived from `root_seed` (SeedSequence spawning).
+
+    Deterministic, and prefix-stable: ``replication_seeds(r, n)[:m] == replication_seeds(r, m)``.
+    Each seed is a 32-bit integer (easy to pass back to ``sim run --seed``).
+    """
+    if n < 0:
+        raise ValueError(f"n must be >= 0 (got {n})")
+    children = np.random.SeedSequence(int(root_seed)).spawn(n)
+    return [int(child.generate_state(1, dtype=np.uint32)[0]) for child in children]
+
+
+@dataclass(eq=False)
+class Replication:
+    """What an experiment keeps of one run: KPIs, per-request samples, the unit table."""
+
+    seed: int
+    kpis: dict[str, Any]
+    resolution_hours: np.ndarray
+    """Resolution time (working hours) of each resolved counted request."""
+    csat: np.ndarray
+    """Satisfaction score (1-5) of each closed counted request, abandoned ones included."""
+    rating: np.ndarray
+    """Survey rating (whole number 1-5) of each closed counted request."""
+    units: pd.DataFrame
+    """Per unit: unit, headcount, utilisation."""
+    warnings: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Whatever a custom summariser adds (see the module docstring)."""
+
+    @property
+    def stable(self) -> bool:
+        return bool(self.kpis.get("stable", True))
+
+
+def summarise_run(result: RunResult) -> Replication:
+    """The default summariser: keep what comparisons and reports need, drop the big frames."""
+    requests = result.requests
+    done = requests[~requests["abandoned"]]
+    return Replication(
+        seed=int(result.seed),
+        kpis=dict(result.kpis),
+        resolution_hours=done["resolution_hours"].to_numpy(dtype=np.float64, copy=True),
+        csat=requests["csat"].to_numpy(dtype=np.float64, copy=True),
+        rating=requests["rating"].to_numpy(dtype=np.int8, copy=True),
+        units=result.units[["unit", "headcount", "utilisation"]].reset_index(drop=True),
+        warnings=list(result.warnings),
+    )
+
+
+Summariser = Callable[[RunResult], Replication]
+
+
+def _run_chunk(
+    scenario: Scenario, seeds: Sequence[int], summarise: Summariser
+) -> list[Replication]:
+    """Worker entry point (top level, so that spawned processes can import it)."""
+    return [summarise(run(scenario, seed=s, sample_every_hours=_NO_SAMPLING)) for s in seeds]
+
+
+def _cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+@contextmanager
+def _pool(workers: int, executor: Executor | None) -> Iterator[Executor | None]:
+    """The executor to use: the caller's, a fresh spawn-based process pool, or None (serial)."""
+    if executor is not None:
+        yield executor
+        return
+    if workers <= 0:
+        workers = _cpu_count()
+    if workers == 1:
+        yield None
+        return
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_worker_init,
+    )
+    try:
+        yield pool
+    except BaseException:
+        # Ctrl-C or an error: stop at once instead of finishing the queued runs.
+        # (`_processes` holds the worker processes this pool started; Python 3.14 has
+        # `terminate_workers()` for this.)
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+        raise
+    pool.shutdown(wait=True)
+
+
+def _worker_init() -> None:
+    """Workers leave Ctrl-C to the parent, which stops them (no traceback from each worker)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _execute(
+    jobs: Sequence[tuple[int, Scenario, int]],
+    pool: Executor | None,
+    summarise: Summariser,
+    tick: Callable[[int], None],
+) -> dict[tuple[int, int], Replication]:
+    """Run (key, scenario, seed) jobs; results by (key, seed). Order-independent, so the
+    process pool gives exactly the serial results."""
+    out: dict[tuple[int, int], Replication] = {}
+    if pool is None:
+        for key, scenario, seed in jobs:
+            out[(key, seed)] = _run_chunk(scenario, [seed], summarise)[0]
+            tick(1)
+        return out
+    workers = getattr(pool, "_max_workers", None) or _cpu_count()
+    size = max(1, min(4, math.ceil(len(jobs) / (4 * workers))))
+    chunks: list[tuple[int, Scenario, list[int]]] = []
+    for key, scenario, seed in jobs:
+        last = chunks[-1] if chunks else None
+        if last is not None and last[0] == key and len(last[2]) < size:
+            last[2].append(seed)
+        else:
+            chunks.append((key, scenario, [seed]))
+    futures = {
+        pool.submit(_run_chunk, sc, seeds, summarise): (key, seeds) for key, sc, seeds in chunks
+    }
+    try:
+        for future in as_completed(futures):
+            key, seeds = futures[future]
+            for seed, rep in zip(seeds, future.result(), strict=True):
+                out[(key, seed)] = rep
+            tick(len(seeds))
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
+    return out
+
+
+def replicate(
+    scenario: Scenario,
+    seeds: Sequence[int],
+    workers: int = 1,
+    *,
+    executor: Executor | None = None,
+    summarise: Summariser = summarise_run,
+    progress: ProgressCallback | None = None,
+) -> list[Replication]:
+    """Run `scenario` once per seed; one `Replication` per seed, in the order of `seeds`.
+
+    ``workers > 1`` runs on a spawn-based process pool (``workers <= 0``: one per CPU); any
+    `concurrent.futures.Executor` (e.g. a Dask ``client.get_executor()``) can be passed
+    instead. Results are identical to a serial run. Like every spawn-based pool, a script
+    that calls this with ``workers > 1`` needs the ``if __name__ == "__main__":`` guard.
+    """
+    seeds = [int(s) for s in seeds]
+    done = 0
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress is not None:
+            progress(done, len(seeds))
+
+    with _pool(workers, executor) as pool:
+        results = _execute([(0, scenario, s) for s in seeds], pool, summarise, tick)
+    return [results[(0, s)] for s in seeds]
+
+
+# --------------------------------------------------------------------------------------------
+# Statistics
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Mean of one KPI over the replications of one scenario, with its t-based CI."""
+
+    n: int
+    mean: float
+    sd: float
+    ci_low: float
+    ci_high: float
+
+    @property
+    def half_width(self) -> float:
+        return (self.ci_high - self.ci_low) / 2
+
+    @property
+    def rel_half_width(self) -> float:
+        """Half-width as a share of |mean| (inf when the mean is 0 and the CI is not)."""
+        if not math.isfinite(self.half_width):
+            return math.nan
+        if self.mean == 0:
+            return 0.0 if self.half_width == 0 else math.inf
+        return self.half_width / abs(self.mean)
+
+
+def _t(n: int, confidence: float = CONFIDENCE) -> float:
+    return float(stats.t.ppf(0.5 + confidence / 2, n - 1)) if n >= 2 else math.nan
+
+
+def estimate(values: Sequence[float], confidence: float = CONFIDENCE) -> Estimate:
+    """Mean and t-based CI of the finite values (NaN where fewer than 2)."""
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    n = len(x)
+    if n == 0:
+        return Estimate(0, math.nan, math.nan, math.nan, math.nan)
+    mean = float(x.mean())
+    if n < 2:
+        return Estimate(1, mean, math.nan, math.nan, math.nan)
+    sd = float(x.std(ddof=1))
+    half = _t(n, confidence) * sd / math.sqrt(n)
+    return Estimate(n, mean, sd, mean - half, mean + half)
+
+
+@dataclass(frozen=True)
+class Difference:
+    """Paired difference (scenario - baseline) of one KPI over common seeds.
+
+    `rel_*` is the difference relative to the baseline mean, in %, with a delta-method CI
+    for the ratio of the two paired means.
+    """
+
+    kpi: str
+    scenario: str
+    baseline: str
+    n: int
+    diff: float
+    ci_low: float
+    ci_high: float
+    baseline_mean: float
+    rel_pct: float
+    rel_ci_low: float
+    rel_ci_high: float
+
+    @property
+    def clear(self) -> bool:
+        """True when the CI of the difference excludes zero (a clear difference)."""
+        return self.ci_low > 0 or self.ci_high < 0
+
+    @property
+    def verdict(self) -> str:
+        """'better', 'worse', 'higher', 'lower' or 'no clear difference'."""
+        if not self.clear:
+            return "no clear difference"
+        info = kpi_info(self.kpi)
+        if info.better == 0:
+            return "higher" if self.diff > 0 else "lower"
+        return "better" if (self.diff > 0) == (info.better > 0) else "worse"
+
+
+def paired_difference(
+    kpi: str,
+    values: Sequence[float],
+    base: Sequence[float],
+    *,
+    scenario: str = "B",
+    baseline: str = "A",
+    confidence: float = CONFIDENCE,
+) -> Difference:
+    """Per-seed differences `values - base` (same seeds in the same order), their mean and CI."""
+    x = np.asarray(values, dtype=float)
+    b = np.asarray(base, dtype=float)
+    if x.shape != b.shape:
+        raise ValueError("paired values need the same seeds")
+    keep = np.isfinite(x) & np.isfinite(b)
+    x, b = x[keep], b[keep]
+    d = x - b
+    n = len(d)
+    nan = math.nan
+    if n == 0:
+        return Difference(kpi, scenario, baseline, 0, nan, nan, nan, nan, nan, nan, nan)
+    dbar, bbar = float(d.mean()), float(b.mean())
+    if n >= 2:
+        t = _t(n, confidence)
+        sd = float(d.std(ddof=1))
+        half = t * sd / math.sqrt(n)
+        low, high = dbar - half, dbar + half
+    else:
+        low = high = nan
+    if bbar != 0 and n >= 2:
+        ratio = dbar / bbar
+        # Delta method for R = mean(d) / mean(b), d and b paired by seed.
+        cov = np.cov(np.vstack([d, b]), ddof=1)
+        var = (cov[0, 0] - 2 * ratio * cov[0, 1] + ratio**2 * cov[1, 1]) / (n * bbar**2)
+        rel_half = _t(n, confidence) * math.sqrt(max(var, 0.0))
+        rel, rel_low, rel_high = 100 * ratio, 100 * (ratio - rel_half), 100 * (ratio + rel_half)
+    elif bbar != 0:
+        rel, rel_low, rel_high = 100 * dbar / bbar, nan, nan
+    else:
+        rel = rel_low = rel_high = nan
+    return Difference(kpi, scenario, baseline, n, dbar, low, high, bbar, rel, rel_low, rel_high)
+
+
+# --------------------------------------------------------------------------------------------
+# Plain language
+
+
+def _decimals(values: Sequence[float], kind: str) -> int:
+    """Decimals shared by a number and its CI, so that '6.4–15%' reads '6–15%'."""
+    top = max((abs(v) for v in values if math.isfinite(v)), default=0.0)
+    if kind == "score":
+        return 2
+    if kind == "percent":
+        return 0 if top >= 10 else 1
+    return 0 if top >= 100 else 1 if top >= 10 else 2 if top >= 1 else 3
+
+
+def _group(values: Sequence[float], kind: str, signed: bool = False) -> list[str]:
+    places = _decimals(values, kind)
+    out = []
+    for v in values:
+        if not math.isfinite(v):
+            out.append("n/a")
+            continue
+        text = f"{abs(v):,.{places}f}"
+        if signed:
+            zero = float(text.replace(",", "")) == 0
+            text = ("±" if zero else "+" if v > 0 else "−") + text
+        out.append(text)
+    return out
+
+
+def _amount(d: Difference, info: KPI) -> tuple[str, str, str]:
+    """(amount, CI text for a clear difference, signed estimate and CI for an unclear one)."""
+    if info.kind == "share":
+        est, low, high, suffix, kind = 100 * d.diff, 100 * d.ci_low, 100 * d.ci_high, "", "percent"
+        unit, ci_unit = " percentage points", " pp"
+    elif info.kind == "score":
+        est, low, high, kind = d.diff, d.ci_low, d.ci_high, "score"
+        unit, ci_unit, suffix = " points (on the 1–5 scale)", " points", ""
+    elif math.isfinite(d.rel_pct) and math.isfinite(d.rel_ci_low) and d.baseline_mean != 0:
+        est, low, high, kind = d.rel_pct, d.rel_ci_low, d.rel_ci_high, "percent"
+        unit, ci_unit, suffix = "%", "%", "%"
+    else:
+        est, low, high, kind = d.diff, d.ci_low, d.ci_high, "value"
+        unit = f" {info.unit}" if info.unit and not info.unit.startswith("%") else ""
+        ci_unit, suffix = unit, ""
+    size, lo, hi = _group([est, *sorted((abs(low), abs(high)))], kind)
+    if (low > 0) != (high > 0):  # only possible for the delta-method relative CI
+        lo = _group([0.0], kind)[0]
+    s_est, s_low, s_high = _group([est, low, high], kind, signed=True)
+    return (
+        f"{size}{unit}",
+        f"{lo}–{hi}{ci_unit}",
+        f"{s_est}{suffix or ci_unit}, 95% CI {s_low} to {s_high}{ci_unit}",
+    )
+
+
+def describe(d: Difference) -> str:
+    """One plain-language sentence for a paired difference."""
+    info = kpi_info(d.kpi)
+    if d.n < 2 or not math.isfinite(d.ci_low):
+        return f"{d.scenario}: not enough replications to compare {info.noun} with {d.baseline}."
+    if d.diff == 0 and d.ci_low == 0 and d.ci_high == 0:
+        return (
+            f"{d.scenario}: no clear difference in {info.noun} from {d.baseline} "
+            "(identical in every replication)."
+        )
+    amount, ci, estimate_text = _amount(d, info)
+    if not d.clear:
+        return (
+            f"{d.scenario}: no clear difference in {info.noun} from {d.baseline} ({estimate_text})."
+        )
+    word = info.up if d.diff > 0 else info.down
+    body = info.phrase.format(amount=amount, word=word)
+    return f"{d.scenario}: {body} than in {d.baseline} (95% CI {ci})."
+
+
+# --------------------------------------------------------------------------------------------
+# Comparisons
+
+
+@dataclass
+class Comparison:
+    """Every scenario run with the same seeds; estimates, paired differences and sentences.
+
+    `replications[i][k]` is scenario i's run with `seeds[k]`.
+    """
+
+    names: list[str]
+    scenarios: list[Scenario]
+    root_seed: int
+    seeds: list[int]
+    replications: list[list[Replication]]
+    reps_mode: str = "fixed"
+    precision: float = 0.05
+    max_reps: int = 50
+    headline: tuple[str, ...] = HEADLINE_KPIS
+    notes: list[str] = field(default_factory=list)
+    history: list[tuple[int, float]] = field(default_factory=list)
+    """`reps="auto"`: (replications, worst headline half-width relative to the mean) per batch."""
+
+    @property
+    def n(self) -> int:
+        return len(self.seeds)
+
+    @property
+    def baseline(self) -> str:
+        return self.names[0]
+
+    def kpis(self) -> list[str]:
+        """Numeric scalar KPIs present in every run, in catalogue order, then the rest."""
+        present: dict[str, None] = {}
+        for reps in self.replications:
+            for rep in reps:
+                for key, value in rep.kpis.items():
+                    if key in _NOT_KPIS or isinstance(value, bool):
+                        continue
+                    if isinstance(value, int | float | np.integer | np.floating):
+                        present[key] = None
+        known = [k for k in KPIS if k in present]
+        return known + [k for k in present if k not in KPIS]
+
+    def values(self, kpi: str, scenario: int | str) -> np.ndarray:
+        """One value per seed (NaN where a run lacks it), in seed order."""
+        i = self._index(scenario)
+        return np.array(
+            [float(r.kpis.get(kpi, math.nan)) for r in self.replications[i]], dtype=float
+        )
+
+    def estimate(self, kpi: str, scenario: int | str = 0) -> Estimate:
+        return estimate(self.values(kpi, scenario))
+
+    def difference(self, kpi: str, scenario: int | str = 1) -> Difference:
+        """Paired difference of `scenario` against the baseline (the first scenario)."""
+        i = self._index(scenario)
+        return paired_difference(
+            kpi,
+            self.values(kpi, i),
+            self.values(kpi, 0),
+            scenario=self.names[i],
+            baseline=self.names[0],
+        )
+
+    def sentence(self, kpi: str, scenario: int | str = 1) -> str:
+        """Plain language, e.g. 'B: requests are resolved 34% faster than in A (95% CI
+        28–40%).' or 'B: no clear difference in mean resolution time from A (...)'."""
+        return describe(self.difference(kpi, scenario))
+
+    def sentences(self, kpis: Sequence[str] | None = None) -> list[str]:
+        keys = list(kpis) if kpis is not None else list(self.headline)
+        return [self.sentence(k, i) for i in range(1, len(self.names)) for k in keys]
+
+    def criterion_met(self, precision: float | None = None) -> bool:
+        """Every headline KPI's CI half-width is within `precision` x |mean| in every scenario."""
+        p = self.precision if precision is None else precision
+        return not _worst_precision(self, p)[1]
+
+    def table(self) -> pd.DataFrame:
+        """Tidy: one row per (KPI, scenario); difference columns are NaN for the baseline."""
+        rows = []
+        for key in self.kpis():
+            info = kpi_info(key)
+            for i, name in enumerate(self.names):
+                e = self.estimate(key, i)
+                row: dict[str, Any] = {
+                    "kpi": key,
+                    "label": info.label,
+                    "unit": info.unit,
+                    "scenario": name,
+                    "baseline": i == 0,
+                    "n": e.n,
+                    "mean": e.mean,
+                    "sd": e.sd,
+                    "ci_low": e.ci_low,
+                    "ci_high": e.ci_high,
+                    "half_width": e.half_width,
+                    "rel_half_width": e.rel_half_width,
+                }
+                if i == 0:
+                    row.update(dict.fromkeys(_DIFF_COLUMNS, math.nan))
+                    row.update(clear=False, verdict="", sentence="")
+                else:
+                    d = self.difference(key, i)
+                    row.update(
+                        diff=d.diff,
+                        diff_ci_low=d.ci_low,
+                        diff_ci_high=d.ci_high,
+                        rel_diff_pct=d.rel_pct,
+                        rel_diff_ci_low=d.rel_ci_low,
+                        rel_diff_ci_high=d.rel_ci_high,
+                        clear=d.clear,
+                        verdict=d.verdict,
+                        sentence=describe(d),
+                    )
+                row.update(reps=self.n, root_seed=self.root_seed)
+                rows.append(row)
+        return pd.DataFrame(rows)
+
+    def runs_table(self) -> pd.DataFrame:
+        """One row per (scenario, seed) with every scalar KPI: the raw replications."""
+        keys = self.kpis()
+        rows = []
+        for name, reps in zip(self.names, self.replications, strict=True):
+            for k, rep in enumerate(reps):
+                rows.append(
+                    {
+                        "scenario": name,
+                        "replication": k,
+                        "seed": rep.seed,
+                        "stable": rep.stable,
+                        **{key: rep.kpis.get(key, math.nan) for key in keys},
+                    }
+                )
+        return pd.DataFrame(rows)
+
+    def units_table(self) -> pd.DataFrame:
+        """Per scenario and unit: headcount and utilisation mean with its CI over seeds."""
+        rows = []
+        for name, reps in zip(self.names, self.replications, strict=True):
+            frame = pd.concat([r.units for r in reps], ignore_index=True)
+            for unit, group in frame.groupby("unit", sort=False):
+                e = estimate(group["utilisation"])
+                rows.append(
+                    {
+                        "scenario": name,
+                        "unit": unit,
+                        "headcount": int(group["headcount"].iloc[0]),
+                        "utilisation": e.mean,
+                        "ci_low": e.ci_low,
+                        "ci_high": e.ci_high,
+                    }
+                )
+        return pd.DataFrame(rows)
+
+    def to_csv(self, path: str | os.PathLike[str]) -> None:
+        """The tidy `table()` as CSV (seeds: `root_seed` and `reps` columns; see
+        `replication_seeds`)."""
+        self.table().to_csv(path, index=False)
+
+    def _index(self, scenario: int | str) -> int:
+        if isinstance(scenario, str):
+            return self.names.index(scenario)
+        return int(scenario)
+
+
+_DIFF_COLUMNS = (
+    "diff",
+    "diff_ci_low",
+    "diff_ci_high",
+    "rel_diff_pct",
+    "rel_diff_ci_low",
+    "rel_diff_ci_high",
+)
+
+
+def _worst_precision(c: Comparison, precision: float) -> tuple[float, list[str]]:
+    """Worst headline rel. half-width over scenarios, and what misses `precision`."""
+    worst, misses = 0.0, []
+    for key in c.headline:
+        for i, name in enumerate(c.names):
+            rel = c.estimate(key, i).rel_half_width
+            if not math.isfinite(rel) or rel > precision:
+                shown = "undefined" if math.isnan(rel) else f"{100 * rel:.1f}% of the mean"
+                misses.append(f"{kpi_info(key).noun} in {name} ({shown})")
+            worst = max(worst, rel) if not math.isnan(rel) else math.inf
+    return worst, misses
+
+
+def scenario_names(scenarios: Sequence[Scenario]) -> list[str]:
+    """Short, unique names for sentences and tables.
+
+    A prefix every name shares up to a ': ' ("Insurer customer service: functional
+    departments", "Insurer customer service: cross-functional teams") is dropped; names that
+    are still the same get a number.
+    """
+    names = [s.name for s in scenarios]
+    if len(names) > 1:
+        cut, at = -1, names[0].find(": ")
+        while at > 0:
+            if all(n.startswith(names[0][: at + 2]) for n in names):
+                cut = at
+            at = names[0].find(": ", at + 1)
+        if cut > 0 and all(len(n) > cut + 2 for n in names):
+            names = [n[cut + 2 :] for n in names]
+            names = [n[0].upper() + n[1:] for n in names]
+    return [f"{n} #{i + 1}" if names.count(n) > 1 else n for i, n in enumerate(names)]
+
+
+def compare(
+    scenarios: Sequence[Scenario],
+    reps: int | Literal["auto"] = "auto",
+    root_seed: int | None = None,
+    workers: int = 1,
+    *,
+    max_reps: int = 50,
+    min_reps: int = 5,
+    precision: float = 0.05,
+    headline: Sequence[str] = HEADLINE_KPIS,
+    names: Sequence[str] | None = None,
+    progress: ProgressCallback | None = None,
+    executor: Executor | None = None,
+    summarise: Summariser = summarise_run,
+) -> Comparison:
+    """Run every scenario with the same replication seeds and compare them to the first.
+
+    `reps`: a number of replications (>= 2), or "auto": start with `min_reps` and add batches
+    until every `headline` KPI's 95% CI half-width is at most `precision` (5%) of its mean in
+    every scenario, or `max_reps` is reached (then `Comparison.notes` says so). `root_seed`
+    defaults to the first scenario's `run.seed`. `progress(done, planned)` is called after
+    every finished run (chunk, on a pool). `workers`/`executor` as in `replicate`.
+    """
+    if len(scenarios) < 1:
+        raise ValueError("compare needs at least one scenario")
+    auto = reps == "auto"
+    if not auto:
+        if isinstance(reps, bool) or not isinstance(reps, int | np.integer):
+            raise ValueError(f"reps must be a whole number or 'auto' (got {reps!r})")
+        if reps < 2:
+            raise ValueError(f"reps must be at least 2 for a confidence interval (got {reps})")
+    if max_reps < 2:
+        raise ValueError(f"max_reps must be at least 2 (got {max_reps})")
+    names = list(names) if names is not None else scenario_names(scenarios)
+    if len(names) != len(scenarios) or len(set(names)) != len(names):
+        raise ValueError("names must be unique, one per scenario")
+    root = int(scenarios[0].run.seed if root_seed is None else root_seed)
+    comparison = Comparison(
+        names=names,
+        scenarios=list(scenarios),
+        root_seed=root,
+        seeds=[],
+        replications=[[] for _ in scenarios],
+        reps_mode="auto" if auto else "fixed",
+        precision=precision,
+        max_reps=max_reps,
+        headline=tuple(headline),
+    )
+    target = min(max(2, min_reps), max_reps) if auto else int(reps)
+    done = 0
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress is not None:
+            progress(done, target * len(scenarios))
+
+    with _pool(workers, executor) as pool:
+        while True:
+            new = replication_seeds(root, target)[comparison.n :]
+            jobs = [(i, s, seed) for i, s in enumerate(scenarios) for seed in new]
+            results = _execute(jobs, pool, summarise, tick)
+            for i in range(len(scenarios)):
+                comparison.replications[i] += [results[(i, seed)] for seed in new]
+            comparison.seeds += new
+            worst, misses = _worst_precision(comparison, precision)
+            if not auto:
+                if misses:
+                    comparison.notes.append(
+                        f"With {comparison.n} replications, some headline KPIs' 95% CI "
+                        f"half-width is above {100 * precision:g}% of the mean: "
+                        f"{'; '.join(misses)} (more replications, or --reps auto, narrow it)."
+                    )
+                break
+            comparison.history.append((comparison.n, worst))
+            if not misses:
+                comparison.notes.append(
+                    f"--reps auto: stopped at {comparison.n} replications: every headline "
+                    f"KPI's 95% CI half-width is within {100 * precision:g}% of its mean "
+                    f"in every scenario (worst {100 * worst:.1f}%)."
+                )
+                break
+            if comparison.n >= max_reps:
+                comparison.notes.append(
+                    f"--reps auto: reached the cap of {max_reps} replications before every "
+                    f"headline KPI's 95% CI half-width was within {100 * precision:g}% of "
+                    f"its mean; still wider: {'; '.join(misses)}."
+                )
+                break
+            target = _next_target(comparison.n, worst, precision, max_reps)
+    comparison.notes += _stability_notes(comparison)
+    return comparison
+
+
+def _next_target(n: int, worst: float, precision: float, max_reps: int) -> int:
+    """Replications for the next batch: the half-width shrinks like 1/sqrt(n), so aim for
+    n * (worst / precision)^2, adding at least 2 and at most doubling per batch."""
+    wanted = n * (worst / precision) ** 2 if math.isfinite(worst) else 2 * n
+    wanted = math.ceil(1.1 * wanted) if math.isfinite(wanted) else 2 * n
+    return min(max_reps, max(n + 2, min(2 * n, wanted)))
+
+
+def _stability_notes(c: Comparison) -> list[str]:
+    notes = []
+    for name, reps in zip(c.names, c.replications, strict=True):
+        bad = [r for r in reps if not r.stable]
+        if bad:
+            reason = bad[0].kpis.get("unstable_reason") or "unstable"
+            notes.append(
+                f"{name}: {len(bad)} of {len(reps)} replications were unstable "
+                f"(seed {bad[0].seed}: {reason}); its averages describe a system that does "
+                "not settle."
+            )
+    return notes

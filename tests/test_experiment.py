@@ -1,0 +1,331 @@
+"""Replications and comparisons (`sim.experiment`) and the HTML report (`sim.report`).
+
+Statistical hygiene (domain notes §7 G): seeds come from SeedSequence and extend without
+changing earlier ones; replications differ; the process pool gives exactly the serial results;
+confidence intervals cover a known queueing-theory mean; comparisons pair replications by seed
+(common random numbers), so a scenario compared with itself differs by exactly 0; `--reps auto`
+stops when the headline CIs are narrow enough, or says it hit the cap.
+
+Runs are short (10 days) to keep this file well under a minute.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from sim import load_scenario
+from sim.experiment import (
+    HEADLINE_KPIS,
+    Comparison,
+    compare,
+    describe,
+    paired_difference,
+    replicate,
+    replication_seeds,
+)
+from sim.queueing import mmc
+from sim.report import write_report
+from sim.scenario import Scenario, parse_scenario
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+SHORT = {"run.days": 10, "run.warmup_days": 2, "run.drain_limit_days": 20}
+
+
+def functional() -> Scenario:
+    return load_scenario(SCENARIOS / "functional.toml").with_overrides(**SHORT)
+
+
+def mm1(arrival_rate: float, service_rate: float, days: int = 15) -> Scenario:
+    """Validation mode: one employee, Poisson arrivals, exponential work, every mechanism
+    neutral, 24-hour days (so requests_per_day / 24 is lambda per hour)."""
+    return parse_scenario(
+        {
+            "name": "M/M/1",
+            "run": {"days": days, "warmup_days": 2, "hours_per_day": 24.0},
+            "demand": {
+                "requests_per_day": arrival_rate * 24,
+                "work_distribution": "exponential",
+                "patience_hours": 0.0,
+                "callback_delay_hours": 0.0,
+                "request_types": [
+                    {
+                        "name": "question",
+                        "share": 1.0,
+                        "expected_hours": 1.0,
+                        "tasks": [{"skill": "service", "hours": 1.0 / service_rate}],
+                    }
+                ],
+            },
+            "workforce": [{"skill": "service", "headcount": 1, "engagement": 1.0}],
+            "structure": {"kind": "functional"},
+            "policies": {
+                "handoff_delay_hours": 0.0,
+                "handoff_info_loss": 0.0,
+                "misrouting": 0.0,
+                "help_across_units": 0.0,
+                "first_contact_resolution": 1.0,
+                "proficiency_quality_exponent": 0.0,
+                "engagement_effect": 0.0,
+                "coordination": 0.0,
+                "customer_metric_weight": 1.0,
+            },
+        },
+        source="M/M/1",
+    )
+
+
+def same(a: object, b: object) -> bool:
+    """Equality that treats NaN as equal to NaN."""
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+        return True
+    return a == b
+
+
+@pytest.fixture(scope="module")
+def worse() -> Comparison:
+    """Functional vs the same organisation with 8-hour handoffs (clearly worse), 3 reps."""
+    base = functional()
+    slow = base.with_overrides(**{"policies.handoff_delay_hours": 8})
+    return compare([base, slow], reps=3, root_seed=11, names=["Functional", "Slow handoffs"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Seeds and replications
+
+
+def test_seeds_are_deterministic_and_extend_stably():
+    long = replication_seeds(42, 12)
+    assert long == replication_seeds(42, 12)
+    assert replication_seeds(42, 5) == long[:5]
+    assert replication_seeds(42, 0) == []
+    assert len(set(long)) == 12
+    assert all(isinstance(s, int) and 0 <= s < 2**32 for s in long)
+    assert replication_seeds(43, 5) != long[:5]
+
+
+def test_replications_differ_and_record_their_seeds():
+    seeds = replication_seeds(3, 3)
+    reps = replicate(functional(), seeds)
+    assert [r.seed for r in reps] == seeds
+    assert [r.kpis["seed"] for r in reps] == seeds
+    means = [r.kpis["resolution_hours_mean"] for r in reps]
+    assert len(set(means)) == 3
+    assert len({len(r.resolution_hours) for r in reps}) > 1
+    for r in reps:
+        assert len(r.csat) == len(r.rating) >= len(r.resolution_hours) > 0
+        assert set(np.unique(r.rating)) <= {1, 2, 3, 4, 5}
+        assert list(r.units.columns) == ["unit", "headcount", "utilisation"]
+
+
+def test_process_pool_gives_exactly_the_serial_results():
+    base = functional().with_overrides(**{"run.days": 8})
+    other = load_scenario(SCENARIOS / "cross-functional.toml").with_overrides(
+        **{**SHORT, "run.days": 8}
+    )
+    calls: list[tuple[int, int]] = []
+    serial = compare([base, other], reps=3, root_seed=5)
+    pooled = compare(
+        [base, other], reps=3, root_seed=5, workers=2, progress=lambda d, n: calls.append((d, n))
+    )
+    assert pooled.seeds == serial.seeds
+    for reps_s, reps_p in zip(serial.replications, pooled.replications, strict=True):
+        for s, p in zip(reps_s, reps_p, strict=True):
+            assert s.seed == p.seed
+            assert s.kpis.keys() == p.kpis.keys()
+            assert all(same(s.kpis[k], p.kpis[k]) for k in s.kpis)
+            np.testing.assert_array_equal(s.resolution_hours, p.resolution_hours)
+            np.testing.assert_array_equal(s.csat, p.csat)
+            np.testing.assert_array_equal(s.rating, p.rating)
+            pd.testing.assert_frame_equal(s.units, p.units)
+    pd.testing.assert_frame_equal(serial.table(), pooled.table())
+    assert calls and calls[-1] == (6, 6)
+    assert [d for d, _ in calls] == sorted(d for d, _ in calls)
+
+
+# ---------------------------------------------------------------------------------------------
+# Confidence intervals
+
+
+def test_ci_covers_the_exact_mm1_wait():
+    """M/M/1 at rho = 0.5 (lambda 6/h, mu 12/h): Wq = 1/12 h, W = 1/6 h (Erlang C)."""
+    theory = mmc(6.0, 12.0, 1)
+    result = compare([mm1(6.0, 12.0)], reps=10, root_seed=2024)
+    for key, target in (
+        ("wait_hours_mean", theory.wait),
+        ("resolution_hours_mean", theory.sojourn),
+    ):
+        e = result.estimate(key)
+        assert e.n == 10
+        assert e.ci_low <= target <= e.ci_high, (key, e, target)
+        assert e.half_width <= 0.15 * target, f"CI too wide to be a test: {key} {e}"
+        # The CI is the textbook t interval.
+        values = result.values(key, 0)
+        half = stats.t.ppf(0.975, 9) * values.std(ddof=1) / math.sqrt(10)
+        assert e.half_width == pytest.approx(half, rel=1e-12)
+
+
+# ---------------------------------------------------------------------------------------------
+# Paired differences and sentences
+
+
+def test_a_scenario_compared_with_itself_differs_by_exactly_zero():
+    base = functional()
+    result = compare([base, base], reps=3, root_seed=8)
+    assert result.names[0] != result.names[1]
+    for key in result.kpis():
+        d = result.difference(key, 1)
+        assert d.diff == 0 and d.ci_low == 0 and d.ci_high == 0, key
+        assert not d.clear
+        assert d.verdict == "no clear difference"
+        assert "no clear difference" in result.sentence(key, 1)
+    table = result.table()
+    others = table[~table["baseline"]]
+    assert (others["diff"] == 0).all()
+    assert others["sentence"].str.contains("no clear difference").all()
+
+
+def test_a_clearly_worse_variant_is_called_worse(worse: Comparison):
+    d = worse.difference("resolution_hours_mean", 1)
+    assert d.clear and d.diff > 0 and d.ci_low > 0
+    assert d.verdict == "worse"
+    assert d.rel_pct > 0 and d.rel_ci_low > 0
+    sentence = worse.sentence("resolution_hours_mean")
+    assert sentence.startswith("Slow handoffs: requests are resolved")
+    assert "slower than in Functional" in sentence and "95% CI" in sentence
+    assert "faster" not in sentence
+    handoff = worse.difference("handoff_hours_mean", 1)
+    assert handoff.verdict == "worse" and "longer" in worse.sentence("handoff_hours_mean")
+    csat = worse.difference("csat_mean", 1)
+    assert csat.verdict == "worse"
+    assert "less satisfied" in worse.sentence("csat_mean")
+    # Common random numbers: the same customers arrive in both scenarios...
+    assert worse.difference("arrived", 1).diff == 0
+    # ...so the paired CI is tighter than the two means' CIs taken together.
+    a, b = worse.estimate("resolution_hours_mean", 0), worse.estimate("resolution_hours_mean", 1)
+    assert d.ci_high - d.ci_low < (a.half_width + b.half_width) * 2
+
+
+def test_sentences_know_direction_and_unit():
+    base = [10.0, 11.0, 12.0, 10.5]
+    faster = paired_difference(
+        "resolution_hours_mean", [6.6, 7.3, 7.9, 6.9], base, scenario="Teams", baseline="Silos"
+    )
+    text = describe(faster)
+    assert re.fullmatch(
+        r"Teams: requests are resolved \d+% faster than in Silos \(95% CI \d+–\d+%\)\.", text
+    ), text
+    assert faster.verdict == "better"
+    # Mean relative difference and a delta-method CI around it.
+    assert faster.rel_pct == pytest.approx(100 * (np.mean([6.6, 7.3, 7.9, 6.9]) / 10.875 - 1))
+    assert faster.rel_ci_low < faster.rel_pct < faster.rel_ci_high < 0
+
+    fcr = paired_difference("fcr", [0.75, 0.74, 0.77, 0.76], [0.70, 0.70, 0.71, 0.70])
+    assert "percentage points higher" in describe(fcr) and fcr.verdict == "better"
+    csat = paired_difference("csat_mean", [3.9, 3.8, 4.0, 3.9], [4.1, 4.1, 4.2, 4.0])
+    assert "less satisfied" in describe(csat) and "1–5 scale" in describe(csat)
+    cost = paired_difference("cost_per_resolved", [80, 82, 81, 80], [70, 71, 72, 70])
+    assert "costs" in describe(cost) and "more" in describe(cost) and cost.verdict == "worse"
+    noisy = paired_difference("resolution_hours_mean", [9.0, 13.0, 10.0, 12.5], base)
+    assert not noisy.clear
+    assert "no clear difference in mean resolution time" in describe(noisy)
+
+
+# ---------------------------------------------------------------------------------------------
+# --reps auto
+
+
+def test_auto_reps_stop_once_the_headline_cis_are_narrow():
+    planned: list[int] = []
+    result = compare(
+        [functional()],
+        reps="auto",
+        root_seed=1,
+        min_reps=3,
+        max_reps=20,
+        progress=lambda done, total: planned.append(total),
+    )
+    assert result.n < 20, result.notes
+    assert result.criterion_met()
+    for key in HEADLINE_KPIS:
+        e = result.estimate(key)
+        assert e.half_width <= 0.05 * abs(e.mean), key
+    assert "stopped at" in result.notes[0]
+    # Seeds extend the earlier ones; and one batch earlier the criterion did not hold yet.
+    assert result.seeds == replication_seeds(1, result.n)
+    assert [n for n, _ in result.history][-1] == result.n
+    if len(result.history) > 1:
+        assert result.history[-2][1] > 0.05
+    assert planned[-1] == result.n
+
+
+def test_auto_reps_report_the_cap():
+    result = compare([functional()], reps="auto", root_seed=1, max_reps=3, precision=1e-6)
+    assert result.n == 3
+    assert not result.criterion_met()
+    assert any("cap of 3 replications" in note for note in result.notes)
+
+
+def test_bad_reps_are_refused():
+    with pytest.raises(ValueError, match="at least 2"):
+        compare([functional()], reps=1)
+    with pytest.raises(ValueError, match="whole number"):
+        compare([functional()], reps="many")  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables and the report
+
+
+def test_table_and_csv(worse: Comparison, tmp_path: Path):
+    table = worse.table()
+    for column in (
+        "kpi",
+        "scenario",
+        "mean",
+        "ci_low",
+        "ci_high",
+        "diff",
+        "diff_ci_low",
+        "diff_ci_high",
+        "rel_diff_pct",
+        "sentence",
+        "reps",
+        "root_seed",
+    ):
+        assert column in table.columns
+    assert len(table) == 2 * len(worse.kpis())
+    assert set(HEADLINE_KPIS) <= set(table["kpi"])
+    assert (table["reps"] == 3).all() and (table["root_seed"] == 11).all()
+    assert (table["ci_low"] <= table["mean"]).all() and (table["mean"] <= table["ci_high"]).all()
+    path = tmp_path / "comparison.csv"
+    worse.to_csv(path)
+    back = pd.read_csv(path)
+    assert list(back.columns) == list(table.columns) and len(back) == len(table)
+    runs = worse.runs_table()
+    assert list(runs["seed"]) == worse.seeds * 2
+
+
+def test_report_is_one_self_contained_file(worse: Comparison, tmp_path: Path):
+    path = tmp_path / "report.html"
+    write_report(worse, path)
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>")
+    assert "http://" not in text and "https://" not in text
+    assert "<script" not in text and "<link" not in text
+    sources = re.findall(r"""src=["']([^"']*)["']""", text)
+    assert len(sources) >= 5
+    assert all(s.startswith("data:image/png;base64,") for s in sources)
+    assert '<img src="data:image/png;base64,' in text
+    for key in (*HEADLINE_KPIS, "handoff_hours_mean"):
+        assert key in text
+    for label in ("Resolution time, mean", "CSAT, mean", "First-contact resolution"):
+        assert label in text
+    assert "slower than in Functional" in text
