@@ -1,21 +1,35 @@
 """The people: employees who work on requests, and managers who look after a unit.
 
-Agents decide how they work (how long a task takes them, whether it is done right); the model
-decides where work flows (dispatch, handoffs, callbacks).
+Agents decide how they work (how long a task takes them, whether it is done right), how they
+change (engagement, learning, forgetting) and, for managers, whom they bring together; the
+model decides where work flows (dispatch, handoffs, callbacks).
 """
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import mesa
+from mesa.time import Schedule
 
 from sim.structure import EmployeeSpec
 
 if TYPE_CHECKING:
+    from mesa.time import EventGenerator
+
     from sim.model import OrgModel
     from sim.request import Request
     from sim.unit import Unit
+
+HARD_TASK = 1.5
+"""A task whose work is at least this multiple of its mean counts as hard (transfer-out)."""
+
+
+def learning_curve(gap: float, practice: float, learning_rate: float) -> float:
+    """What is left of `gap` after `practice` repetitions: each doubling multiplies it by the
+    learning rate r (Wright 1936: T_n = T_inf + (T_1 - T_inf) n^log2(r))."""
+    return gap * (practice + 1.0) ** math.log2(learning_rate)
 
 
 class Employee(mesa.Agent):
@@ -25,39 +39,62 @@ class Employee(mesa.Agent):
 
     def __init__(self, model: OrgModel, spec: EmployeeSpec, unit: Unit):
         super().__init__(model)
+        self.index = spec.index
         self.unit = unit
         self.skill = spec.skill
+        self.base_proficiency = dict(spec.proficiency)
+        """Proficiency with no practice yet; learning closes the gap to 1, forgetting reopens it."""
         self.proficiency = dict(spec.proficiency)
+        self.practice = dict.fromkeys(spec.proficiency, 0.0)
         self.customer_orientation = spec.customer_orientation
+        self.baseline_engagement = spec.engagement
         self.engagement = spec.engagement
         self.hourly_cost = spec.hourly_cost
         self.request: Request | None = None
-        self.helping = False
+        self.activity = "idle"
+        """idle, working, helping, encounter or training: what a trainer's dashboard shows."""
         self.started = 0.0
         self.right_first_time = True
+        self.transferring = False
+        self.role_slowdown = 1.0
+        self.role_tasks = 0
+        self.owed: list[tuple[float, str]] = []
+        self.meeting = (0.0, "")
+        """Encounters and training waiting for the end of the task at hand."""
+        self.meeting_hours = 0.0
         self.busy_hours = 0.0
-        """Hours spent working inside the measurement window (warm-up to horizon)."""
+        """Hours busy (tasks, encounters, training) inside the measurement window."""
         self.tasks_done = 0
+        # The day so far, for the daily review.
+        self.day_start = 0.0
+        self.busy_today = 0.0
+        self.tasks_today = 0
+        self.rework_today = 0
+        self.feedback_sum = 0.0
+        self.feedback_count = 0
+        self.load = 0.0
+        """Busy share, smoothed over about five days (sustained load)."""
+        self.overload = 0.0
+        self.low_days = 0
+        self.burnt_out = False
+        """Engagement stayed below the burnout threshold for `burnout_days` in the window."""
         unit.members.append(self)
         unit.idle.append(self)
 
     @property
-    def state(self) -> str:
-        if self.request is None:
-            return "idle"
-        return "helping" if self.helping else "working"
-
-    @property
     def warmth(self) -> float:
-        """What a customer feels of this person: customer orientation x engagement."""
-        return self.customer_orientation * self.engagement
+        """What a customer feels: customer orientation x engagement, less when overloaded."""
+        loss = self.model.config.people.busy_warmth_loss * self.overload
+        return self.customer_orientation * self.engagement * (1.0 - loss)
+
+    # Work ----------------------------------------------------------------------------------
 
     def start(self, request: Request, now: float, helping: bool = False) -> None:
         """Take `request` and schedule the end of its task."""
         model = self.model
         self.unit.idle.remove(self)
         self.request = request
-        self.helping = helping
+        self.activity = "helping" if helping else "working"
         self.started = now
         model.begin_work(self, request, now)
         hours, self.right_first_time = self.plan(request)
@@ -67,8 +104,9 @@ class Employee(mesa.Agent):
         """How long the task will take this person, and whether it will be done right.
 
         Work = mean hours x the customer's work size / proficiency, longer after a handoff
-        (information loss) and with low engagement, and stretched by the time the unit spends
-        coordinating. Right first time rises with proficiency and engagement.
+        (information loss), with low engagement, in a new role, in a loafing shared queue, and
+        stretched by the time the unit spends coordinating. Right first time rises with
+        proficiency and engagement. Under local metrics a hard task may be transferred out.
         """
         model = self.model
         p = model.config.policies
@@ -76,13 +114,26 @@ class Employee(mesa.Agent):
             mean = p.misrouting_triage_hours
             return (model.work_rng.expovariate(1 / mean) if mean > 0 else 0.0), True
         task = request.rtype.tasks[request.step]
+        size = request.sizes[request.step]
+        if (
+            model.transfer_out
+            and size >= HARD_TASK
+            and len(model.units) > 1
+            and model.behaviour_rng.random() < model.transfer_out
+        ):
+            self.transferring = True
+            mean = p.misrouting_triage_hours
+            return (model.work_rng.expovariate(1 / mean) if mean > 0 else 0.0), True
         level = self.proficiency[task.skill]
-        hours = request.sizes[request.step] * task.hours / level
+        hours = size * task.hours / level
         if request.after_handoff:
-            hours *= 1 + p.handoff_info_loss
+            hours *= 1 + request.info_loss
             request.after_handoff = False
         sluggish = p.engagement_effect * (1 - self.engagement)
-        hours *= (1 + sluggish) / (1 - self.unit.coordination_share)
+        hours *= (1 + sluggish) * self.unit.work_factor
+        if self.role_slowdown > 1.0:
+            rate = model.config.people.learning_rate
+            hours *= 1.0 + learning_curve(self.role_slowdown - 1.0, self.role_tasks, rate)
         if model.premature_closure and model.behaviour_rng.random() < model.premature_closure:
             return hours * 0.5, False
         p_right = p.first_contact_resolution * level**p.proficiency_quality_exponent
@@ -90,29 +141,174 @@ class Employee(mesa.Agent):
         return hours, p_right >= 1.0 or model.outcome_rng.random() < p_right
 
     def finish(self) -> None:
-        """Event: the task at hand is done. Hand the request on, then find the next one."""
+        """Event: the task at hand is done. Hand the request on, then find the next thing."""
         model = self.model
         request = self.request
         assert request is not None
         now = model.time
-        low, high = model.window
-        self.busy_hours += max(0.0, min(now, high) - max(self.started, low))
+        self._book_busy(now)
         self.tasks_done += 1
         self.request = None
-        self.helping = False
+        self.activity = "idle"
         self.unit.idle.append(self)
+        if not request.triage and not self.transferring:
+            skill = request.rtype.tasks[request.step].skill
+            self.tasks_today += 1
+            self.rework_today += not self.right_first_time
+            self.role_tasks += 1
+            self.practise(skill, 1.0)
         model.complete_task(self, request, self.started, self.right_first_time, now)
         if self.request is None:
-            model.assign_work(self, now)
+            self.next_step(now)
+
+    def next_step(self, now: float) -> None:
+        """Owed encounters and training first, then work."""
+        if self.owed:
+            hours, kind = self.owed.pop(0)
+            self._meet(hours, kind, now)
+        else:
+            self.model.assign_work(self, now)
+
+    def _book_busy(self, now: float) -> None:
+        low, high = self.model.window
+        self.busy_hours += max(0.0, min(now, high) - max(self.started, low))
+        self.busy_today += now - max(self.started, self.day_start)
+
+    # Encounters and training ---------------------------------------------------------------
+
+    def attend(self, hours: float, kind: str, now: float) -> None:
+        """Join an encounter or a training session now if idle, else after the task at hand."""
+        if self.activity == "idle":
+            self._meet(hours, kind, now)
+        else:
+            self.owed.append((hours, kind))
+
+    def _meet(self, hours: float, kind: str, now: float) -> None:
+        self.unit.idle.remove(self)
+        self.activity = kind
+        self.started = now
+        self.meeting = (hours, kind)
+        self.model.schedule_event(self.end_meeting, at=now + hours)
+
+    def end_meeting(self) -> None:
+        """Event: an encounter or training session is over."""
+        now = self.model.time
+        self._book_busy(now)
+        hours, kind = self.meeting
+        self.meeting_hours += hours
+        if kind == "training":
+            weakest = min(self.proficiency, key=self.proficiency.__getitem__)
+            self.practise(weakest, hours)
+        self.activity = "idle"
+        self.unit.idle.append(self)
+        self.next_step(now)
+
+    # Learning, forgetting, engagement ---------------------------------------------------------
+
+    def practise(self, skill: str, amount: float) -> None:
+        self.practice[skill] += amount
+        self._refresh(skill)
+
+    def _refresh(self, skill: str) -> None:
+        base = self.base_proficiency[skill]
+        if base < 1.0:
+            gap = learning_curve(1.0 - base, self.practice[skill], self.model.learning_rate)
+            self.proficiency[skill] = 1.0 - gap
+
+    def forget(self, share: float) -> None:
+        """Practice depreciates (Argote et al. 1990); proficiency drifts back to its base."""
+        for skill in self.practice:
+            self.practice[skill] *= 1.0 - share
+            self._refresh(skill)
+
+    def end_day(self, now: float, support: float, counted: bool) -> None:
+        """The daily review: engagement moves with support, feedback, overload and rework."""
+        people = self.model.config.people
+        if self.activity != "idle":
+            self.busy_today += now - max(self.started, self.day_start)
+        hours = self.model.hours_per_day
+        self.load = 0.8 * self.load + 0.2 * min(1.0, self.busy_today / hours)
+        threshold = people.overload_threshold
+        excess = self.load - threshold
+        self.overload = max(0.0, excess / (1.0 - threshold)) if threshold < 1 else 0.0
+        rework = self.rework_today / self.tasks_today if self.tasks_today else 0.0
+        feedback = 0.0
+        if self.feedback_count:
+            feedback = (self.feedback_sum / self.feedback_count - 3.0) / 2.0
+        weight = self.model.config.policies.customer_metric_weight
+        change = (
+            people.engagement_recovery * (self.baseline_engagement - self.engagement)
+            + people.support_gain * support
+            + people.feedback_gain * weight * feedback
+            - people.overload_loss * self.overload
+            - people.rework_loss * rework
+        )
+        self.engagement = min(1.0, max(0.0, self.engagement + change))
+        self.low_days = self.low_days + 1 if self.engagement < people.burnout_threshold else 0
+        if counted and self.low_days >= people.burnout_days:
+            self.burnt_out = True
+        if people.forgetting:
+            self.forget(people.forgetting)
+        if people.cross_training_hours_per_week and len(self.base_proficiency) > 1:
+            self.attend(people.cross_training_hours_per_week / 5, "training", now)
+        self.day_start = now
+        self.busy_today = 0.0
+        self.tasks_today = self.rework_today = self.feedback_count = 0
+        self.feedback_sum = 0.0
+
+    def hear(self, csat: float) -> None:
+        """Customer feedback on a request this person worked on."""
+        self.feedback_sum += csat
+        self.feedback_count += 1
 
 
 class Manager(mesa.Agent):
-    """A unit's supervisor. In the core it reports on its unit for the time series; later
-    issues give managers collaboration support and cross-unit encounters."""
+    """A unit's supervisor: supports collaboration, brings people of different units together
+    (cross-unit encounters that strengthen help ties), and reports on the unit."""
+
+    model: OrgModel
 
     def __init__(self, model: OrgModel, unit: Unit):
         super().__init__(model)
         self.unit = unit
+        self.support = model.config.managers.support
+        self.encounters: EventGenerator | None = None
+        per_week = model.config.managers.encounters_per_week
+        if per_week > 0 and model.config.managers.encounter_hours > 0:
+            every = 5 * model.hours_per_day / per_week
+            # Managers' encounters are spread over the week rather than all at once.
+            offset = every * (unit.index + 0.5) / max(1, len(model.units))
+            self.encounters = model.schedule_recurring(
+                self.hold_encounter, Schedule(interval=every, start=model.time + offset)
+            )
+
+    def hold_encounter(self) -> None:
+        """Event: members of this unit meet members of another unit; the two units' help tie
+        strengthens, and the participants spend the time off the queue."""
+        model = self.model
+        if len(model.units) < 2:
+            return
+        managers = model.config.managers
+        rng = model.behaviour_rng
+        others = [u for u in model.units if u is not self.unit]
+        other = others[int(rng.random() * len(others))]
+        now = model.time
+        for unit in (self.unit, other):
+            people = list(unit.members)
+            rng.shuffle(people)
+            for employee in people[: managers.encounter_size]:
+                employee.attend(managers.encounter_hours, "encounter", now)
+        model.strengthen_tie(self.unit, other, managers.tie_gain)
+
+    def retire(self) -> None:
+        """Leave the organisation (a reorganisation replaces the units and their managers)."""
+        if self.encounters is not None:
+            self.encounters.stop()
+        self.remove()
+
+    def review_day(self, now: float, counted: bool) -> None:
+        for employee in self.unit.members:
+            employee.end_day(now, self.support, counted)
 
     @property
     def unit_name(self) -> str:
@@ -127,3 +323,8 @@ class Manager(mesa.Agent):
         """Share of the unit's members working right now."""
         members = self.unit.members
         return (len(members) - len(self.unit.idle)) / len(members) if members else 0.0
+
+    @property
+    def engagement(self) -> float:
+        members = self.unit.members
+        return sum(e.engagement for e in members) / len(members) if members else math.nan

@@ -41,11 +41,13 @@ _INT_COLUMNS = (
     "id",
     "type_index",
     "handoffs",
+    "transfers",
     "misroutes",
     "repeat_contacts",
     "contacts",
     "helped",
     "abandoned",
+    "unit_uid",
 )
 
 
@@ -56,7 +58,7 @@ class RequestLog:
         self.columns: dict[str, array] = {name: array("d") for name in _FLOAT_COLUMNS}
         self.columns.update({name: array("q") for name in _INT_COLUMNS})
 
-    def add(self, r: Request, closed: float, abandoned: bool, csat: float) -> None:
+    def add(self, r: Request, closed: float, abandoned: bool, csat: float, unit_uid: int) -> None:
         c = self.columns
         c["id"].append(r.id)
         c["type_index"].append(r.type_index)
@@ -67,24 +69,28 @@ class RequestLog:
         c["handoff_hours"].append(r.handoff_hours)
         c["callback_hours"].append(r.callback_hours)
         c["handoffs"].append(r.handoffs)
+        c["transfers"].append(r.transfers)
         c["misroutes"].append(r.misroutes)
         c["repeat_contacts"].append(r.repeats)
         c["contacts"].append(r.contacts)
         c["helped"].append(r.helped)
         c["abandoned"].append(abandoned)
         c["csat"].append(csat)
+        c["unit_uid"].append(unit_uid)
 
     def __len__(self) -> int:
         return len(self.columns["id"])
 
-    def to_frame(self, type_names: list[str]) -> pd.DataFrame:
+    def to_frame(self, type_names: list[str], unit_names: list[str]) -> pd.DataFrame:
         columns = {k: np.frombuffer(v, dtype=v.typecode) for k, v in self.columns.items()}
         frame = pd.DataFrame(columns)
         frame = frame.astype({"abandoned": bool})
         frame.insert(2, "request_type", pd.Categorical.from_codes(frame["type_index"], type_names))
+        # The unit that closed the request (resolved it, or where the customer gave up).
+        frame["unit"] = pd.Categorical.from_codes(frame["unit_uid"], unit_names)
         frame["resolution_hours"] = frame["closed"] - frame["arrived"]
         frame["rating"] = [rating(x) for x in frame["csat"]]
-        return frame.drop(columns="type_index")
+        return frame.drop(columns=["type_index", "unit_uid"])
 
 
 EVENT_COLUMNS = [
@@ -114,6 +120,8 @@ class EventLog:
     ) -> None:
         if r.triage:
             activity, outcome = "triage (misrouted)", "forwarded"
+        elif employee.transferring:
+            activity, outcome = r.rtype.tasks[r.step].skill, "transferred out"
         else:
             activity = r.rtype.tasks[r.step].skill
             outcome = "resolved" if right else "not resolved"
@@ -179,8 +187,9 @@ def time_series_reporters() -> dict[str, Callable[[OrgModel], Any]]:
 # Units and KPIs ------------------------------------------------------------------------------
 
 
-def unit_table(model: OrgModel) -> pd.DataFrame:
-    """Per unit: headcount, utilisation over the measurement window, and Little's law."""
+def unit_table(model: OrgModel, requests: pd.DataFrame) -> pd.DataFrame:
+    """Per unit (of the final structure): headcount, utilisation over the measurement window,
+    engagement now, CSAT of the requests it closed, and Little's law."""
     low, high = model.window
     span = high - low
     rows = []
@@ -190,6 +199,8 @@ def unit_table(model: OrgModel) -> pd.DataFrame:
         mean_in_unit = unit.area / end if end > 0 else 0.0
         rate = unit.departures / end if end > 0 else 0.0
         sojourn = unit.sojourn_sum / unit.departures if unit.departures else 0.0
+        engagement = np.array([e.engagement for e in unit.members])
+        closed_here = requests.loc[requests["unit"] == unit.name, "csat"]
         rows.append(
             {
                 "unit": unit.name,
@@ -198,6 +209,10 @@ def unit_table(model: OrgModel) -> pd.DataFrame:
                 # Busy hours are summed task by task: clamp the rounding of a saturated unit.
                 "utilisation": min(1.0, busy / (len(unit.members) * span)),
                 "coordination_share": unit.coordination_share,
+                "engagement_mean": float(engagement.mean()),
+                "engagement_p10": float(np.quantile(engagement, 0.1)),
+                "engagement_p90": float(np.quantile(engagement, 0.9)),
+                "csat_mean": float(closed_here.mean()) if len(closed_here) else math.nan,
                 "visits": unit.visits,
                 "mean_in_unit": mean_in_unit,
                 "throughput_per_hour": rate,
@@ -268,6 +283,69 @@ def kpis(
     }
 
 
+def daily_table(model: OrgModel, requests: pd.DataFrame) -> pd.DataFrame:
+    """One row per working day: the customers who arrived that day (how many, how long their
+    requests took, how satisfied they were) and the people (engagement, burnout, ties)."""
+    hours = model.hours_per_day
+    by_day = requests.assign(day=(requests["arrived"] // hours).astype(int)).groupby("day")
+    customers = pd.DataFrame(
+        {
+            "arrived": by_day.size(),
+            "resolution_hours_mean": by_day["resolution_hours"].mean(),
+            "customer_hours": by_day["resolution_hours"].sum(),
+            "csat_mean": by_day["csat"].mean(),
+        }
+    )
+    people = pd.DataFrame(model.daily).astype({"day": int}).set_index("day")
+    frame = people.join(customers, how="left")
+    frame.index.name = "day"
+    return frame.reset_index()
+
+
+def people_kpis(model: OrgModel, daily: pd.DataFrame) -> dict[str, float]:
+    """Engagement and ties averaged over the measurement window's days; burnout as the share
+    of employees who burnt out (below the threshold for `burnout_days`) during it."""
+    low, high = (w / model.hours_per_day for w in model.window)
+    window = daily[(daily["day"] >= low) & (daily["day"] < high)]
+    return {
+        "engagement_mean": float(window["engagement_mean"].mean()),
+        "burnout_share": sum(e.burnt_out for e in model.employees) / len(model.employees),
+        "tie_density": float(window["tie_density"].mean()),
+    }
+
+
+def reorganisation_effect(
+    daily: pd.DataFrame, without: pd.DataFrame, switch_day: int, first_day: int, last_day: int
+) -> dict[str, float | int | None]:
+    """The J-curve of a reorganisation, against the same customers without it.
+
+    - `reorg_dip`: the worst daily mean resolution time from the switch on, relative to the
+      baseline (the daily mean before the switch, after the warm-up);
+    - `reorg_recovery_day`: the first day from which the 5-day rolling mean is back at or
+      below the baseline (None if it never is within the horizon);
+    - `reorg_crossover_day`: the first day on which the customer hours saved since the
+      switch, against not reorganising, turn positive: the change has paid back (None if it
+      never does within the horizon).
+    """
+    days = daily.set_index("day")
+    before = days.loc[first_day : switch_day - 1, "resolution_hours_mean"]
+    after = days.loc[switch_day : last_day - 1, "resolution_hours_mean"]
+    baseline = float(before.mean())
+    rolling = after.rolling(5, min_periods=5).mean()
+    recovered = rolling[rolling <= baseline]
+    extra = (
+        days.loc[switch_day : last_day - 1, "customer_hours"]
+        - without.set_index("day").loc[switch_day : last_day - 1, "customer_hours"]
+    ).cumsum()
+    paid_back = extra[extra < 0]
+    return {
+        "reorg_baseline_hours": baseline,
+        "reorg_dip": float(after.max() / baseline) if len(after) else None,
+        "reorg_recovery_day": int(recovered.index[0]) - 4 if len(recovered) else None,
+        "reorg_crossover_day": int(paid_back.index[0]) if len(paid_back) else None,
+    }
+
+
 # The books -----------------------------------------------------------------------------------
 
 
@@ -295,7 +373,7 @@ def check_books(model: OrgModel, requests: pd.DataFrame) -> list[str]:
         problems.append(
             f"queue + work + handoff + callback time != resolution time (off by {gap.max():.3g} h)"
         )
-    for unit in model.units:
+    for unit in model.units + model.retired_units:
         in_flight = sum(
             model.time - r.visit_start for r in model.open if r.in_unit and r.unit == unit.index
         )

@@ -18,14 +18,14 @@ from itertools import accumulate, count
 
 import mesa
 import numpy as np
-from mesa.time import Schedule
+from mesa.time import Priority, Schedule
 
 from sim.agents import Employee, Manager
 from sim.metrics import EventLog, RequestLog, time_series_reporters
 from sim.request import Request
 from sim.satisfaction import satisfaction_score
-from sim.scenario import Scenario
-from sim.structure import build_units, coordination_share
+from sim.scenario import Scenario, event_scenario
+from sim.structure import Organisation, build_units, coordination_share
 from sim.unit import Unit
 
 STREAMS = ("arrivals", "work", "outcomes", "behaviour")
@@ -57,36 +57,37 @@ class OrgModel(mesa.Model):
         super().__init__(rng=seed)
         self.seed = seed
         self.config = scenario
-        """The scenario (Mesa reserves `Model.scenario` for its experimental Scenario class)."""
+        """The scenario in force (Mesa reserves `Model.scenario` for its experimental Scenario
+        class); a reorganisation replaces it with the scenario after the event."""
+        self.initial_config = scenario
         streams = random_streams(seed)
         self.arrival_rng = streams["arrivals"]
         self.work_rng = streams["work"]
         self.outcome_rng = streams["outcomes"]
         self.behaviour_rng = streams["behaviour"]
 
-        run, demand, p = scenario.run, scenario.demand, scenario.policies
+        run, demand = scenario.run, scenario.demand
         self.hours_per_day = run.hours_per_day
         self.horizon = run.days * run.hours_per_day
         self.window = (run.warmup_days * run.hours_per_day, self.horizon)
         """Measurement window: counted requests arrive in it; utilisation is measured over it."""
         self.drain_limit = self.horizon + run.drain_limit_days * run.hours_per_day
 
-        self.org = build_units(scenario)
-        self.units = [
-            Unit(i, spec, coordination_share(scenario, spec))
-            for i, spec in enumerate(self.org.units)
+        self.learning_rate = scenario.people.learning_rate
+        self.units: list[Unit] = []
+        self.retired_units: list[Unit] = []
+        """Units of earlier structures (a reorganisation replaces them); kept for the books."""
+        self.unit_names: list[str] = []
+        """Every unit that ever existed, by `Unit.uid` (request records name their last unit)."""
+        self.ties: list[list[float]] = []
+        """Help-tie strength between units (symmetric, in [0, 1])."""
+        units = self._build_units(build_units(scenario))
+        self.employees = [
+            Employee(self, person, unit)
+            for unit, spec in zip(units, self.org.units, strict=True)
+            for person in spec.members
         ]
-        for unit, spec in zip(self.units, self.org.units, strict=True):
-            for person in spec.members:
-                Employee(self, person, unit)
-            Manager(self, unit)
-        self.employees = list(self.agents_by_type[Employee])
-
-        # Behaviour under local metrics scales with 1 - w (w = customer_metric_weight).
-        local = 1.0 - p.customer_metric_weight
-        self.cherry_picking = local * p.cherry_picking
-        self.premature_closure = local * p.premature_closure
-        self.help_probability = p.help_across_units * (1.0 - local * p.help_decline)
+        self._apply_policies()
 
         self._type_cumulative = list(accumulate(t.share for t in demand.request_types))
         self._rate = demand.requests_per_day / run.hours_per_day
@@ -109,20 +110,175 @@ class OrgModel(mesa.Model):
         self.requests = RequestLog()
         self.events = EventLog() if event_log else None
         self.drained = True
+        self.daily: list[dict[str, float]] = []
+        """One row per working day: engagement, burnout, ties (for the people-side charts)."""
+        self.schedule_recurring(self.end_day, Schedule(interval=self.hours_per_day, start=0.0))
+        self._reorganisations = iter(scenario.events)
+        self._schedule_next_reorganisation()
 
         self.datacollector = mesa.DataCollector(
             model_reporters=time_series_reporters(),
             agenttype_reporters={
-                Manager: {"unit": "unit_name", "queue": "queue_length", "busy": "busy_share"}
+                Manager: {
+                    "unit": "unit_name",
+                    "queue": "queue_length",
+                    "busy": "busy_share",
+                    "engagement": "engagement",
+                }
             },
         )
         self.schedule_recurring(self.collect, Schedule(interval=sample_every_hours, start=0.0))
         self.schedule_event(self.arrive, after=self._next_gap())
 
+    def _build_units(self, org: Organisation) -> list[Unit]:
+        """Make the units (and their managers) of a structure; employees join them later."""
+        self.org = org
+        first = len(self.unit_names)
+        self.units = [
+            Unit(i, first + i, spec, coordination_share(self.config, spec), self.config)
+            for i, spec in enumerate(org.units)
+        ]
+        for unit in self.units:
+            if unit.name in self.unit_names:
+                unit.name += f" (from day {int(self.time // self.hours_per_day)})"
+        self.unit_names += [u.name for u in self.units]
+        start = self.config.managers.initial_tie
+        self.ties = [[start] * len(self.units) for _ in self.units]
+        for unit in self.units:
+            unit.manager = Manager(self, unit)
+        return self.units
+
+    def _apply_policies(self) -> None:
+        """Behaviour under local metrics scales with 1 - w (w = customer_metric_weight)."""
+        p = self.config.policies
+        local = 1.0 - p.customer_metric_weight
+        self.cherry_picking = local * p.cherry_picking
+        self.premature_closure = local * p.premature_closure
+        self.transfer_out = local * p.transfer_out
+        self.help_probability = p.help_across_units * (1.0 - local * p.help_decline)
+
     # The run -------------------------------------------------------------------------------------
 
     def collect(self) -> None:
         self.datacollector.collect(self)
+
+    def end_day(self) -> None:
+        """Event (each day boundary): managers review their people; ties fade; record the day."""
+        now = self.time
+        if now == 0.0:
+            return
+        counted = self.window[0] < now <= self.window[1]
+        for unit in self.units:
+            unit.manager.review_day(now, counted)
+        decay = 1.0 - self.config.managers.tie_decay
+        for row in self.ties:
+            for j in range(len(row)):
+                row[j] *= decay
+        n = len(self.units)
+        burnout_days = self.config.people.burnout_days
+        self.daily.append(
+            {
+                "day": now / self.hours_per_day - 1,
+                "engagement_mean": sum(e.engagement for e in self.employees) / len(self.employees),
+                "burnout_share": sum(e.low_days >= burnout_days for e in self.employees)
+                / len(self.employees),
+                "tie_density": (
+                    sum(self.ties[i][j] for i in range(n) for j in range(n) if i != j)
+                    / (n * (n - 1))
+                    if n > 1
+                    else math.nan
+                ),
+                "units": n,
+            }
+        )
+
+    # Reorganisation ---------------------------------------------------------------------------
+
+    def _schedule_next_reorganisation(self) -> None:
+        event = next(self._reorganisations, None)
+        if event is not None:
+            self._next_event = event
+            # After the day's last events and its review: the switch opens the new day.
+            self.schedule_event(
+                self.reorganise, at=event.day * self.hours_per_day, priority=Priority.LOW
+            )
+
+    def reorganise(self) -> None:
+        """Event: switch structure and/or policies, paying the transition's costs.
+
+        The same people and the same open requests carry over. Queued requests move to the
+        queue where the new structure routes them; requests in transit arrive there; tasks under
+        way finish with the same person, now a member of a new unit. People are slower in their
+        new roles until they relearn them, engagement dips, and help ties start again.
+        """
+        event = self._next_event
+        now = self.time
+        queued = set()
+        for unit in self.units:
+            for _, _, request in unit.queue:
+                self._stop_waiting(request, now)
+                queued.add(request)
+            unit.queue.clear()
+        for request in self.open:
+            if request.in_unit:
+                self._leave(self.units[request.unit], request, now)
+        for unit in self.units:
+            unit.close_books(now)
+            unit.manager.retire()
+        self.retired_units += self.units
+
+        self.config = event_scenario(self.config, event)
+        self._apply_policies()
+        units = self._build_units(build_units(self.config))
+        if not event.reset_ties:
+            strongest = max(max(row) for row in self.ties) if self.ties else 0.0
+            self.ties = [[strongest] * len(units) for _ in units]
+        unit_of = {
+            person.index: unit
+            for unit, spec in zip(units, self.org.units, strict=True)
+            for person in spec.members
+        }
+        for employee in self.employees:
+            employee.unit = unit_of[employee.index]
+            employee.unit.members.append(employee)
+            if employee.activity == "idle":
+                employee.unit.idle.append(employee)
+            employee.role_slowdown = event.role_slowdown
+            employee.role_tasks = 0
+            employee.engagement = max(0.0, employee.engagement - event.engagement_dip)
+
+        in_service = {e.request: e for e in self.employees if e.request is not None}
+        for request in list(self.open):
+            request.home = self.org.home_for(request.home_pick)
+            skill = request.rtype.tasks[request.step].skill
+            routed = self.org.unit_for(skill, None, request.home, self._pick())
+            worker = in_service.get(request)
+            if worker is not None:
+                # Being worked on (or triaged): it is now in the worker's new unit.
+                request.unit = worker.unit.index
+                if request.triage:
+                    request.target = routed
+                worker.unit.enter(now)
+                request.in_unit = True
+                request.visit_start = now
+                continue
+            request.triage = False
+            request.unit = routed
+            if request in queued:
+                self.enter_unit(request, routed, now)
+        self._schedule_next_reorganisation()
+
+    def _stop_waiting(self, request: Request, now: float) -> None:
+        """Book the wait that ends now and stop the customer's patience clock."""
+        waited = now - request.enqueued_at
+        if request.abandon_event is not None:
+            request.abandon_event.cancel()
+            request.abandon_event = None
+        request.patience_left = max(0.0, request.patience_left - waited)
+        if request.triage:
+            request.handoff_hours += waited
+        else:
+            request.queue_hours += waited
 
     def simulate(self) -> None:
         """Run the arrivals' horizon, then drain until every request is closed (or the limit)."""
@@ -170,6 +326,7 @@ class OrgModel(mesa.Model):
         request = Request(
             self, next(self._ids), type_index, rtype, sizes, patience, noise, counted, now
         )
+        request.home_pick = home_pick
         request.home = self.org.home_for(home_pick)
         self.open[request] = None
         self.arrived += 1
@@ -232,9 +389,22 @@ class OrgModel(mesa.Model):
             candidate = other.best_idle(skill)
             if candidate is not None and candidate.proficiency[skill] > best_level:
                 best, best_level = candidate, candidate.proficiency[skill]
-        if best is not None and self.behaviour_rng.random() < self.help_probability:
+        if best is not None and self.behaviour_rng.random() < self._help_chance(unit, best.unit):
+            self.strengthen_tie(unit, best.unit, self.config.managers.tie_use_gain)
             return best
         return None
+
+    def _help_chance(self, unit: Unit, helper_unit: Unit) -> float:
+        """Help follows help ties: weak ties between units mean little help (silos)."""
+        weight = self.config.managers.tie_weight
+        tie = self.ties[unit.index][helper_unit.index]
+        return self.help_probability * (1.0 - weight + weight * tie)
+
+    def strengthen_tie(self, a: Unit, b: Unit, gain: float) -> None:
+        if gain > 0 and a is not b:
+            tie = self.ties[a.index][b.index]
+            tie += gain * (1.0 - tie)
+            self.ties[a.index][b.index] = self.ties[b.index][a.index] = tie
 
     def assign_work(self, employee: Employee, now: float) -> None:
         """A freed employee takes work from their own queue first, then may help elsewhere."""
@@ -247,26 +417,24 @@ class OrgModel(mesa.Model):
         if self.help_probability <= 0:
             return
         others = [u for u in self.units if u is not unit and u.has_work_for(employee)]
-        if others and self.behaviour_rng.random() < self.help_probability:
-            busiest = max(others, key=lambda u: len(u.queue))
+        if not others:
+            return
+        busiest = max(others, key=lambda u: len(u.queue))
+        if self.behaviour_rng.random() < self._help_chance(busiest, unit):
             request = busiest.take(employee, shortest, helping=True)
             if request is not None:
                 request.helped += 1
+                self.strengthen_tie(busiest, unit, self.config.managers.tie_use_gain)
                 employee.start(request, now, helping=True)
 
     def begin_work(self, employee: Employee, request: Request, now: float) -> None:
         """Book the wait that ends now, stop the customer's patience clock, note the contact."""
-        waited = now - request.enqueued_at
-        if request.abandon_event is not None:
-            request.abandon_event.cancel()
-            request.abandon_event = None
-        request.patience_left = max(0.0, request.patience_left - waited)
+        self._stop_waiting(request, now)
         if request.triage:
-            request.handoff_hours += waited
             return
-        request.queue_hours += waited
         request.contacts += 1
         request.warmth_sum += employee.warmth
+        request.touched.append(employee)
 
     # Task outcomes and flow --------------------------------------------------------------------
 
@@ -282,6 +450,14 @@ class OrgModel(mesa.Model):
             request.triage = False
             self._leave(unit, request, now)
             self.hand_off(request, request.target, now, may_misroute=False)
+            return
+        if employee.transferring:
+            # Local metrics: a hard task is passed on; it comes back after a detour.
+            employee.transferring = False
+            request.transfers += 1
+            request.handoff_hours += now - started
+            self._leave(unit, request, now)
+            self.hand_off(request, request.unit, now, detour=True)
             return
         request.work_hours += now - started
         if not right:
@@ -315,20 +491,34 @@ class OrgModel(mesa.Model):
         request.in_unit = False
 
     def hand_off(
-        self, request: Request, destination: int, now: float, may_misroute: bool = True
+        self,
+        request: Request,
+        destination: int,
+        now: float,
+        may_misroute: bool = True,
+        detour: bool = False,
     ) -> None:
-        """Transfer a request to another unit: delay, information loss, maybe a wrong unit."""
+        """Transfer a request to another unit: delay, information loss, maybe a wrong unit.
+
+        Tied units lose less information and misroute less. A `detour` (a task transferred out)
+        always goes to a wrong unit first, which sends it back to `destination`.
+        """
         p = self.config.policies
+        source = request.unit
+        tie = self.ties[source][destination] if source != destination else 1.0
+        benefit = 1.0 - self.config.managers.tie_handoff_benefit * tie
         request.handoffs += 1
         request.after_handoff = True
-        if (
+        request.info_loss = p.handoff_info_loss * benefit
+        if detour or (
             may_misroute
             and p.misrouting > 0
             and len(self.units) > 2
-            and self.behaviour_rng.random() < p.misrouting
+            and self.behaviour_rng.random() < p.misrouting * benefit
         ):
-            wrong = [u.index for u in self.units if u.index not in (destination, request.unit)]
-            request.misroutes += 1
+            wrong = [u.index for u in self.units if u.index not in (destination, source)]
+            wrong = wrong or [u.index for u in self.units if u.index != destination]
+            request.misroutes += not detour
             request.triage = True
             request.target = destination
             destination = wrong[int(self._pick() * len(wrong))]
@@ -347,21 +537,19 @@ class OrgModel(mesa.Model):
         unit = self.units[request.unit]
         unit.remove(request)
         self._leave(unit, request, now)
-        waited = now - request.enqueued_at
-        if request.triage:
-            request.handoff_hours += waited
-        else:
-            request.queue_hours += waited
         request.abandon_event = None
+        self._stop_waiting(request, now)
         self.close(request, True, now)
 
     def close(self, request: Request, abandoned: bool, now: float) -> None:
         del self.open[request]
+        feedback = self.config.people.feedback_gain > 0
         if request.counted:
             if abandoned:
                 self.abandoned_counted += 1
             else:
                 self.resolved_counted += 1
+        if request.counted or feedback:
             done_well = request.repeats == 0 and not abandoned
             warmth = request.warmth_sum / request.contacts if request.contacts else 0.0
             csat = satisfaction_score(
@@ -374,7 +562,10 @@ class OrgModel(mesa.Model):
                 abandoned=abandoned,
                 settings=self.config.satisfaction,
             )
-            self.requests.add(request, now, abandoned, csat)
+            for employee in request.touched:
+                employee.hear(csat)
+            if request.counted:
+                self.requests.add(request, now, abandoned, csat, self.units[request.unit].uid)
 
 
 def _normalised(profile: list[float]) -> list[float]:

@@ -31,8 +31,10 @@ class Request:
         "handoffs",
         "helped",
         "home",
+        "home_pick",
         "id",
         "in_unit",
+        "info_loss",
         "misroutes",
         "model",
         "noise",
@@ -43,6 +45,8 @@ class Request:
         "sizes",
         "step",
         "target",
+        "touched",
+        "transfers",
         "triage",
         "type_index",
         "unit",
@@ -86,6 +90,13 @@ class Request:
         """True while the request sits in a wrong unit after misrouting."""
         self.after_handoff = False
         """The next task starts with a customer who was just transferred (information loss)."""
+        self.info_loss = 0.0
+        """Extra work share of that next task: the customer repeats their story."""
+        self.home_pick = 0.0
+        """The customer's draw of a home team (kept, so a reorganisation can redraw it)."""
+        self.touched: list = []
+        """Employees who worked on the request (they hear the customer's feedback)."""
+        self.transfers = 0
         self.via_handoff = False
         self.enqueued_at = 0.0
         self.visit_start = 0.0

@@ -8,7 +8,15 @@ from typing import Any
 import pandas as pd
 
 from sim.agents import Manager
-from sim.metrics import BooksError, check_books, kpis, unit_table
+from sim.metrics import (
+    BooksError,
+    check_books,
+    daily_table,
+    kpis,
+    people_kpis,
+    reorganisation_effect,
+    unit_table,
+)
 from sim.model import OrgModel
 from sim.scenario import Scenario
 from sim.structure import offered_utilisation
@@ -25,9 +33,13 @@ class RunResult:
     timeseries: pd.DataFrame
     """Model-level series sampled at a regular interval (Mesa DataCollector)."""
     unit_timeseries: pd.DataFrame
-    """Queue length and busy share per unit over time (reported by each unit's manager)."""
+    """Queue length, busy share and engagement per unit over time (from each unit's manager)."""
+    daily: pd.DataFrame
+    """Per working day: arrivals, resolution time, CSAT, engagement, burnout, tie density."""
     events: pd.DataFrame | None = None
     warnings: list[str] = field(default_factory=list)
+    counterfactual: pd.DataFrame | None = None
+    """For a scenario with a reorganisation: `daily` of the same customers without it."""
 
     @property
     def stable(self) -> bool:
@@ -40,24 +52,41 @@ def run(
     *,
     events: bool = False,
     sample_every_hours: float = 1.0,
+    counterfactual: bool = True,
 ) -> RunResult:
-    """Simulate `scenario` once. Same scenario and seed, same result, bit for bit."""
-    model = OrgModel(
-        scenario, rng=seed, sample_every_hours=sample_every_hours, event_log=events
-    )
+    """Simulate `scenario` once. Same scenario and seed, same result, bit for bit.
+
+    A scenario with a reorganisation is also run without it on the same customers (common
+    random numbers), so that the J-curve's dip, recovery and pay-back can be measured.
+    """
+    model = OrgModel(scenario, rng=seed, sample_every_hours=sample_every_hours, event_log=events)
     model.simulate()
-    return summarise(model)
+    result = summarise(model)
+    if scenario.events and counterfactual:
+        without = run(scenario.model_copy(update={"events": []}), seed, counterfactual=False)
+        result.counterfactual = without.daily
+        result.kpis.update(
+            reorganisation_effect(
+                result.daily,
+                without.daily,
+                switch_day=scenario.events[0].day,
+                first_day=scenario.run.warmup_days,
+                last_day=scenario.run.days,
+            )
+        )
+    return result
 
 
 def summarise(model: OrgModel) -> RunResult:
     """Tables, KPIs and the books check of a finished model. Raises `BooksError` on a bug."""
-    s = model.config
+    s = model.initial_config
     type_names = [t.name for t in s.demand.request_types]
-    requests = model.requests.to_frame(type_names)
+    requests = model.requests.to_frame(type_names, model.unit_names)
     problems = check_books(model, requests)
     if problems:
         raise BooksError(f"{s.name} (seed {model.seed}): " + "; ".join(problems))
-    units = unit_table(model)
+    units = unit_table(model, requests)
+    daily = daily_table(model, requests)
     window_hours = model.window[1] - model.window[0]
     staff_cost = sum(e.hourly_cost for e in model.employees) * window_hours
     numbers = kpis(
@@ -69,7 +98,7 @@ def summarise(model: OrgModel) -> RunResult:
     )
     # Overload needs both the estimate and the measurement to agree: the estimate ignores help
     # and abandonment, which can keep a unit below capacity (Erlang A is always stable).
-    offered = offered_utilisation(s, model.org)
+    offered = offered_utilisation(model.config, model.org)
     measured = dict(zip(units["unit"], units["utilisation"], strict=True))
     overloaded = {k: v for k, v in offered.items() if v >= 1.0 and measured[k] >= 0.97}
     reasons = []
@@ -83,6 +112,7 @@ def summarise(model: OrgModel) -> RunResult:
             f"{numbers['open_at_end']} counted requests were still open "
             f"{s.run.drain_limit_days:g} days after arrivals stopped"
         )
+    numbers.update(people_kpis(model, daily))
     numbers["stable"] = not reasons
     numbers["unstable_reason"] = "; ".join(reasons) or None
     numbers["seed"] = model.seed
@@ -100,6 +130,7 @@ def summarise(model: OrgModel) -> RunResult:
         units=units,
         timeseries=timeseries,
         unit_timeseries=unit_series,
+        daily=daily,
         events=model.events.to_frame() if model.events is not None else None,
         warnings=[reasons[0]] if overloaded else [],
     )

@@ -153,6 +153,99 @@ class Policies(_Strict):
     """At w = 0, the probability of closing a task early (half the work, the customer returns)."""
     help_decline: Fraction = 0.5
     """At w = 0, the share of help opportunities declined."""
+    transfer_out: Fraction = 0.2
+    """At w = 0, the probability that an employee handed a hard task (work 1.5 times its mean
+    or more) transfers it out to another unit instead of doing it: it comes back after a
+    detour (ticket ping-pong; Kerr 1975, Shao et al. 2008). Neutral 0."""
+    social_loafing: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
+    """Extra work time in units where several people share one queue (Wang & Zhou 2018 measured
+    +6.86%). Optional, so that pooling can lose. Neutral 0 (the default)."""
+
+
+class People(_Strict):
+    """How employees change during a run: engagement, learning and forgetting."""
+
+    engagement_recovery: Fraction = 0.05
+    """Daily pull of engagement back to the employee's own baseline (the `engagement` of their
+    workforce group). Modelling choice. Neutral 0 (with the gains and losses below)."""
+    support_gain: NonNegative = 0.01
+    """Daily engagement gain under full manager support (Harter et al. 2002). Neutral 0."""
+    feedback_gain: NonNegative = 0.02
+    """Daily engagement gain per point of customer satisfaction above 3 (of 5) seen by the
+    employee, scaled by customer_metric_weight: only goals that include the customer let the
+    feedback in (Heskett et al. 1994). Neutral 0."""
+    overload_threshold: Fraction = 0.85
+    """Sustained busy share (5-day smoothing) above which overload starts to hurt."""
+    overload_loss: NonNegative = 0.02
+    """Daily engagement loss at full sustained overload (KC & Terwiesch 2009). Neutral 0."""
+    rework_loss: NonNegative = 0.03
+    """Daily engagement loss when all of the day's tasks needed rework. With the other
+    defaults, an organisation at the industry-average 30% rework stays near its baseline
+    engagement; sustained overload is what burns people out. Neutral 0."""
+    busy_warmth_loss: Fraction = 0.5
+    """Share of warmth lost at full overload: authenticity shows less when busy
+    (Grandey et al. 2005). Neutral 0."""
+    burnout_threshold: Fraction = 0.3
+    """Engagement below which an employee counts as burning out."""
+    burnout_days: Annotated[int, Field(ge=1)] = 5
+    """Working days below the threshold that make a burnout (a week)."""
+    learning_rate: Annotated[float, Field(gt=0.5, le=1.0)] = 0.85
+    """Wright's learning rate r: each doubling of practice multiplies the remaining gap to full
+    proficiency (and the slowdown in a new role) by r; 0.8-0.9 is typical (Wright 1936).
+    Neutral 1 (no learning)."""
+    forgetting: Fraction = 0.01
+    """Daily depreciation of practice in each skill (Argote, Beckman & Epple 1990: knowledge
+    acquired through production depreciates rapidly). Neutral 0."""
+    cross_training_hours_per_week: Annotated[float, Field(ge=0.0, le=40.0)] = 0.0
+    """Hours each employee with a secondary skill spends training it every week, off the
+    queue; each hour counts as one task of practice. Neutral 0 (the default)."""
+
+
+class Managers(_Strict):
+    """Each unit's manager: collaboration support, cross-unit encounters and help ties."""
+
+    support: Fraction = 0.5
+    """How much the manager supports collaboration: raises engagement (support_gain)."""
+    encounters_per_week: Annotated[float, Field(ge=0.0, le=20.0)] = 1.0
+    """Cross-unit encounters each manager holds per week (5 working days). Neutral 0."""
+    encounter_hours: Annotated[float, Field(ge=0.0, le=8.0)] = 1.0
+    """Time each participant spends in an encounter (off the queue)."""
+    encounter_size: Annotated[int, Field(ge=1, le=100)] = 2
+    """Participants from each of the two units in an encounter."""
+    initial_tie: Fraction = 0.2
+    """Help-tie strength between every two units at the start (and after a reorganisation)."""
+    tie_gain: Fraction = 0.2
+    """Share of the gap to a full tie closed by one encounter (Hansen 1999; Fang et al. 2010)."""
+    tie_use_gain: Fraction = 0.01
+    """Share of the gap closed each time someone of one unit helps the other (a personal
+    contact; routine handoffs through a queue build no tie)."""
+    tie_decay: Fraction = 0.01
+    """Daily decay of every tie: ties fade when unused."""
+    tie_weight: Fraction = 0.8
+    """How strongly help follows ties: help probability x (1 - weight + weight x tie).
+    Neutral 0."""
+    tie_handoff_benefit: Fraction = 0.5
+    """Handoffs between tied units lose less information and are misrouted less:
+    x (1 - benefit x tie). Neutral 0."""
+
+
+class Reorganisation(_Strict):
+    """An event: on `day`, switch structure and/or policies. What the transition costs is in
+    the event (Elrod & Tippett 2002: the 'death valley' of change)."""
+
+    day: Annotated[int, Field(ge=1)]
+    """Working day of the switch (at the start of that day)."""
+    structure: Structure | None = None
+    """The new structure; omit to keep the current one."""
+    policies: dict[str, Any] = {}
+    """Policy values that change (any keys of [policies])."""
+    role_slowdown: Annotated[float, Field(ge=1.0, le=3.0)] = 1.3
+    """Work-time factor in new roles right after the switch, falling on the learning curve
+    (domain notes §7.17: s0 = 1.3). Neutral 1."""
+    engagement_dip: Fraction = 0.1
+    """Engagement lost by everyone at the switch (uncertainty of change). Neutral 0."""
+    reset_ties: bool = True
+    """Help ties start again from `initial_tie` between the new units."""
 
 
 class SatisfactionSettings(_Strict):
@@ -186,7 +279,11 @@ class Scenario(_Strict):
     workforce: Annotated[list[WorkforceGroup], Field(min_length=1)]
     structure: Structure = Structure()
     policies: Policies = Policies()
+    people: People = People()
+    managers: Managers = Managers()
     satisfaction: SatisfactionSettings = SatisfactionSettings()
+    events: list[Reorganisation] = []
+    """Reorganisations during the run, in day order."""
 
     @property
     def skills(self) -> list[str]:
@@ -206,6 +303,37 @@ class Scenario(_Strict):
         for path, value in changes.items():
             _set_path(raw, path.split("."), value, origin=path)
         return parse_scenario(raw, source="<overrides>")
+
+
+NEUTRAL: dict[str, dict[str, float]] = {
+    "policies": {
+        "handoff_delay_hours": 0.0,
+        "handoff_info_loss": 0.0,
+        "misrouting": 0.0,
+        "help_across_units": 0.0,
+        "first_contact_resolution": 1.0,
+        "proficiency_quality_exponent": 0.0,
+        "engagement_effect": 0.0,
+        "coordination": 0.0,
+        "customer_metric_weight": 1.0,
+        "transfer_out": 0.0,
+        "social_loafing": 0.0,
+    },
+    "people": {
+        "engagement_recovery": 0.0,
+        "support_gain": 0.0,
+        "feedback_gain": 0.0,
+        "overload_loss": 0.0,
+        "rework_loss": 0.0,
+        "busy_warmth_loss": 0.0,
+        "learning_rate": 1.0,
+        "forgetting": 0.0,
+        "cross_training_hours_per_week": 0.0,
+    },
+    "managers": {"encounters_per_week": 0.0, "tie_weight": 0.0, "tie_handoff_benefit": 0.0},
+}
+"""The value of every mechanism that switches it off. With all of them, exponential work,
+Poisson arrivals and no abandonment, a scenario is a pure queueing network (validation mode)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -246,7 +374,7 @@ def parse_scenario(raw: dict[str, Any], source: str = "<scenario>") -> Scenario:
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
         raise ScenarioError(
-            [f"{source}: {path}: {message}" for path, message in _describe(exc, raw)]
+            [f"{source}: {path}: {message}" for path, message in _describe(exc)]
         ) from None
     problems = consistency_problems(scenario)
     if problems:
@@ -311,7 +439,7 @@ _TYPE_WORDS = {
 }
 
 
-def _describe(exc: ValidationError, raw: dict[str, Any]) -> list[tuple[str, str]]:
+def _describe(exc: ValidationError, root: type[BaseModel] | None = None) -> list[tuple[str, str]]:
     """Turn pydantic's errors into (key.path, 'what is wrong (what is allowed)') pairs."""
     lines = []
     for error in exc.errors():
@@ -319,7 +447,7 @@ def _describe(exc: ValidationError, raw: dict[str, Any]) -> list[tuple[str, str]
         path = ".".join(loc) or "(top level)"
         kind, ctx, value = error["type"], error.get("ctx", {}), error.get("input")
         if kind == "extra_forbidden":
-            allowed = _allowed_keys(loc[:-1])
+            allowed = _allowed_keys(loc[:-1], root if isinstance(root, type) else Scenario)
             close = difflib.get_close_matches(loc[-1], allowed, n=1)
             hint = f"did you mean '{close[0]}'? " if close else ""
             message = f"unknown key ({hint}allowed: {', '.join(allowed)})"
@@ -355,9 +483,8 @@ def _describe(exc: ValidationError, raw: dict[str, Any]) -> list[tuple[str, str]
     return lines
 
 
-def _allowed_keys(loc: list[str]) -> list[str]:
+def _allowed_keys(loc: list[str], model: type[BaseModel] = Scenario) -> list[str]:
     """The keys the schema accepts at a location such as ['workforce', '0']."""
-    model: type[BaseModel] = Scenario
     for part in loc:
         if part.isdigit():
             continue
@@ -430,7 +557,43 @@ def consistency_problems(s: Scenario) -> list[tuple[str, str]]:
         if values and max(values) <= 0:
             problems.append((f"demand.{key}", "is all zero (allowed: some positive weight)"))
     problems += _structure_problems(s)
+    problems += _event_problems(s)
     return problems
+
+
+def _event_problems(s: Scenario) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    last = 0
+    for i, event in enumerate(s.events):
+        if not s.run.warmup_days <= event.day < s.run.days:
+            problems.append(
+                (
+                    f"events.{i}.day",
+                    f"{event.day} is outside the run (allowed: {s.run.warmup_days} to "
+                    f"{s.run.days - 1}, after the warm-up and before arrivals stop)",
+                )
+            )
+        if event.day <= last:
+            problems.append((f"events.{i}.day", "events must be in increasing day order"))
+        last = event.day
+        try:
+            after = event_scenario(s, event)
+        except ValidationError as exc:
+            problems += [
+                (f"events.{i}.policies.{path}", message)
+                for path, message in _describe(exc, Policies)
+            ]
+            continue
+        problems += [(f"events.{i}.{path}", m) for path, m in _structure_problems(after)]
+    return problems
+
+
+def event_scenario(s: Scenario, event: Reorganisation) -> Scenario:
+    """The scenario as it is after `event`: new structure and policies, no further events."""
+    policies = Policies.model_validate({**s.policies.model_dump(), **event.policies})
+    return s.model_copy(
+        update={"structure": event.structure or s.structure, "policies": policies, "events": []}
+    )
 
 
 def _structure_problems(s: Scenario) -> list[tuple[str, str]]:

@@ -23,6 +23,8 @@ class StructureError(Exception):
 class EmployeeSpec:
     """One person of the workforce, before the model turns them into an `Employee` agent."""
 
+    index: int
+    """Position in the workforce: the same person in every structure built from it."""
     group: int
     skill: str
     proficiency: dict[str, float]
@@ -79,6 +81,7 @@ def workforce_people(s: Scenario) -> list[EmployeeSpec]:
         for _ in range(group.headcount):
             people.append(
                 EmployeeSpec(
+                    index=len(people),
                     group=index,
                     skill=group.skill,
                     proficiency=proficiency,

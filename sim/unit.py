@@ -14,16 +14,27 @@ from typing import TYPE_CHECKING
 from sim.structure import UnitSpec
 
 if TYPE_CHECKING:
-    from sim.agents import Employee
+    from sim.agents import Employee, Manager
     from sim.request import Request
+    from sim.scenario import Scenario
 
 
 class Unit:
-    def __init__(self, index: int, spec: UnitSpec, coordination_share: float):
+    def __init__(
+        self, index: int, uid: int, spec: UnitSpec, coordination_share: float, config: Scenario
+    ):
         self.index = index
+        """Position among the current units."""
+        self.uid = uid
+        """Position among every unit of the run, across reorganisations."""
         self.name = spec.name
         self.serves = spec.serves
         self.coordination_share = coordination_share
+        shared = len(spec.members) >= 2
+        loafing = 1.0 + config.policies.social_loafing if shared else 1.0
+        self.work_factor = loafing / (1.0 - coordination_share)
+        """Work-time multiplier of the unit: coordination overhead and social loafing."""
+        self.manager: Manager | None = None
         self.members: list[Employee] = []
         self.idle: list[Employee] = []
         """Idle members, longest idle first."""

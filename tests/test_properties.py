@@ -222,14 +222,14 @@ def test_no_request_lost_or_counted_twice(raw: dict[str, Any], seed: int) -> Non
         events.groupby(["case", "outcome"])
         .size()
         .unstack(fill_value=0)
-        .reindex(columns=["resolved", "not resolved", "forwarded"], fill_value=0)
+        .reindex(columns=["resolved", "not resolved", "forwarded", "transferred out"], fill_value=0)
     )
     resolved_steps = events[events["outcome"] == "resolved"].groupby("case")["activity"].agg(list)
     types_seen = events.groupby("case")["request_type"].agg(lambda x: set(x.astype(str)))
     table = (
         requests.set_index("id")
         .join(outcomes, how="left")
-        .fillna({"resolved": 0, "not resolved": 0, "forwarded": 0})
+        .fillna({"resolved": 0, "not resolved": 0, "forwarded": 0, "transferred out": 0})
     )
     done = table[~table["abandoned"]]
     missing = set(done.index) - set(outcomes.index)
@@ -240,9 +240,12 @@ def test_no_request_lost_or_counted_twice(raw: dict[str, Any], seed: int) -> Non
         assert resolved_steps[case] == expected, (case, resolved_steps[case], expected)
         assert types_seen[case] == {row["request_type"]}
     assert (done["not resolved"] == done["repeat_contacts"]).all()
-    assert (done["forwarded"] == done["misroutes"]).all()
+    # A wrong unit forwards a misrouted request, and the detour of a task transferred out.
+    assert (done["transferred out"] == done["transfers"]).all()
+    assert (done["forwarded"] == done["misroutes"] + done["transfers"]).all()
     # Every contact (a task started with the customer) ended in a row.
-    assert (done["resolved"] + done["not resolved"] == done["contacts"]).all()
+    contacts = done["resolved"] + done["not resolved"] + done["transferred out"]
+    assert (contacts == done["contacts"]).all()
     # An abandoned request never finished all of its tasks.
     gave_up = table[table["abandoned"]]
     n_tasks = gave_up["request_type"].map({k: len(v) for k, v in tasks_of.items()})
