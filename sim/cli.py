@@ -94,6 +94,8 @@ class Row:
     """Show the relative difference against the first column (comparisons)."""
     unit: str | None = None
     """For per-unit rows: the unit's name inside ``kpis[key]`` (a dict)."""
+    missing: str = "–"
+    """What a null value means for this row."""
 
     def value(self, kpis: Mapping[str, Any]) -> Any:
         value = kpis.get(self.key)
@@ -131,6 +133,7 @@ KPI_GROUPS: list[tuple[str, list[Row]]] = [
         "Quality",
         [
             Row("handoffs_per_request", "Handoffs (per request)", _ratio),
+            Row("transfers_per_request", "Hard tasks transferred out (per request)", _ratio),
             Row("misroutes_per_request", "Misroutes (per request)", _ratio),
             Row("repeat_contacts_per_request", "Repeat contacts (per request)", _ratio),
             Row("fcr", "First-contact resolution (%)", _percent),
@@ -152,6 +155,27 @@ KPI_GROUPS: list[tuple[str, list[Row]]] = [
             Row("utilisation", "Utilisation, overall (%)", _percent),
             # per-unit rows are inserted here (see `_rows`)
             Row("cost_per_resolved", "Cost per resolved (currency per request)", _money),
+        ],
+    ),
+    (
+        "People",
+        [
+            Row("engagement_mean", "Engagement, mean (0-1)", _ratio),
+            Row("burnout_share", "Burnt out (% of employees)", _percent),
+            Row("tie_density", "Help ties between units, mean (0-1)", _ratio),
+        ],
+    ),
+    (
+        "Reorganisation",
+        [
+            Row("reorg_dip", "Worst day after the switch (x baseline time)", _ratio),
+            Row("reorg_recovery_day", "Back to baseline on day", _count, missing="never"),
+            Row(
+                "reorg_crossover_day",
+                "Paid back (vs not reorganising) on day",
+                _count,
+                missing="never",
+            ),
         ],
     ),
 ]
@@ -219,7 +243,7 @@ def kpi_table(
             cells = []
             for position, (_, kpis) in enumerate(columns):
                 value = _number(row.value(kpis))
-                cell = "–" if value is None else row.fmt(value)
+                cell = row.missing if value is None else row.fmt(value)
                 if row.relative and position > 0 and value is not None:
                     cell += _relative(value, base)
                 cells.append(cell)

@@ -265,6 +265,7 @@ def kpis(
         "callback_hours_mean": mean(done["callback_hours"]),
         "flow_efficiency": mean(done["work_hours"]) / mean_resolution if n_done else math.nan,
         "handoffs_per_request": mean(done["handoffs"]),
+        "transfers_per_request": mean(done["transfers"]),
         "misroutes_per_request": mean(done["misroutes"]),
         "repeat_contacts_per_request": mean(done["repeat_contacts"]),
         "contacts_per_request": mean(done["contacts"]),
