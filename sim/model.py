@@ -213,6 +213,13 @@ class OrgModel(mesa.Model):
         """
         event = self._next_event
         now = self.time
+        for employee in self.employees:
+            employee.engagement = max(0.0, employee.engagement - event.engagement_dip)
+        if event.structure is None:
+            self.config = event_scenario(self.config, event)
+            self._apply_policies()
+            self._schedule_next_reorganisation()
+            return
         queued = set()
         for unit in self.units:
             for _, _, request in unit.queue:
@@ -245,7 +252,6 @@ class OrgModel(mesa.Model):
                 employee.unit.idle.append(employee)
             employee.role_slowdown = event.role_slowdown
             employee.role_tasks = 0
-            employee.engagement = max(0.0, employee.engagement - event.engagement_dip)
 
         in_service = {e.request: e for e in self.employees if e.request is not None}
         for request in list(self.open):

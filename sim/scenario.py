@@ -171,9 +171,10 @@ class People(_Strict):
     support_gain: NonNegative = 0.01
     """Daily engagement gain under full manager support (Harter et al. 2002). Neutral 0."""
     feedback_gain: NonNegative = 0.02
-    """Daily engagement gain per point of customer satisfaction above 3 (of 5) seen by the
-    employee, scaled by customer_metric_weight: only goals that include the customer let the
-    feedback in (Heskett et al. 1994). Neutral 0."""
+    """Daily engagement gain when the customers an employee served that day were delighted
+    (mean score 5 of 5; linear: 3 changes nothing, 1 is the same loss), scaled by
+    customer_metric_weight: only goals that include the customer let the feedback in
+    (Heskett et al. 1994). Neutral 0."""
     overload_threshold: Fraction = 0.85
     """Sustained busy share (5-day smoothing) above which overload starts to hurt."""
     overload_loss: NonNegative = 0.02
@@ -240,12 +241,12 @@ class Reorganisation(_Strict):
     policies: dict[str, Any] = {}
     """Policy values that change (any keys of [policies])."""
     role_slowdown: Annotated[float, Field(ge=1.0, le=3.0)] = 1.3
-    """Work-time factor in new roles right after the switch, falling on the learning curve
-    (domain notes §7.17: s0 = 1.3). Neutral 1."""
+    """Work-time factor in new roles right after a structure switch, falling on the learning
+    curve (domain notes §7.17: s0 = 1.3). Neutral 1. A policies-only event changes no roles."""
     engagement_dip: Fraction = 0.1
     """Engagement lost by everyone at the switch (uncertainty of change). Neutral 0."""
     reset_ties: bool = True
-    """Help ties start again from `initial_tie` between the new units."""
+    """Help ties start again from `initial_tie` between the new units (structure switch)."""
 
 
 class SatisfactionSettings(_Strict):
