@@ -627,7 +627,7 @@ def _execute(
     schema = sweep.schema()
     workers = max(1, int(getattr(executor, "workers", 0) or _cpu_count()))
     queue = deque(todo)
-    pending: dict[Future, int] = {}
+    pending: set[Future] = set()
     finished, ran, errors, run_seconds = total - len(todo), 0, 0, 0.0
     start = time.perf_counter()
 
@@ -641,7 +641,7 @@ def _execute(
         # A few chunks per worker in flight: workers never wait, and Ctrl-C has little to cancel.
         while queue and len(pending) < 2 * workers:
             chunk = [queue.popleft() for _ in range(min(chunk_size(), len(queue)))]
-            pending[executor.submit(_run_chunk, sweep.base, chunk, sweep.kpis)] = len(chunk)
+            pending.add(executor.submit(_run_chunk, sweep.base, chunk, sweep.kpis))
 
     try:
         if progress is not None:
@@ -651,7 +651,7 @@ def _execute(
             ready, _ = wait(pending, return_when=FIRST_COMPLETED)
             failure: BaseException | None = None
             for future in ready:
-                del pending[future]
+                pending.discard(future)
                 try:
                     rows = future.result()
                 except Exception as exc:  # the worker, not the run: runs record their errors

@@ -1,0 +1,336 @@
+"""Sweeps and sensitivity: spec errors, designs, and real sweeps on a process pool and on Dask.
+
+Runs are tiny (the functional preset for 4 days, about 0.1 s each); the process pool is shared
+by the module and the Dask cluster is started once.
+"""
+
+from __future__ import annotations
+
+import itertools
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim.experiment import replication_seeds
+from sim.sensitivity import INDICES, analyse, check_design, plot_indices, run_sensitivity
+from sim.sweep import (
+    SpecError,
+    SweepError,
+    SweepInterrupted,
+    dask_executor,
+    load_runs,
+    load_spec,
+    local_executor,
+    progress_bar,
+    run_id,
+    run_sweep,
+    summarise,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+FUNCTIONAL = ROOT / "scenarios" / "functional.toml"
+KPIS = ["resolution_hours_mean", "csat_mean", "handoffs_per_request"]
+
+# 2 x 2 x 2 replications = 8 runs; misrouting = 1.5 is out of range, so 4 runs fail.
+SWEEP = f"""
+name = "test sweep"
+base = "{FUNCTIONAL}"
+replications = 2
+seed = 11
+kpis = {KPIS}
+[set]
+run.days = 4
+run.warmup_days = 1
+[[factors]]
+key = "policies.handoff_delay_hours"
+values = [0.25, 2]
+[[factors]]
+key = "policies.misrouting"
+values = [0.1, 1.5]
+"""
+
+MORRIS = f"""
+name = "test morris"
+base = "{FUNCTIONAL}"
+replications = 1
+seed = 5
+kpis = ["resolution_hours_mean", "csat_mean"]
+[set]
+run.days = 4
+run.warmup_days = 1
+[design]
+method = "morris"
+samples = 2
+levels = 4
+[[factors]]
+key = "policies.handoff_delay_hours"
+range = [0.0, 4.0]
+[[factors]]
+key = "structure.teams"
+range = [2, 6]
+integer = true
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "sweep.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def without_time(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.drop(columns="run_time_s")
+
+
+@pytest.fixture(scope="module")
+def pool():
+    with local_executor(2) as executor:
+        yield executor
+
+
+@pytest.fixture(scope="module")
+def reference(pool, tmp_path_factory):
+    """The test sweep, run once without interruption on the process pool."""
+    folder = tmp_path_factory.mktemp("sweep")
+    sweep = load_spec(write(folder, SWEEP))
+    with progress_bar("test") as progress:
+        result = run_sweep(sweep, folder / "out", pool, progress=progress)
+    return sweep, folder / "out", result
+
+
+# --------------------------------------------------------------------------------------------
+# The sweep file
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            ("replications = 2", "replication = 2"),
+            "replication: unknown key (did you mean 'replications'?",
+        ),
+        (
+            ('key = "policies.misrouting"', 'key = "policies.misrouteing"'),
+            "factors.1.key: 'policies.misrouteing' is not a scenario key (did you mean "
+            "'misrouting'?",
+        ),
+        (
+            ("values = [0.1, 1.5]", "vals = [0.1, 1.5]"),
+            "factors.1.vals: unknown key (did you mean 'values'?",
+        ),
+        (
+            ("values = [0.1, 1.5]", "values = [0.1, 1.5]\nrange = [0, 1]"),
+            "factors.1: give values or a range (allowed: values = [...] or range = [low, high])",
+        ),
+        (
+            ("values = [0.1, 1.5]", "range = [0, 1]"),
+            "factors.1.range: a factorial design needs listed values",
+        ),
+        (
+            ("values = [0.1, 1.5]", 'values = [0.1, "high"]'),
+            "factors.1.values: mixes number and text (allowed: values of one kind)",
+        ),
+        (("values = [0.1, 1.5]", "values = [0.1, 0.1]"), "factors.1.values: 0.1 is listed twice"),
+        (
+            ("kpis = ", "kpis = ['csat'] #"),
+            "kpis.0: 'csat' is not a KPI (did you mean 'csat_mean'?",
+        ),
+        (("kpis = ", "kpis = ['utilisation_by_unit'] #"), "kpis.0: is a table per unit"),
+        (("run.days = 4", "run.days = 0"), "set.run.days: 0 is out of range (allowed: >= 1)"),
+        (
+            ("run.days = 4", "run.dayz = 4"),
+            "set.run.dayz: 'run.dayz' is not a scenario key (did you mean 'days'?",
+        ),
+        ((str(FUNCTIONAL), "nowhere.toml"), "base: "),
+        (("seed = 11", "seed = -1"), "seed: -1 is out of range (allowed: >= 0)"),
+    ],
+)
+def test_spec_errors_are_one_line_each(tmp_path, change, expected):
+    path = write(tmp_path, SWEEP.replace(*change))
+    with pytest.raises(SpecError) as caught:
+        load_spec(path)
+    assert any(line.startswith(f"{path}: {expected}") for line in caught.value.problems), (
+        caught.value.problems
+    )
+
+
+def test_sampled_design_errors(tmp_path):
+    text = MORRIS.replace('method = "morris"', 'method = "sobol"').replace("samples = 2", "")
+    path = write(tmp_path, text)
+    with pytest.raises(SpecError) as caught:
+        load_spec(path)
+    assert f"{path}: design.samples: missing (required for a sobol design)" in caught.value.problems
+    path = write(tmp_path, text.replace("levels = 4", "samples = 6"))
+    with pytest.raises(SpecError, match=r"design.samples: 6 is not a power of 2"):
+        load_spec(path)
+
+
+def test_factorial_design(tmp_path):
+    sweep = load_spec(write(tmp_path, SWEEP.replace("[0.25, 2]", "[0.25, 2, 4]")))
+    assert sweep.points == tuple(itertools.product([0.25, 2.0, 4.0], [0.1, 1.5]))
+    assert all(isinstance(p[0], float) for p in sweep.points)  # 2 and 2.0 are one level
+    runs = sweep.runs()
+    assert len(runs) == 3 * 2 * 2 == len({r.run_id for r in runs})
+    assert list(sweep.seeds) == replication_seeds(11, 2)
+    # Common random numbers: replication r has the same seed at every point.
+    assert {(r.replication, r.seed) for r in runs} == set(enumerate(sweep.seeds))
+    # Identity depends on the values and the replication only, not on the order of the keys.
+    first = runs[0]
+    assert first.run_id == run_id(dict(reversed(list(first.values.items()))), 0)
+    assert first.run_id != run_id(first.values, 1)
+    assert sweep.base.run.days == 4  # [set] applied
+
+
+# --------------------------------------------------------------------------------------------
+# Real sweeps
+
+
+def test_sweep_on_a_process_pool_writes_tidy_rows(reference):
+    sweep, out, result = reference
+    assert (result.total, result.ran, result.skipped, result.errors) == (8, 8, 0, 4)
+    assert (out / "manifest.json").is_file()
+    assert list((out / "parts").glob("part-*.parquet"))
+    runs = load_runs(out)
+    factors = ["policies.handoff_delay_hours", "policies.misrouting"]
+    expected = ["run_id", "replication", "seed", *factors, *KPIS, "stable", "unstable_reason"]
+    assert list(runs.columns) == [*expected, "run_time_s", "status", "error"]
+    assert len(runs) == 8 and runs["run_id"].is_unique
+    assert (runs["run_time_s"] > 0).all()
+    assert set(runs["seed"]) == set(sweep.seeds)
+    ok = runs[runs["status"] == "ok"]
+    failed = runs[runs["status"] == "error"]
+    # The invalid value fails its runs, with the reason; the other runs finish.
+    assert (ok["policies.misrouting"] == 0.1).all() and len(ok) == 4
+    assert (failed["policies.misrouting"] == 1.5).all() and len(failed) == 4
+    assert failed["error"].str.contains("policies.misrouting: 1.5 is out of range").all()
+    assert failed["resolution_hours_mean"].isna().all()
+    assert ok[KPIS].notna().all().all() and ok["error"].isna().all()
+    # A slower handoff makes requests slower (same seeds at both points).
+    mean = ok.groupby("policies.handoff_delay_hours")["resolution_hours_mean"].mean()
+    assert mean[2.0] > mean[0.25]
+
+    summary = summarise(out)
+    assert list(summary.columns) == [
+        *factors,
+        "kpi",
+        "n",
+        "mean",
+        "ci_low",
+        "ci_high",
+        "runs",
+        "errors",
+        "unstable",
+    ]
+    assert len(summary) == 4 * len(KPIS)
+    row = summary[
+        (summary["policies.handoff_delay_hours"] == 0.25)
+        & (summary["policies.misrouting"] == 0.1)
+        & (summary["kpi"] == "csat_mean")
+    ].iloc[0]
+    values = ok[ok["policies.handoff_delay_hours"] == 0.25]["csat_mean"]
+    assert row["n"] == 2 and row["mean"] == pytest.approx(values.mean())
+    assert row["ci_low"] < row["mean"] < row["ci_high"]
+    failed_cell = summary[summary["policies.misrouting"] == 1.5]
+    assert (failed_cell["errors"] == 2).all() and (failed_cell["n"] == 0).all()
+
+
+def test_interrupted_sweep_resumes_without_repeating_or_losing_runs(reference, pool, tmp_path):
+    sweep, reference_out, _ = reference
+    out = tmp_path / "out"
+    calls = []
+
+    def interrupt_after_first_chunk(done: int, total: int) -> None:
+        calls.append(done)
+        if len(calls) == 2:  # the first call reports the start, the second a saved chunk
+            raise KeyboardInterrupt
+
+    with pytest.raises(SweepInterrupted, match="--resume") as caught:
+        run_sweep(sweep, out, pool, progress=interrupt_after_first_chunk)
+    saved = len(load_runs(out))
+    assert 0 < saved < 8 and f"{saved} of 8 runs are saved" in str(caught.value)
+
+    with pytest.raises(SpecError, match="holds a sweep already"):
+        run_sweep(sweep, out, pool)
+    other = load_spec(write(tmp_path, SWEEP.replace("replications = 2", "replications = 3")))
+    with pytest.raises(SpecError, match=r"holds a different sweep \(changed: seeds\)"):
+        run_sweep(other, out, pool, resume=True)
+
+    result = run_sweep(sweep, out, pool, resume=True)
+    assert (result.skipped, result.ran) == (saved, 8 - saved)
+    runs = load_runs(out)
+    assert runs["run_id"].is_unique and len(runs) == 8
+    pd.testing.assert_frame_equal(without_time(runs), without_time(load_runs(reference_out)))
+    # Resuming a finished sweep runs nothing.
+    assert run_sweep(sweep, out, pool, resume=True).ran == 0
+
+
+class DyingExecutor(ThreadPoolExecutor):
+    """Runs in threads; from the `dies_at`-th task on, the task fails as if its worker died."""
+
+    def __init__(self, dies_at: int):
+        super().__init__(max_workers=1)
+        self.workers = 1
+        self.tasks = 0
+        self.dies_at = dies_at
+
+    def submit(self, fn, /, *args, **kwargs):
+        self.tasks += 1
+        if self.tasks < self.dies_at:
+            return super().submit(fn, *args, **kwargs)
+        future: Future = Future()
+        future.set_exception(BrokenProcessPool("a worker was killed"))
+        return future
+
+
+def test_dead_worker_stops_the_sweep_and_keeps_finished_runs(reference, tmp_path):
+    sweep, reference_out, _ = reference
+    out = tmp_path / "out"
+    with DyingExecutor(dies_at=3) as executor, pytest.raises(SweepError, match="resume"):
+        run_sweep(sweep, out, executor)
+    saved = len(load_runs(out))
+    assert 0 < saved < 8
+    with ThreadPoolExecutor(1) as executor:
+        assert run_sweep(sweep, out, executor, resume=True).ran == 8 - saved
+    pd.testing.assert_frame_equal(
+        without_time(load_runs(out)), without_time(load_runs(reference_out))
+    )
+
+
+def test_dask_local_cluster_rows_equal_process_pool_rows(reference, tmp_path):
+    sweep, reference_out, _ = reference
+    with dask_executor(local_workers=2) as executor:
+        assert executor.workers == 2
+        result = run_sweep(sweep, tmp_path / "dask", executor)
+    assert result.ran == 8
+    pd.testing.assert_frame_equal(
+        without_time(load_runs(tmp_path / "dask")), without_time(load_runs(reference_out))
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Sensitivity
+
+
+def test_morris_indices_for_each_factor(pool, tmp_path):
+    sweep = load_spec(write(tmp_path, MORRIS))
+    assert len(sweep.points) == 2 * (2 + 1)
+    assert all(isinstance(p[1], int) for p in sweep.points)  # integer = true
+    indices = run_sensitivity(sweep, tmp_path / "out", pool)
+    assert indices.attrs["method"] == "morris"
+    assert list(indices.columns) == ["kpi", "factor", *INDICES["morris"]]
+    assert set(itertools.product(["resolution_hours_mean", "csat_mean"], sweep.factors)) == set(
+        zip(indices["kpi"], indices["factor"], strict=True)
+    )
+    assert indices["mu_star"].notna().all() and (indices["mu_star"] >= 0).all()
+    assert analyse(tmp_path / "out").equals(indices)  # from disk alone, reproducibly
+    png = plot_indices(indices, tmp_path / "indices.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_sensitivity_needs_a_sobol_or_morris_design(tmp_path):
+    sweep = load_spec(write(tmp_path, SWEEP))
+    with pytest.raises(SpecError, match=r"design\.method: 'factorial' gives no sensitivity"):
+        check_design(sweep)
