@@ -1,13 +1,16 @@
-"""The `sim` command: run, compare and validate scenarios from a terminal.
+"""The `sim` command: run, compare and validate scenarios, and run experiments, from a terminal.
 
     sim run scenarios/functional.toml --days 30 --seed 7
     sim compare scenarios/functional.toml scenarios/cross-functional.toml
+    sim compare scenarios/functional.toml scenarios/matrix.toml --reps auto --report r.html
     sim validate scenarios/*.toml
+    sim sweep experiments/sweeps/demo.toml --workers 2
+    sim sensitivity experiments/sweeps/sensitivity.toml --workers 2
 
-Output contract: tables (rich) or one JSON object on stdout; warnings and problems on stderr,
-one line each (``file: key.path: what is wrong (what is allowed)``). Exit status: 0 ok,
-1 internal error (a bug: please report it), 2 bad input, 130 interrupted. A Python traceback is
-only shown with ``SIM_DEBUG=1``.
+Output contract: tables (rich) or one JSON object on stdout; progress bars, notes, warnings and
+problems on stderr, one line each (``file: key.path: what is wrong (what is allowed)``). Exit
+status: 0 ok, 1 internal error (a bug: please report it) or a failed worker, 2 bad input,
+130 interrupted. A Python traceback is only shown with ``SIM_DEBUG=1``.
 """
 
 from __future__ import annotations
@@ -17,10 +20,11 @@ import math
 import os
 import sys
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -29,6 +33,13 @@ from rich.table import Table
 from rich.text import Text
 
 from sim.scenario import Scenario, ScenarioError, load_scenario, scenario_warnings
+
+if TYPE_CHECKING:  # imported where used: `sim --help` and `sim validate` start fast
+    from concurrent.futures import Executor
+
+    import pandas as pd
+
+    from sim.experiment import Comparison
 
 EXIT_OK, EXIT_BUG, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -53,6 +64,14 @@ class InputError(Exception):
     def __init__(self, problems: list[str]):
         super().__init__("\n".join(problems))
         self.problems = problems
+
+
+class Interrupted(Exception):
+    """Ctrl-C, with a message that says what was saved (exit 130)."""
+
+
+class Failed(Exception):
+    """The work could not go on, through no bug of sim (a worker died): exit 1, one line."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -414,6 +433,76 @@ def _column_names(paths: Sequence[Path], scenarios: Sequence[Scenario]) -> list[
     return names
 
 
+RepsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--reps",
+        help="Replications per scenario, with common random numbers: a number >= 2, or 'auto' "
+        "(until the headline KPIs' 95% CIs are within 5% of their means, at most 50). Without "
+        "it: one run per scenario.",
+        metavar="N|auto",
+        show_default=False,
+    ),
+]
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--workers",
+        help="Worker processes on this machine (default: one per CPU).",
+        metavar="N",
+        show_default=False,
+    ),
+]
+
+AUTO_MIN_REPS = 5
+"""--reps auto: the first batch of replications."""
+
+
+def _parse_reps(text: str, problems: list[str]) -> int | str | None:
+    """'auto' or a whole number >= 2; None (and a line in `problems`) otherwise."""
+    allowed = "allowed: a whole number >= 2, or auto"
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        reps = int(text)
+    except ValueError:
+        problems.append(f"sim compare: --reps: {text!r} is not a number ({allowed})")
+        return None
+    if reps < 2:
+        problems.append(
+            f"sim compare: --reps: {reps} is too few for a confidence interval ({allowed})"
+        )
+        return None
+    return reps
+
+
+def _workers_problems(command: str, option: str, workers: int | None) -> list[str]:
+    if workers is not None and workers < 1:
+        return [f"sim {command}: {option}: {workers} is too few (allowed: a whole number >= 1)"]
+    return []
+
+
+def _output_problems(option: str, path: Path | None) -> list[str]:
+    """A file we will write: its folder must exist and it must not be a folder."""
+    if path is None:
+        return []
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        return [
+            f"{path}: {option}: folder {str(parent)!r} does not exist (allowed: an existing folder)"
+        ]
+    if path.is_dir():
+        return [f"{path}: {option}: is a folder (allowed: a file name)"]
+    return []
+
+
+def _write(option: str, path: Path, write: Callable[[Path], Any]) -> None:
+    try:
+        write(path)
+    except OSError as exc:
+        raise InputError([f"{path}: {option}: cannot write ({exc.strerror or exc})"]) from None
+
+
 @app.command("compare")
 def compare_command(
     scenarios: Annotated[
@@ -424,35 +513,110 @@ def compare_command(
             metavar="SCENARIO...",
         ),
     ],
+    reps: RepsOpt = None,
+    workers: WorkersOpt = None,
     seed: SeedOpt = None,
     days: DaysOpt = None,
     sets: SetOpt = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report", help="With --reps: write a self-contained HTML report.", metavar="FILE"
+        ),
+    ] = None,
+    csv: Annotated[
+        Path | None,
+        typer.Option(
+            "--csv",
+            help="With --reps: write the tidy table (one row per KPI and scenario) as CSV.",
+            metavar="FILE",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Run scenarios with the same seed (same customers) and print their KPIs side by side."""
-    from sim.runner import run
+    """Run scenarios on the same customers and print their KPIs side by side.
 
+    Without --reps: one run each, with the same seed. With --reps: replications with common
+    random numbers, means with 95% confidence intervals, and each scenario's paired difference
+    from the first, in numbers and in plain language.
+    """
     if len(scenarios) < 2:
         raise typer.BadParameter(
             f"needs at least two scenario files (got {len(scenarios)})", param_hint="SCENARIO..."
         )
     problems: list[str] = []
+    replications = _parse_reps(reps, problems) if reps is not None else None
+    if reps is None:
+        for option, given in (("--workers", workers), ("--report", report), ("--csv", csv)):
+            if given is not None:
+                problems.append(
+                    f"sim compare: {option}: needs replications (allowed: with --reps N or "
+                    "--reps auto)"
+                )
+    problems += _workers_problems("compare", "--workers", workers)
+    problems += _output_problems("--report", report) + _output_problems("--csv", csv)
     overrides = _overrides(sets, days, seed)
     loaded = [_load(path, overrides, problems) for path in scenarios]
     if problems:
         raise InputError(problems)
     good = [s for s in loaded if s is not None]
-    common = good[0].run.seed if seed is None else seed
-    if seed is None and any(s.run.seed != common for s in good):
+    if replications is None:
+        _compare_once(scenarios, good, seed, as_json)
+        return
+    for path, scenario in zip(scenarios, good, strict=True):
+        _warn(str(path), scenario)
+    comparison = _compare_replicated(scenarios, good, replications, workers, seed)
+    if report is not None:
+        from sim.report import write_report
+
+        _write("--report", report, lambda path: write_report(comparison, path))
+    if csv is not None:
+        _write("--csv", csv, comparison.to_csv)
+    if as_json:
+        _print_json(
+            {
+                "root_seed": comparison.root_seed,
+                "reps": comparison.n,
+                "seeds": comparison.seeds,
+                "scenarios": [
+                    {"name": name, "file": str(path)}
+                    for name, path in zip(comparison.names, scenarios, strict=True)
+                ],
+                "table": comparison.table().to_dict(orient="records"),
+                "sentences": comparison.sentences(),
+                "notes": comparison.notes,
+            }
+        )
+    else:
+        console = _console()
+        console.print(_comparison_table(comparison))
+        console.print()
+        for sentence in comparison.sentences():
+            console.print(escape(sentence), soft_wrap=True)
+    for note in comparison.notes:
+        _err(f"note: {note}")
+    for option, path in (("report", report), ("table", csv)):
+        if path is not None:
+            _err(f"{path}: {option} written")
+
+
+def _compare_once(
+    paths: Sequence[Path], scenarios: Sequence[Scenario], seed: int | None, as_json: bool
+) -> None:
+    """One run per scenario, all with the same seed."""
+    from sim.runner import run
+
+    common = scenarios[0].run.seed if seed is None else seed
+    if seed is None and any(s.run.seed != common for s in scenarios):
         _err(
             f"note: every scenario runs with seed {common} (the first one's), "
             "so that all see the same customers"
         )
-    for path, scenario in zip(scenarios, good, strict=True):
+    for path, scenario in zip(paths, scenarios, strict=True):
         _warn(str(path), scenario)
-    names = _column_names(scenarios, good)
+    names = _column_names(paths, scenarios)
     columns = []
-    for path, scenario, name in zip(scenarios, good, names, strict=True):
+    for path, scenario, name in zip(paths, scenarios, names, strict=True):
         result = run(scenario, seed=common)
         _report_unstable(str(path), result.kpis)
         columns.append((name, result.kpis))
@@ -462,14 +626,145 @@ def compare_command(
                 "seed": common,
                 "scenarios": [
                     {"name": name, "file": str(path), "kpis": kpis}
-                    for path, (name, kpis) in zip(scenarios, columns, strict=True)
+                    for path, (name, kpis) in zip(paths, columns, strict=True)
                 ],
             }
         )
         return
-    days_text = ", ".join(sorted({str(s.run.days) for s in good}))
+    days_text = ", ".join(sorted({str(s.run.days) for s in scenarios}))
     title = f"Comparison  (seed {common} for all, {days_text} days; % vs {names[0]})"
     _console().print(kpi_table(columns, title=title))
+
+
+def _compare_replicated(
+    paths: Sequence[Path],
+    scenarios: Sequence[Scenario],
+    reps: int | str,
+    workers: int | None,
+    seed: int | None,
+) -> Comparison:
+    from sim.experiment import compare, scenario_names
+    from sim.sweep import progress_bar
+
+    if len({s.name for s in scenarios}) == len(scenarios):
+        names = scenario_names(scenarios)
+    else:
+        names = _column_names(paths, scenarios)
+    planned = len(scenarios) * (AUTO_MIN_REPS if reps == "auto" else int(reps))
+    with progress_bar("replications", unit="run") as progress:
+        progress(0, planned)
+        return compare(
+            scenarios,
+            reps=reps,  # type: ignore[arg-type]  # a number or "auto" (_parse_reps)
+            root_seed=seed,
+            workers=workers if workers is not None else 0,  # 0: one per CPU
+            min_reps=AUTO_MIN_REPS,
+            names=names,
+            progress=progress,
+        )
+
+
+def _row_formats() -> dict[str, Row]:
+    return {row.key: row for _, rows in KPI_GROUPS for row in rows}
+
+
+def _kpi_label(key: str, title: bool = False) -> str:
+    """The KPI table's label; as a `title`, sub-rows ('  of which in queue') get a full name."""
+    from sim.experiment import kpi_info
+
+    row = _row_formats().get(key)
+    if row is not None and not (title and row.label.startswith(" ")):
+        return row.label
+    info = kpi_info(key)
+    return f"{info.label} ({info.unit})" if info.unit else info.label
+
+
+def _kpi_value(key: str, value: float) -> str:
+    """A KPI value as the KPI table shows it (shares in %, with the label saying so)."""
+    if not math.isfinite(value):
+        return "–"
+    row = _row_formats().get(key)
+    if row is not None:
+        return row.fmt(value)
+    from sim.experiment import kpi_info
+
+    formats = {"share": _percent, "count": _count, "ratio": _ratio, "score": _score}
+    return formats.get(kpi_info(key).kind, _hours)(value)
+
+
+def _mean_ci(key: str, mean: float, low: float, high: float) -> str:
+    if not math.isfinite(mean):
+        return "–"
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return _kpi_value(key, mean)
+    return f"{_kpi_value(key, mean)} ± {_kpi_value(key, (high - low) / 2)}"
+
+
+_VERDICT_STYLE = {"better": "green", "worse": "red", "no clear difference": "dim"}
+
+
+def _difference_text(comparison: Comparison, key: str, i: int) -> Text:
+    """'−34.1% [−40.2, −28.0] better': relative for most KPIs, percentage points for shares;
+    'unclear' when the CI of the paired difference contains 0."""
+    from sim.experiment import kpi_info
+
+    d = comparison.difference(key, i)
+    if d.n < 2 or not math.isfinite(d.ci_low):
+        return Text("–")
+    if d.diff == 0 and d.ci_low == 0 and d.ci_high == 0:
+        return Text("identical", style=_VERDICT_STYLE["no clear difference"])
+    # The relative CI (delta method) can disagree with the paired one near 0: then absolute.
+    relative = math.isfinite(d.rel_pct) and math.isfinite(d.rel_ci_low)
+    relative = relative and (d.rel_ci_low > 0 or d.rel_ci_high < 0) == d.clear
+    if kpi_info(key).kind == "share":
+        text = f"{100 * d.diff:+.1f} pp [{100 * d.ci_low:+.1f}, {100 * d.ci_high:+.1f}]"
+    elif relative:
+        text = f"{d.rel_pct:+.1f}% [{d.rel_ci_low:+.1f}, {d.rel_ci_high:+.1f}]"
+    else:
+
+        def signed(value: float) -> str:
+            return ("+" if value > 0 else "") + _kpi_value(key, value)
+
+        text = f"{signed(d.diff)} [{signed(d.ci_low)}, {signed(d.ci_high)}]"
+    verdict = "unclear" if d.verdict == "no clear difference" else d.verdict
+    return Text(f"{text} {verdict}", style=_VERDICT_STYLE.get(d.verdict, ""))
+
+
+def _comparison_table(comparison: Comparison) -> Table:
+    """One row per KPI: mean ± 95% CI half-width per scenario, then each scenario's paired
+    difference from the baseline with its 95% CI and verdict."""
+    keys = comparison.kpis()
+    days = ", ".join(sorted({str(s.run.days) for s in comparison.scenarios}))
+    title = (
+        f"Comparison  ({comparison.n} replications each, common random numbers, root seed "
+        f"{comparison.root_seed}, {days} days): mean ± 95% CI, paired difference [95% CI]"
+    )
+    table = Table(title=escape(title), title_justify="left")
+    table.add_column("KPI", min_width=16)  # everything may wrap: narrow terminals fold, not cut
+    for name in comparison.names:
+        table.add_column(escape(name), justify="right")
+    for name in comparison.names[1:]:
+        table.add_column(f"{escape(name)} vs {escape(comparison.baseline)}", justify="right")
+    groups = [(title, [row.key for row in rows if row.key in keys]) for title, rows in KPI_GROUPS]
+    known = {key for _, group in groups for key in group}
+    groups.append(("Other", [key for key in keys if key not in known]))
+    width = 2 * len(comparison.names) - 1
+    first = True
+    for group, group_keys in groups:
+        if not group_keys:
+            continue
+        if not first:
+            table.add_section()
+        first = False
+        table.add_row(Text(group, style="bold"), *([""] * width))
+        for key in group_keys:
+            cells: list[str | Text] = []
+            for i in range(len(comparison.names)):
+                e = comparison.estimate(key, i)
+                cells.append(_mean_ci(key, e.mean, e.ci_low, e.ci_high))
+            cells += [_difference_text(comparison, key, i) for i in range(1, len(comparison.names))]
+            table.add_row(_kpi_label(key), *cells)
+    return table
 
 
 @app.command("validate")
@@ -497,6 +792,310 @@ def validate_command(
 
 
 # --------------------------------------------------------------------------------------------
+# Sweeps and sensitivity
+
+SpecArg = Annotated[
+    Path,
+    typer.Argument(
+        help="Sweep file (TOML): base scenario, factors, design, replications.",
+        show_default=False,
+        metavar="SPEC",
+    ),
+]
+DaskOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--dask",
+        help="Run on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786).",
+        metavar="ADDRESS",
+        show_default=False,
+    ),
+]
+DaskLocalOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--dask-local",
+        help="Run on a local Dask cluster of N single-threaded workers.",
+        metavar="N",
+        show_default=False,
+    ),
+]
+OutOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        help="Output folder (default: out/sweeps/<spec file name>).",
+        metavar="DIR",
+        show_default=False,
+    ),
+]
+ResumeOpt = Annotated[
+    bool,
+    typer.Option("--resume", help="Finish the sweep in --out: runs already there are skipped."),
+]
+ForceResumeOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force-resume",
+        help="Resume even though the code changed since the sweep started (runs of two code "
+        "versions end up in one sweep).",
+    ),
+]
+
+
+def _executor_problems(
+    command: str, workers: int | None, dask: str | None, dask_local: int | None
+) -> list[str]:
+    problems = _workers_problems(command, "--workers", workers)
+    problems += _workers_problems(command, "--dask-local", dask_local)
+    chosen = [
+        option
+        for option, value in (
+            ("--workers", workers),
+            ("--dask", dask),
+            ("--dask-local", dask_local),
+        )
+        if value is not None
+    ]
+    if len(chosen) > 1:
+        problems.append(
+            f"sim {command}: {chosen[1]}: cannot be combined with {chosen[0]} (allowed: one of "
+            "--workers, --dask, --dask-local)"
+        )
+    if dask is not None and not dask.strip():
+        problems.append(f"sim {command}: --dask: is empty (allowed: an address, tcp://host:8786)")
+    return problems
+
+
+@contextmanager
+def _executor(
+    command: str, workers: int | None, dask: str | None, dask_local: int | None
+) -> Iterator[Executor]:
+    """The executor the options ask for; a local pool stops at once on Ctrl-C."""
+    from sim.executors import dask_executor, local_executor
+
+    if dask is not None or dask_local is not None:
+        started = False
+        try:
+            with dask_executor(address=dask, local_workers=dask_local) as executor:
+                started = True
+                yield executor
+        except OSError as exc:
+            if started:
+                raise
+            raise Failed(
+                f"sim: --dask: cannot reach the Dask scheduler at {dask} ({exc})"
+            ) from None
+        return
+    with local_executor(workers) as pool:
+        yield pool
+
+
+def _sweep_out(spec: Path, out: Path | None) -> Path:
+    return out if out is not None else Path("out") / "sweeps" / spec.stem
+
+
+def _run_spec(
+    command: str,
+    spec: Path,
+    out: Path,
+    workers: int | None,
+    dask: str | None,
+    dask_local: int | None,
+    resume: bool,
+    force_resume: bool,
+    check: Callable[[Any], None] | None = None,
+) -> Any:
+    """Load the spec, run what is left of it with a progress bar, report how it went."""
+    from sim.executors import ExecutorError
+    from sim.sweep import SweepInterrupted, load_spec, progress_bar, run_sweep
+
+    problems = _executor_problems(command, workers, dask, dask_local)
+    if out.exists() and not out.is_dir():
+        problems.append(f"{out}: --out: is a file (allowed: a folder)")
+    if problems:
+        raise InputError(problems)
+    sweep = load_spec(spec)  # SpecError: one line per problem, exit 2
+    if check is not None:
+        check(sweep)
+    try:
+        with (
+            _executor(command, workers, dask, dask_local) as executor,
+            progress_bar(command) as progress,
+        ):
+            result = run_sweep(
+                sweep,
+                out,
+                executor,
+                resume=resume,
+                force_resume=force_resume,
+                progress=progress,
+            )
+    except SweepInterrupted as exc:
+        raise Interrupted(f"sim {command}: {exc}") from None
+    except ExecutorError as exc:  # SweepError included: a worker died
+        raise Failed(f"sim {command}: {exc}") from None
+    if result.ran == 0:
+        _err(f"{out}: nothing new to run: all {result.total} runs were already there")
+    else:
+        _err(
+            f"{out}: {result.ran} runs in {result.elapsed_s:.1f} s "
+            f"({result.runs_per_minute:,.0f} per minute); {result.skipped} were already there"
+        )
+    if result.errors:
+        from sim.sweep import load_runs
+
+        runs = load_runs(out)
+        failed = runs[runs["status"] == "error"]
+        first = failed["error"].iloc[0] if len(failed) else "?"
+        _err(
+            f"{out}: warning: {result.errors} runs failed (status 'error' in the parts); "
+            f"the first: {first}"
+        )
+    return sweep
+
+
+def _factor_text(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _summary_tables(summary: pd.DataFrame, factors: Sequence[str]) -> list[Table]:
+    """One table per KPI: a row per design point with its factor values, mean ± 95% CI, n."""
+    tables = []
+    counted = [c for c in ("errors", "unstable") if c in summary and summary[c].gt(0).any()]
+    for kpi, part in summary.groupby("kpi", sort=False):
+        table = Table(title=escape(_kpi_label(str(kpi), title=True)), title_justify="left")
+        for factor in factors:
+            table.add_column(escape(factor), justify="right", no_wrap=True)
+        table.add_column("mean ± 95% CI", justify="right", no_wrap=True)
+        table.add_column("n", justify="right")
+        for column in counted:
+            table.add_column(column, justify="right")
+        for _, row in part.iterrows():
+            table.add_row(
+                *[_factor_text(row[f]) for f in factors],
+                _mean_ci(str(kpi), row["mean"], row["ci_low"], row["ci_high"]),
+                str(int(row["n"])),
+                *[str(int(row[c])) for c in counted],
+            )
+        tables.append(table)
+    return tables
+
+
+@app.command("sweep")
+def sweep_command(
+    spec: SpecArg,
+    workers: WorkersOpt = None,
+    dask: DaskOpt = None,
+    dask_local: DaskLocalOpt = None,
+    out: OutOpt = None,
+    resume: ResumeOpt = False,
+    force_resume: ForceResumeOpt = False,
+) -> None:
+    """Run a sweep file: every design point x replication, in parallel, saved as Parquet.
+
+    Prints, per KPI, each design point's mean with its 95% confidence interval.
+    """
+    from sim.sweep import summarise
+
+    folder = _sweep_out(spec, out)
+    sweep = _run_spec("sweep", spec, folder, workers, dask, dask_local, resume, force_resume)
+    console = _console()
+    console.print(
+        f"[bold]{escape(sweep.spec.name)}[/bold]: {len(sweep.points)} design points x "
+        f"{len(sweep.seeds)} replications, saved in {escape(str(folder))}"
+    )
+    for table in _summary_tables(summarise(folder), sweep.factors):
+        console.print(table)
+
+
+_IMPORTANCE = {"sobol": "ST", "morris": "mu_star"}
+
+
+def _indices_tables(indices: pd.DataFrame) -> list[Table]:
+    """One table per KPI, factors by importance (total index or mu_star), intervals ± 95%."""
+    method = indices.attrs.get("method", "sobol" if "S1" in indices else "morris")
+    if method == "sobol":
+        columns = [
+            ("first order S1", "S1", "S1_conf"),
+            ("total ST", "ST", "ST_conf"),
+        ]
+    else:
+        columns = [
+            ("importance μ*", "mu_star", "mu_star_conf"),
+            ("μ (signed)", "mu", None),
+            ("σ (interactions)", "sigma", None),
+        ]
+    tables = []
+    for kpi, part in indices.groupby("kpi", sort=False):
+        table = Table(
+            title=f"{escape(_kpi_label(str(kpi), title=True))}: {method} indices",
+            title_justify="left",
+        )
+        table.add_column("factor", no_wrap=True)
+        for label, _, _ in columns:
+            table.add_column(label, justify="right", no_wrap=True)
+        ordered = part.sort_values(_IMPORTANCE[method], ascending=False, na_position="last")
+        for _, row in ordered.iterrows():
+            cells = []
+            for _, value, conf in columns:
+                v = float(row[value])
+                text = "–" if not math.isfinite(v) else f"{v:#.3g}".rstrip(".")
+                if conf is not None and math.isfinite(v) and math.isfinite(float(row[conf])):
+                    text += f" ± {float(row[conf]):#.2g}".rstrip(".")
+                cells.append(text)
+            table.add_row(escape(str(row["factor"])), *cells)
+        tables.append(table)
+    return tables
+
+
+@app.command("sensitivity")
+def sensitivity_command(
+    spec: SpecArg,
+    workers: WorkersOpt = None,
+    dask: DaskOpt = None,
+    dask_local: DaskLocalOpt = None,
+    out: OutOpt = None,
+    resume: ResumeOpt = False,
+    force_resume: ForceResumeOpt = False,
+    plot: Annotated[
+        Path | None,
+        typer.Option(
+            "--plot",
+            help="Where to save the chart of the indices (default: <out>/sensitivity.png).",
+            metavar="FILE.png",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Global sensitivity: run a Sobol or Morris sweep file, print and plot the indices."""
+    from sim.sensitivity import analyse, check_design, plot_indices
+    from sim.sweep import SweepError
+
+    folder = _sweep_out(spec, out)
+    problems = _output_problems("--plot", plot)
+    if plot is not None and plot.suffix.lower() != ".png":
+        problems.append(f"{plot}: --plot: is not a .png file (allowed: a file ending in .png)")
+    if problems:
+        raise InputError(problems)
+    sweep = _run_spec(
+        "sensitivity", spec, folder, workers, dask, dask_local, resume, force_resume, check_design
+    )
+    try:
+        indices = analyse(folder)
+    except SweepError as exc:  # failed runs leave design points without a value
+        raise Failed(f"sim sensitivity: {exc}") from None
+    console = _console()
+    for table in _indices_tables(indices):
+        console.print(table)
+    target = plot if plot is not None else folder / "sensitivity.png"
+    _write("--plot", target, lambda path: plot_indices(indices, path, title=sweep.spec.name))
+    _err(f"{target}: chart written")
+
+
+# --------------------------------------------------------------------------------------------
 # Entry point
 
 
@@ -514,6 +1113,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in exc.problems:
             _err(line)
         return EXIT_INPUT
+    except Interrupted as exc:
+        _err(_one_line(str(exc)))
+        return EXIT_INTERRUPTED
+    except Failed as exc:
+        _err(_one_line(str(exc)))
+        return EXIT_BUG
     except ScenarioError as exc:
         for line in exc.problems:
             _err(line)

@@ -28,11 +28,9 @@ without changing how replications are scheduled, seeded or run in parallel.
 from __future__ import annotations
 
 import math
-import multiprocessing
 import os
-import signal
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -41,6 +39,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from sim.executors import cpu_count, executor_workers, local_executor
 from sim.runner import RunResult, run
 from sim.scenario import Scenario
 
@@ -437,51 +436,24 @@ Summariser = Callable[[RunResult], Replication]
 def _run_chunk(
     scenario: Scenario, seeds: Sequence[int], summarise: Summariser
 ) -> list[Replication]:
-    """Worker entry point (top level, so that spawned processes can import it)."""
+    """Worker entry point (top level, so that worker processes can import it)."""
     return [summarise(run(scenario, seed=s, sample_every_hours=_NO_SAMPLING)) for s in seeds]
-
-
-def _cpu_count() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
 
 
 @contextmanager
 def _pool(workers: int, executor: Executor | None) -> Iterator[Executor | None]:
-    """The executor to use: the caller's, a fresh spawn-based process pool, or None (serial)."""
+    """The executor to use: the caller's, a fresh `local_executor` (stopped at once on Ctrl-C
+    or an error), or None (serial, for ``workers == 1``)."""
     if executor is not None:
         yield executor
         return
     if workers <= 0:
-        workers = _cpu_count()
+        workers = cpu_count()
     if workers == 1:
         yield None
         return
-    pool = ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_worker_init,
-    )
-    try:
+    with local_executor(workers) as pool:
         yield pool
-    except BaseException:
-        # Ctrl-C or an error: stop at once instead of finishing the queued runs.
-        # (`_processes` holds the worker processes this pool started; Python 3.14 has
-        # `terminate_workers()` for this.)
-        processes = list((getattr(pool, "_processes", None) or {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
-            if process.is_alive():
-                process.terminate()
-        raise
-    pool.shutdown(wait=True)
-
-
-def _worker_init() -> None:
-    """Workers leave Ctrl-C to the parent, which stops them (no traceback from each worker)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _execute(
@@ -498,7 +470,7 @@ def _execute(
             out[(key, seed)] = _run_chunk(scenario, [seed], summarise)[0]
             tick(1)
         return out
-    workers = getattr(pool, "_max_workers", None) or _cpu_count()
+    workers = executor_workers(pool)
     size = max(1, min(4, math.ceil(len(jobs) / (4 * workers))))
     chunks: list[tuple[int, Scenario, list[int]]] = []
     for key, scenario, seed in jobs:
@@ -534,10 +506,11 @@ def replicate(
 ) -> list[Replication]:
     """Run `scenario` once per seed; one `Replication` per seed, in the order of `seeds`.
 
-    ``workers > 1`` runs on a spawn-based process pool (``workers <= 0``: one per CPU); any
-    `concurrent.futures.Executor` (e.g. a Dask ``client.get_executor()``) can be passed
-    instead. Results are identical to a serial run. Like every spawn-based pool, a script
-    that calls this with ``workers > 1`` needs the ``if __name__ == "__main__":`` guard.
+    ``workers > 1`` runs on a fresh `sim.executors.local_executor` (``workers <= 0``: one per
+    CPU); any `concurrent.futures.Executor` (a `local_executor` kept for several calls, or
+    `sim.executors.dask_executor`) can be passed instead. Results are identical to a serial
+    run. Like every process pool, a script that calls this with ``workers > 1`` needs the
+    ``if __name__ == "__main__":`` guard.
     """
     seeds = [int(s) for s in seeds]
     done = 0

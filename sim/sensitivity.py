@@ -63,11 +63,12 @@ def run_sensitivity(
     executor: Executor | None = None,
     *,
     resume: bool = False,
+    force_resume: bool = False,
     progress: ProgressCallback | None = None,
 ) -> pd.DataFrame:
     """Run the sweep (see `sim.sweep.run_sweep`), then `analyse` it."""
     check_design(sweep)
-    run_sweep(sweep, out_dir, executor, resume=resume, progress=progress)
+    run_sweep(sweep, out_dir, executor, resume=resume, force_resume=force_resume, progress=progress)
     return analyse(out_dir)
 
 

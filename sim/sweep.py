@@ -34,31 +34,31 @@ sets a global start method and pays an interpreter start for short runs. Here:
 - Each finished chunk becomes one Parquet part (written under a temporary name, then renamed):
   a crash loses at most the chunks in flight, and memory stays flat however long the sweep.
 - Any `concurrent.futures.Executor` runs a sweep: a local process pool (`local_executor`) or a
-  Dask cluster (`dask_executor`, through `Client.get_executor()`).
+  Dask cluster (`dask_executor`, through `Client.get_executor()`), both from `sim.executors`.
 
-The output folder holds ``manifest.json`` (the spec, the resolved base scenario, the seeds and
-the design points) and ``parts/part-*.parquet``, one tidy row per run: run_id, replication,
-seed, one column per factor (named by its key), the KPIs, stable, unstable_reason, run_time_s,
-status ("ok" or "error") and error (the error text).
+The output folder holds ``manifest.json`` (the spec, the resolved base scenario, the seeds, the
+design points and the code version, `code_version`) and ``parts/part-*.parquet``, one tidy row
+per run: run_id, replication, seed, one column per factor (named by its key), the KPIs, stable,
+unstable_reason, run_time_s, status ("ok" or "error") and error (the error text). Resuming with
+other code is refused unless forced: runs of two code versions may not be comparable.
 """
 
 from __future__ import annotations
 
 import difflib
 import hashlib
+import importlib.metadata
 import itertools
 import json
 import math
-import multiprocessing
 import os
-import signal
 import time
 import tomllib
 import traceback
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,14 +69,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import Field, ValidationError
 
-from sim.experiment import _NO_SAMPLING, KPIS, _cpu_count, estimate, replication_seeds
+from sim.executors import ExecutorError, executor_workers
+from sim.executors import dask_executor as dask_executor  # re-exported: sweeps run on these
+from sim.executors import local_executor as local_executor
+from sim.experiment import _NO_SAMPLING, KPIS, estimate, replication_seeds
 from sim.runner import run
 from sim.scenario import (
     Scenario,
     ScenarioError,
     _allowed_keys,
     _describe,
-    _inner_model,
     _Strict,
     load_scenario,
 )
@@ -98,7 +100,11 @@ class SpecError(ScenarioError):
     """Bad sweep input: one ``file: key.path: what is wrong (what is allowed)`` line each."""
 
 
-class SweepError(RuntimeError):
+class CodeChanged(SpecError):
+    """Resuming a sweep that other code started (see `code_version`; `force_resume` allows it)."""
+
+
+class SweepError(ExecutorError):
     """The sweep could not go on (a worker died); the finished runs are saved."""
 
 
@@ -203,6 +209,7 @@ class Sweep:
             "sample": [list(x) for x in self.sample],
             "runs": len(self.runs()),
             "fingerprint": fingerprint,
+            "code": code_version(),
         }
 
     def schema(self) -> pa.Schema:
@@ -214,6 +221,25 @@ class Sweep:
         ]
         columns += [("run_time_s", pa.float64()), ("status", pa.string()), ("error", pa.string())]
         return pa.schema(columns)
+
+
+def code_version() -> dict[str, str]:
+    """The code that runs the sweep: the package version and a short hash of the contents of
+    the `sim/*.py` files, read now (an edited, not reinstalled, checkout changes the hash)."""
+    try:
+        version = importlib.metadata.version("sim")
+    except importlib.metadata.PackageNotFoundError:
+        version = "unknown"
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return {"version": version, "hash": digest.hexdigest()[:12]}
+
+
+def _code_text(code: Any) -> str:
+    if not isinstance(code, Mapping):
+        return "unrecorded"
+    return f"sim {code.get('version', '?')}, code {code.get('hash', '?')}"
 
 
 def run_id(values: Mapping[str, Value], replication: int) -> str:
@@ -244,7 +270,7 @@ def load_spec(path: str | Path) -> Sweep:
         spec = SweepSpec.model_validate(raw)
     except ValidationError as exc:
         raise SpecError(
-            [f"{source}: {key}: {message}" for key, message in _describe_spec(exc, raw)]
+            [f"{source}: {key}: {message}" for key, message in _describe(exc, SweepSpec)]
         ) from None
     base_path = path.parent / spec.base
     if not base_path.is_file():
@@ -279,23 +305,6 @@ def load_spec(path: str | Path) -> Sweep:
         seeds=tuple(replication_seeds(spec.seed, spec.replications)),
         sample=sample,
     )
-
-
-def _describe_spec(exc: ValidationError, raw: dict[str, Any]) -> list[tuple[str, str]]:
-    """`sim.scenario._describe`, except that unknown keys list this schema's keys."""
-    lines = []
-    for (key, message), error in zip(_describe(exc, raw), exc.errors(), strict=True):
-        if error["type"] == "extra_forbidden":
-            model: Any = SweepSpec
-            for part in error["loc"][:-1]:
-                if not isinstance(part, int):
-                    model = _inner_model(model.model_fields[part].annotation)
-            allowed = list(model.model_fields)
-            close = difflib.get_close_matches(str(error["loc"][-1]), allowed, n=1)
-            hint = f"did you mean '{close[0]}'? " if close else ""
-            message = f"unknown key ({hint}allowed: {', '.join(allowed)})"
-        lines.append((key, message))
-    return lines
 
 
 def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -466,75 +475,6 @@ def _design(
 
 
 # --------------------------------------------------------------------------------------------
-# Executors
-
-
-def _prepare_worker() -> None:
-    """Pool initializer: Ctrl-C is the parent's to handle (it cancels what has not started)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def local_executor(workers: int | None = None) -> ProcessPoolExecutor:
-    """A process pool for sweeps (use it as a context manager).
-
-    Workers fork from a server that has imported `sim` once (the "forkserver" start method,
-    preloading this module), so a worker starts in milliseconds, warm; forking the server
-    rather than this process is safe when this process has threads (Parquet I/O, tqdm).
-    `workers` defaults to the CPUs this process may use.
-    """
-    workers = workers or _cpu_count()
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_prepare_worker)
-    pool.workers = workers  # type: ignore[attr-defined]  # read by run_sweep for chunk sizes
-    return pool
-
-
-def _warm() -> None:
-    """Run on every Dask worker before the sweep: unpickling it imports `sim`."""
-
-
-@contextmanager
-def dask_executor(
-    address: str | None = None, local_workers: int | None = None
-) -> Iterator[Executor]:
-    """A Dask cluster behind the `concurrent.futures` interface (`Client.get_executor`).
-
-    Either the scheduler at `address` (``tcp://host:8786``), or a `distributed.LocalCluster` of
-    `local_workers` single-threaded worker processes (the simulation holds the GIL, so threads
-    would not help). Every worker imports `sim` before the sweep starts, so a worker without
-    the project installed fails here with one message, not run by run.
-    """
-    if (address is None) == (local_workers is None):
-        raise ValueError("dask_executor needs a scheduler address or a number of local workers")
-    from distributed import Client, LocalCluster  # only Dask sweeps pay for the import
-
-    cluster = None
-    if address is None:
-        cluster = LocalCluster(
-            n_workers=local_workers,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-        )
-    try:
-        with Client(cluster if cluster is not None else address) as client:
-            try:
-                client.run(_warm)
-            except Exception as exc:
-                raise SweepError(
-                    f"the Dask workers cannot import sim ({type(exc).__name__}: {exc}); "
-                    "install this project in the workers' environment"
-                ) from exc
-            executor = client.get_executor(pure=False)
-            executor.workers = sum(client.nthreads().values())  # type: ignore[attr-defined]
-            yield executor
-    finally:
-        if cluster is not None:
-            cluster.close()
-
-
-# --------------------------------------------------------------------------------------------
 # Running
 
 
@@ -594,6 +534,7 @@ def run_sweep(
     executor: Executor | None = None,
     *,
     resume: bool = False,
+    force_resume: bool = False,
     progress: ProgressCallback | None = None,
 ) -> SweepResult:
     """Run every run of `sweep` not yet in `out_dir`, appending rows to Parquet as chunks finish.
@@ -601,12 +542,15 @@ def run_sweep(
     `executor`: any `concurrent.futures.Executor`; its `workers` attribute (set by
     `local_executor` and `dask_executor`) sizes the chunks, else the CPU count is assumed.
     Default: a `local_executor` for this call. A folder that holds a sweep needs
-    ``resume=True``, and then must hold *this* sweep. Raises `SweepInterrupted` on Ctrl-C and
-    `SweepError` when a worker dies; in both cases the finished runs are kept and the same call
-    with ``resume=True`` finishes the rest.
+    ``resume=True``, and then must hold *this* sweep, started by the same code
+    (`code_version`): else `CodeChanged`, unless ``force_resume=True`` (which implies
+    `resume`; the manifest then lists the code of every forced resume under
+    ``resumed_with``). Raises `SweepInterrupted` on Ctrl-C and `SweepError` when a worker dies;
+    in both cases the finished runs are kept and the same call with ``resume=True`` finishes
+    the rest.
     """
     out = Path(out_dir)
-    parts = _open_output(out, sweep, resume)
+    parts = _open_output(out, sweep, resume or force_resume, force_resume)
     planned = sweep.runs()
     done = _finished_ids(parts)
     todo = [r for r in planned if r.run_id not in done]
@@ -625,7 +569,7 @@ def _execute(
     progress: ProgressCallback | None,
 ) -> SweepResult:
     schema = sweep.schema()
-    workers = max(1, int(getattr(executor, "workers", 0) or _cpu_count()))
+    workers = executor_workers(executor)
     queue = deque(todo)
     pending: set[Future] = set()
     finished, ran, errors, run_seconds = total - len(todo), 0, 0, 0.0
@@ -686,7 +630,7 @@ def _execute(
 # The output folder
 
 
-def _open_output(out: Path, sweep: Sweep, resume: bool) -> Path:
+def _open_output(out: Path, sweep: Sweep, resume: bool, force: bool = False) -> Path:
     """Check or write the manifest; the parts folder, without stale temporary files."""
     manifest = sweep.manifest()
     path = out / MANIFEST
@@ -711,6 +655,19 @@ def _open_output(out: Path, sweep: Sweep, resume: bool) -> Path:
                     "the same sweep file, or another output folder)"
                 ]
             )
+        accepted = [old.get("code"), *old.get("resumed_with", [])]
+        if manifest["code"] not in accepted:
+            if not force:
+                raise CodeChanged(
+                    [
+                        f"{out}: code: the sweep was started by other code "
+                        f"({_code_text(old.get('code'))}; now {_code_text(manifest['code'])}), "
+                        "so new runs may not match the saved ones (allowed: --force-resume to "
+                        "finish it anyway, or another output folder)"
+                    ]
+                )
+            old["resumed_with"] = [*old.get("resumed_with", []), manifest["code"]]
+            _write_atomic(path, lambda tmp: tmp.write_text(json.dumps(old, indent=1)))
     else:
         out.mkdir(parents=True, exist_ok=True)
         _write_atomic(path, lambda tmp: tmp.write_text(json.dumps(manifest, indent=1)))
@@ -811,10 +768,11 @@ def summarise(out_dir: str | Path) -> pd.DataFrame:
 
 
 @contextmanager
-def progress_bar(description: str = "sweep") -> Iterator[ProgressCallback]:
-    """A tqdm bar (runs, rate, ETA) on stderr as a `progress` callback.
+def progress_bar(description: str = "sweep", unit: str = "run") -> Iterator[ProgressCallback]:
+    """A tqdm bar (runs, rate, ETA) on stderr as a `progress(done, total)` callback.
 
-    Runs already on disk when resuming start the bar but do not count towards the rate.
+    Runs already on disk when resuming start the bar but do not count towards the rate; a
+    total that grows (`sim.experiment.compare` with ``reps="auto"``) extends the bar.
     """
     from tqdm import tqdm
 
@@ -823,9 +781,12 @@ def progress_bar(description: str = "sweep") -> Iterator[ProgressCallback]:
     def update(done: int, total: int) -> None:
         nonlocal bar
         if bar is None:
-            bar = tqdm(total=total, initial=done, desc=description, unit="run", smoothing=0.1)
-        else:
-            bar.update(done - bar.n)
+            bar = tqdm(total=total, initial=done, desc=description, unit=unit, smoothing=0.1)
+            return
+        if total != bar.total:
+            bar.total = total
+            bar.refresh()
+        bar.update(done - bar.n)
 
     try:
         yield update

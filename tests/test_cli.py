@@ -186,7 +186,7 @@ def test_ctrl_c_exits_130_with_one_line():
 def test_help(capsys):
     assert main(["--help"]) == 0
     text = capsys.readouterr().out
-    for command in ("run", "compare", "validate"):
+    for command in ("run", "compare", "validate", "sweep", "sensitivity"):
         assert command in text
 
 
