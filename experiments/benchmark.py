@@ -41,6 +41,7 @@ from pathlib import Path
 import mesa
 
 from sim import Scenario, ScenarioError, load_scenario, run
+from sim.scenario import NEUTRAL
 
 try:
     import ciw
@@ -58,19 +59,9 @@ TARGET_FUNCTIONAL = 10_000.0
 TARGET_MEMORY_MB = 1024.0
 """Peak RSS of a 500,000-request run, MiB."""
 
-NEUTRAL = {
-    "demand.patience_hours": 0.0,
-    "policies.handoff_delay_hours": 0.0,
-    "policies.handoff_info_loss": 0.0,
-    "policies.misrouting": 0.0,
-    "policies.help_across_units": 0.0,
-    "policies.first_contact_resolution": 1.0,
-    "policies.proficiency_quality_exponent": 0.0,
-    "policies.engagement_effect": 0.0,
-    "policies.coordination": 0.0,
-    "policies.customer_metric_weight": 1.0,
-}
-"""The value that switches each behavioural mechanism off (see `sim.scenario`)."""
+PEOPLE_SIDE = ("people", "managers")
+"""Sections of the people side (engagement, learning, managers, ties): case (d) switches them
+off to measure what they cost."""
 
 
 @dataclass(frozen=True)
@@ -259,7 +250,10 @@ def case_functional(sizes: Sizes, path: Path) -> float:
     scenario = sized(base, sizes.functional_requests)
     raw = scenario.model_dump()
     neutral = [
-        key for key, value in NEUTRAL.items() if raw[key.split(".")[0]][key.split(".")[1]] == value
+        f"{section}.{key}"
+        for section, values in NEUTRAL.items()
+        for key, value in values.items()
+        if raw[section][key] == value
     ]
     print(
         f"(b) {base.name} ({path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}): "
@@ -277,6 +271,28 @@ def case_functional(sizes: Sizes, path: Path) -> float:
     rate = statistics.median(rates)
     print(f"    median: {rate:,.0f} req/CPU-s")
     return rate
+
+
+def case_people_side(sizes: Sizes, path: Path) -> tuple[float, float]:
+    """(d) The functional preset with and without the people side, alternating run by run."""
+    on = sized(load_scenario(path), sizes.functional_requests)
+    off = on.with_overrides(
+        **{f"{s}.{k}": v for s in PEOPLE_SIDE for k, v in NEUTRAL[s].items()},
+        **{f"policies.{k}": NEUTRAL["policies"][k] for k in ("transfer_out", "social_loafing")},
+    )
+    print("(d) people side: the functional preset with [people], [managers], transfer-out and")
+    print("    social loafing at their neutral values (the core) vs all on, alternating")
+    rates: dict[str, list[float]] = {"core": [], "all": []}
+    for i in range(sizes.repeats):
+        for label, scenario in (("core", off), ("all", on)):
+            n, cpu = cpu_seconds(lambda s=scenario, seed=i + 1: sim_requests(s, seed))
+            rates[label].append(n / cpu)
+    core, full = (statistics.median(rates[k]) for k in ("core", "all"))
+    print(
+        f"    core {core:,.0f} req/CPU-s, all mechanisms {full:,.0f} req/CPU-s: "
+        f"{full / core:.2f} of the core's throughput"
+    )
+    return core, full
 
 
 def case_memory(sizes: Sizes, trace: bool) -> dict:
@@ -356,6 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     mmc = case_mmc(sizes)
     functional = case_functional(sizes, args.functional)
+    core, full = case_people_side(sizes, args.functional)
     memory = case_memory(sizes, args.tracemalloc)
     if args.profile:
         profile_mmc(mmc["scenario"])
@@ -389,6 +406,12 @@ def main(argv: list[str] | None = None) -> int:
             f"{functional:,.0f}",
             f">= {TARGET_FUNCTIONAL:,.0f}",
             status(functional >= TARGET_FUNCTIONAL),
+        ),
+        (
+            "(d) people side: share of the core's throughput kept",
+            f"{full / core:.2f}",
+            ">= 0.67",
+            status(full / core >= 2 / 3),
         ),
         (
             f"(c) peak RSS, {memory['requests']:,}-request run, MiB",
