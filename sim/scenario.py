@@ -619,8 +619,9 @@ def scenario_warnings(s: Scenario) -> list[str]:
         return []
     listing = ", ".join(f"{name} {rho:.2f}" for name, rho in loads.items())
     return [
-        f"offered load is at or above capacity in {', '.join(over)} "
-        f"(estimated utilisation per unit: {listing}); queues will grow without bound "
-        "and the run will be marked unstable"
+        f"offered load may be at or above capacity in {', '.join(over)} "
+        f"(estimated utilisation per unit: {listing}; the estimate leaves out help across "
+        "units and abandonment); if so, queues grow without bound and the run is marked "
+        "unstable"
     ]
 
