@@ -40,6 +40,7 @@ import pandas as pd
 from scipy import stats
 
 from sim.executors import cpu_count, executor_workers, local_executor
+from sim.kpis import CATALOGUE, KPI, STATUS_KEYS, format_value, kpi_info
 from sim.runner import RunResult, run
 from sim.scenario import Scenario
 
@@ -57,323 +58,6 @@ _NO_SAMPLING = 1e9
 
 ProgressCallback = Callable[[int, int], None]
 """``progress(runs_done, runs_planned)``; `runs_planned` grows when `reps="auto"` adds a batch."""
-
-
-# --------------------------------------------------------------------------------------------
-# KPI catalogue: label, unit and direction, for tables and plain-language sentences
-
-
-@dataclass(frozen=True)
-class KPI:
-    """How a KPI is named, measured and judged.
-
-    `kind` decides how differences are worded: "share" KPIs (0-1) differ in percentage
-    points, "score" KPIs in points on the 1-5 scale, everything else relative to the baseline
-    (in %, or in its own unit where the baseline is 0). `better` is +1 when higher is better,
-    -1 when lower is better and 0 when neither. `phrase` is the sentence body with ``{amount}``
-    and ``{word}``; `up` / `down` are the words for a higher / lower value.
-    """
-
-    key: str
-    label: str
-    unit: str
-    kind: Literal["hours", "share", "score", "money", "count", "ratio", "rate", "value"]
-    better: int
-    phrase: str
-    up: str = "higher"
-    down: str = "lower"
-    subject: str = ""
-    """Noun phrase for 'no clear difference in ...' (defaults to the label, lower case)."""
-
-    @property
-    def noun(self) -> str:
-        if self.subject:
-            return self.subject
-        acronym = len(self.label) > 1 and self.label[1].isupper()
-        return self.label if acronym else self.label[0].lower() + self.label[1:]
-
-
-KPIS: dict[str, KPI] = {
-    k.key: k
-    for k in [
-        KPI(
-            "arrived",
-            label="Arrived",
-            unit="requests",
-            kind="count",
-            better=0,
-            phrase="{amount} {word} requests arrived",
-            up="more",
-            down="fewer",
-            subject="arrivals",
-        ),
-        KPI(
-            "resolved",
-            label="Resolved",
-            unit="requests",
-            kind="count",
-            better=1,
-            phrase="{amount} {word} requests were resolved",
-            up="more",
-            down="fewer",
-            subject="resolved requests",
-        ),
-        KPI(
-            "abandoned",
-            label="Abandoned",
-            unit="requests",
-            kind="count",
-            better=-1,
-            phrase="{amount} {word} customers gave up",
-            up="more",
-            down="fewer",
-            subject="abandoned requests",
-        ),
-        KPI(
-            "open_at_end",
-            label="Still open at the end",
-            unit="requests",
-            kind="count",
-            better=-1,
-            phrase="{amount} {word} requests were still open at the end",
-            up="more",
-            down="fewer",
-            subject="requests still open at the end",
-        ),
-        KPI(
-            "abandonment_rate",
-            label="Abandonment",
-            unit="%",
-            kind="share",
-            better=-1,
-            phrase="abandonment is {amount} {word}",
-        ),
-        KPI(
-            "resolution_hours_mean",
-            label="Resolution time, mean",
-            unit="working hours",
-            kind="hours",
-            better=-1,
-            phrase="requests are resolved {amount} {word}",
-            up="slower",
-            down="faster",
-            subject="mean resolution time",
-        ),
-        KPI(
-            "resolution_hours_p50",
-            label="Resolution time, median",
-            unit="working hours",
-            kind="hours",
-            better=-1,
-            phrase="the median request is resolved {amount} {word}",
-            up="slower",
-            down="faster",
-            subject="median resolution time",
-        ),
-        KPI(
-            "resolution_hours_p90",
-            label="Resolution time, 90th percentile",
-            unit="working hours",
-            kind="hours",
-            better=-1,
-            phrase="the slowest 10% of requests take {amount} {word}",
-            up="longer",
-            down="less time",
-            subject="90th-percentile resolution time",
-        ),
-        KPI(
-            "wait_hours_mean",
-            label="Time in queue, mean",
-            unit="working hours",
-            kind="hours",
-            better=-1,
-            phrase="customers wait {amount} {word} in queues",
-            up="longer",
-            down="less",
-            subject="mean time in queue",
-        ),
-        KPI(
-            "work_hours_mean",
-            label="Time at work, mean",
-            unit="working hours",
-            kind="hours",
-            better=-1,
-            phrase="requests take {amount} {word} work",
-            up="more",
-            down="less",
-            subject="mean work time",
-        ),
-        KPI(
-            "handoff_hours_mean",
-            label="Time in handoffs, mean",
-            unit="working hours",
-            kind="hours",
-            better=-1,
-            phrase="requests spend {amount} {word} in handoffs",
-            up="longer",
-            down="less time",
-            subject="mean time in handoffs",
-        ),
-        KPI(
-            "callback_hours_mean",
-            label="Time awaiting callback, mean",
-            unit="working hours",
-            kind="hours",
-            better=-1,
-            phrase="customers spend {amount} {word} waiting to call back",
-            up="longer",
-            down="less time",
-            subject="mean time awaiting callback",
-        ),
-        KPI(
-            "flow_efficiency",
-            label="Flow efficiency",
-            unit="% of time at work",
-            kind="share",
-            better=1,
-            phrase="flow efficiency is {amount} {word}",
-        ),
-        KPI(
-            "handoffs_per_request",
-            label="Handoffs",
-            unit="per request",
-            kind="ratio",
-            better=-1,
-            phrase="requests are handed off {amount} {word}",
-            up="more often",
-            down="less often",
-            subject="handoffs per request",
-        ),
-        KPI(
-            "misroutes_per_request",
-            label="Misroutes",
-            unit="per request",
-            kind="ratio",
-            better=-1,
-            phrase="requests are misrouted {amount} {word}",
-            up="more often",
-            down="less often",
-            subject="misroutes per request",
-        ),
-        KPI(
-            "repeat_contacts_per_request",
-            label="Repeat contacts",
-            unit="per request",
-            kind="ratio",
-            better=-1,
-            phrase="customers come back {amount} {word}",
-            up="more often",
-            down="less often",
-            subject="repeat contacts",
-        ),
-        KPI(
-            "contacts_per_request",
-            label="Contacts",
-            unit="per request",
-            kind="ratio",
-            better=-1,
-            phrase="customers need {amount} {word} contacts",
-            up="more",
-            down="fewer",
-            subject="contacts per request",
-        ),
-        KPI(
-            "fcr",
-            label="First-contact resolution",
-            unit="%",
-            kind="share",
-            better=1,
-            phrase="first-contact resolution is {amount} {word}",
-        ),
-        KPI(
-            "help_share",
-            label="Helped by another unit",
-            unit="% of requests",
-            kind="share",
-            better=0,
-            phrase="help from other units is {amount} {word}",
-            up="more common",
-            down="less common",
-        ),
-        KPI(
-            "csat_mean",
-            label="CSAT, mean",
-            unit="1-5 scale",
-            kind="score",
-            better=1,
-            phrase="customers are {amount} {word}",
-            up="more satisfied",
-            down="less satisfied",
-            subject="customer satisfaction",
-        ),
-        KPI(
-            "csat_top_box",
-            label="CSAT top box",
-            unit="% rating 5",
-            kind="share",
-            better=1,
-            phrase="the share of delighted customers (rating 5) is {amount} {word}",
-            subject="the CSAT top-box share",
-        ),
-        KPI(
-            "promoters",
-            label="Promoters",
-            unit="% rating 5",
-            kind="share",
-            better=1,
-            phrase="the share of promoters is {amount} {word}",
-            subject="the share of promoters",
-        ),
-        KPI(
-            "detractors",
-            label="Detractors",
-            unit="% rating 1-3",
-            kind="share",
-            better=-1,
-            phrase="the share of detractors is {amount} {word}",
-            subject="the share of detractors",
-        ),
-        KPI(
-            "throughput_per_day",
-            label="Throughput",
-            unit="resolved per day",
-            kind="rate",
-            better=1,
-            phrase="throughput is {amount} {word}",
-        ),
-        KPI(
-            "utilisation",
-            label="Utilisation, overall",
-            unit="% of working time",
-            kind="share",
-            better=0,
-            phrase="staff are {amount} {word} utilised",
-            up="more",
-            down="less",
-            subject="overall utilisation",
-        ),
-        KPI(
-            "cost_per_resolved",
-            label="Cost per resolved request",
-            unit="currency units",
-            kind="money",
-            better=-1,
-            phrase="each resolved request costs {amount} {word}",
-            up="more",
-            down="less",
-            subject="cost per resolved request",
-        ),
-    ]
-}
-_NOT_KPIS = {"seed", "stable", "unstable_reason", "utilisation_by_unit"}
-
-
-def kpi_info(key: str) -> KPI:
-    """The catalogue entry of a KPI; unknown numeric KPIs get a neutral generic entry."""
-    if key in KPIS:
-        return KPIS[key]
-    label = key.replace("_", " ")
-    return KPI(key, label[0].upper() + label[1:], "", "value", 0, f"{label} is {{amount}} {{word}}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -630,14 +314,8 @@ def paired_difference(
     nan = math.nan
     if n == 0:
         return Difference(kpi, scenario, baseline, 0, nan, nan, nan, nan, nan, nan, nan)
-    dbar, bbar = float(d.mean()), float(b.mean())
-    if n >= 2:
-        t = _t(n, confidence)
-        sd = float(d.std(ddof=1))
-        half = t * sd / math.sqrt(n)
-        low, high = dbar - half, dbar + half
-    else:
-        low = high = nan
+    e = estimate(d, confidence)
+    dbar, bbar, low, high = e.mean, float(b.mean()), e.ci_low, e.ci_high
     if bbar != 0 and n >= 2:
         ratio = dbar / bbar
         # Delta method for R = mean(d) / mean(b), d and b paired by seed.
@@ -694,7 +372,8 @@ def _amount(d: Difference, info: KPI) -> tuple[str, str, str]:
         unit, ci_unit, suffix = "%", "%", "%"
     else:
         est, low, high, kind = d.diff, d.ci_low, d.ci_high, "value"
-        unit = f" {info.unit}" if info.unit and not info.unit.startswith("%") else ""
+        amount_unit = info.amount_unit
+        unit = f" {amount_unit}" if amount_unit and not amount_unit.startswith("%") else ""
         ci_unit, suffix = unit, ""
     size, lo, hi = _group([est, *sorted((abs(low), abs(high)))], kind)
     if (low > 0) != (high > 0):  # only possible for the delta-method relative CI
@@ -725,6 +404,28 @@ def describe(d: Difference) -> str:
     word = info.up if d.diff > 0 else info.down
     body = info.phrase.format(amount=amount, word=word)
     return f"{d.scenario}: {body} than in {d.baseline} (95% CI {ci})."
+
+
+def difference_text(d: Difference) -> str:
+    """A paired difference in a table cell, verdict apart: '−34.1% [−40.2, −28.0]' relative to
+    the baseline for most KPIs, '+2.1 pp [...]' for shares, in the KPI's own format where the
+    relative CI is undefined or disagrees with the paired one (near 0); 'identical' when it is
+    0 in every replication, '–' with too few replications."""
+    if d.n < 2 or not math.isfinite(d.ci_low):
+        return "–"
+    if d.diff == 0 and d.ci_low == 0 and d.ci_high == 0:
+        return "identical"
+    relative = math.isfinite(d.rel_pct) and math.isfinite(d.rel_ci_low)
+    relative = relative and (d.rel_ci_low > 0 or d.rel_ci_high < 0) == d.clear
+    if kpi_info(d.kpi).kind == "share":
+        return f"{100 * d.diff:+.1f} pp [{100 * d.ci_low:+.1f}, {100 * d.ci_high:+.1f}]"
+    if relative:
+        return f"{d.rel_pct:+.1f}% [{d.rel_ci_low:+.1f}, {d.rel_ci_high:+.1f}]"
+
+    def signed(value: float) -> str:
+        return ("+" if value > 0 else "") + format_value(d.kpi, value)
+
+    return f"{signed(d.diff)} [{signed(d.ci_low)}, {signed(d.ci_high)}]"
 
 
 # --------------------------------------------------------------------------------------------
@@ -765,19 +466,18 @@ class Comparison:
         for reps in self.replications:
             for rep in reps:
                 for key, value in rep.kpis.items():
-                    if key in _NOT_KPIS or isinstance(value, bool):
+                    if key in STATUS_KEYS or isinstance(value, bool):
                         continue
                     if isinstance(value, int | float | np.integer | np.floating):
                         present[key] = None
-        known = [k for k in KPIS if k in present]
-        return known + [k for k in present if k not in KPIS]
+        known = [k for k in CATALOGUE if k in present]
+        return known + [k for k in present if k not in CATALOGUE]
 
     def values(self, kpi: str, scenario: int | str) -> np.ndarray:
         """One value per seed (NaN where a run lacks it), in seed order."""
         i = self._index(scenario)
-        return np.array(
-            [float(r.kpis.get(kpi, math.nan)) for r in self.replications[i]], dtype=float
-        )
+        values = (r.kpis.get(kpi) for r in self.replications[i])
+        return np.array([math.nan if v is None else float(v) for v in values], dtype=float)
 
     def estimate(self, kpi: str, scenario: int | str = 0) -> Estimate:
         return estimate(self.values(kpi, scenario))

@@ -14,7 +14,7 @@ import io
 import math
 import os
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from importlib import metadata
 
 import matplotlib
@@ -22,7 +22,8 @@ import matplotlib.ticker
 import numpy as np
 from matplotlib.figure import Figure
 
-from sim.experiment import Comparison, kpi_info
+from sim.experiment import Comparison, difference_text
+from sim.kpis import format_mean_ci, grouped, kpi_info
 
 OKABE_ITO = [
     "#0072B2",  # blue
@@ -52,38 +53,6 @@ _STYLE = {
     "font.family": "DejaVu Sans",
 }
 
-KPI_GROUPS: list[tuple[str, list[str]]] = [
-    (
-        "Volume",
-        ["arrived", "resolved", "abandoned", "abandonment_rate", "open_at_end"],
-    ),
-    (
-        "Time",
-        [
-            "resolution_hours_mean",
-            "resolution_hours_p50",
-            "resolution_hours_p90",
-            "wait_hours_mean",
-            "work_hours_mean",
-            "handoff_hours_mean",
-            "callback_hours_mean",
-            "flow_efficiency",
-        ],
-    ),
-    (
-        "Quality",
-        [
-            "handoffs_per_request",
-            "misroutes_per_request",
-            "repeat_contacts_per_request",
-            "contacts_per_request",
-            "fcr",
-            "help_share",
-        ],
-    ),
-    ("Customers", ["csat_mean", "csat_top_box", "promoters", "detractors"]),
-    ("Capacity and cost", ["throughput_per_day", "utilisation", "cost_per_resolved"]),
-]
 MAX_UNITS_SHOWN = 40
 
 
@@ -242,7 +211,8 @@ def figure_csat(c: Comparison) -> Figure | None:
                 )
     for i, y in enumerate(ys):
         e = c.estimate("csat_mean", i)
-        ax.text(1.01, y, f"mean {e.mean:.2f} ± {e.half_width:.2f}", va="center", fontsize=10)
+        mean = format_mean_ci("csat_mean", e.mean, e.ci_low, e.ci_high)
+        ax.text(1.01, y, f"mean {mean}", va="center", fontsize=10)
     ax.set_yticks(ys, [_wrap(name) for name in c.names])
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
@@ -358,40 +328,16 @@ def _e(text: object) -> str:
     return html.escape(str(text))
 
 
-def _fmt(key: str) -> Callable[[float], str]:
-    kind = kpi_info(key).kind
-    if kind == "share":
-        return lambda v: f"{100 * v:.1f}%"
-    if kind == "count":
-        return lambda v: f"{v:,.1f}"
-    if kind in ("score", "ratio"):
-        return lambda v: f"{v:.3f}" if kind == "ratio" else f"{v:.2f}"
-    return lambda v: f"{v:,.2f}"
-
-
 def _mean_ci(c: Comparison, key: str, i: int) -> str:
     e = c.estimate(key, i)
-    if not math.isfinite(e.mean):
-        return "–"
-    f = _fmt(key)
-    if not math.isfinite(e.half_width):
-        return f(e.mean)
-    half = f(e.half_width).rstrip("%")
-    return f"{f(e.mean)} ± {half}"
+    return format_mean_ci(key, e.mean, e.ci_low, e.ci_high)
 
 
 def _difference_cell(c: Comparison, key: str, i: int) -> str:
     d = c.difference(key, i)
-    if d.n < 2 or not math.isfinite(d.ci_low):
+    text = difference_text(d)
+    if text == "–":
         return "<td class='num neutral'>–</td>"
-    info = kpi_info(key)
-    if info.kind == "share":
-        text = f"{100 * d.diff:+.1f} pp [{100 * d.ci_low:+.1f}, {100 * d.ci_high:+.1f}]"
-    elif math.isfinite(d.rel_pct) and math.isfinite(d.rel_ci_low):
-        text = f"{d.rel_pct:+.1f}% [{d.rel_ci_low:+.1f}, {d.rel_ci_high:+.1f}]"
-    else:
-        f = _fmt(key)
-        text = f"{f(d.diff)} [{f(d.ci_low)}, {f(d.ci_high)}]"
     css = {"better": "better", "worse": "worse"}.get(d.verdict, "neutral")
     sentence = _e(c.sentence(key, i))
     return (
@@ -401,12 +347,6 @@ def _difference_cell(c: Comparison, key: str, i: int) -> str:
 
 
 def _kpi_table(c: Comparison) -> str:
-    keys = c.kpis()
-    known = {k for _, group in KPI_GROUPS for k in group}
-    groups = [(title, [k for k in group if k in keys]) for title, group in KPI_GROUPS]
-    rest = [k for k in keys if k not in known]
-    if rest:
-        groups.append(("Other", rest))
     head = "<th>KPI</th>" + "".join(
         f"<th>{_e(name)}<br><span class='unit'>mean ± 95% CI half-width</span></th>"
         for name in c.names
@@ -418,9 +358,7 @@ def _kpi_table(c: Comparison) -> str:
     )
     rows = []
     width = 1 + 2 * len(c.names) - 1
-    for title, group in groups:
-        if not group:
-            continue
+    for title, group in grouped(c.kpis()):
         rows.append(f"<tr class='group'><td colspan='{width}'>{_e(title)}</td></tr>")
         for key in group:
             info = kpi_info(key)

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.experiment import kpi_info
+from sim.kpis import kpi_info
 from sim.report import OKABE_ITO
 from sim.sweep import (
     STATUS_COLUMNS,

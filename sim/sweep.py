@@ -7,7 +7,7 @@ KPIs to keep and a root seed::
     base = "../../scenarios/functional.toml"   # relative to this file
     replications = 3
     seed = 2024
-    kpis = ["resolution_hours_mean", "csat_mean"]   # default: every KPI of the catalogue
+    kpis = ["resolution_hours_mean", "csat_mean"]   # default: every number a run reports
 
     [set]                    # fixed overrides, as `sim run --set` takes them
     run.days = 20
@@ -72,7 +72,8 @@ from pydantic import Field, ValidationError
 from sim.executors import ExecutorError, executor_workers
 from sim.executors import dask_executor as dask_executor  # re-exported: sweeps run on these
 from sim.executors import local_executor as local_executor
-from sim.experiment import _NO_SAMPLING, KPIS, estimate, replication_seeds
+from sim.experiment import _NO_SAMPLING, estimate, replication_seeds
+from sim.kpis import RUN_KPIS
 from sim.runner import run
 from sim.scenario import (
     Scenario,
@@ -149,7 +150,7 @@ class SweepSpec(_Strict):
     seed: Annotated[int, Field(ge=0)] = 1
     """Root seed of the replication seeds (and of the SALib sample)."""
     kpis: list[str] = Field(default_factory=list)
-    """KPIs to keep; empty = every KPI of the catalogue (`sim.experiment.KPIS`)."""
+    """KPIs to keep; empty = every number a run reports (`sim.kpis.RUN_KPIS`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,7 +296,7 @@ def load_spec(path: str | Path) -> Sweep:
             [f"{source}: set.{line.removeprefix('<overrides>: ')}" for line in exc.problems]
         ) from None
     points, sample = _design(spec)
-    kpis = list(spec.kpis or KPIS)
+    kpis = list(spec.kpis or RUN_KPIS)
     return Sweep(
         spec=spec,
         source=source,
@@ -411,7 +412,7 @@ def _spec_problems(spec: SweepSpec, dump: dict[str, Any]) -> list[tuple[str, str
         problems.append(
             ("design.samples", f"{design.samples} is not a power of 2 (allowed: 2, 4, 8, 16, ...)")
         )
-    allowed_kpis = [*KPIS, *STATUS_COLUMNS]
+    allowed_kpis = [*RUN_KPIS, *STATUS_COLUMNS]
     for i, name in enumerate(spec.kpis):
         if spec.kpis.index(name) != i:
             problems.append((f"kpis.{i}", f"{name!r} is listed twice"))

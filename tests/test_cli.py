@@ -15,7 +15,8 @@ import pytest
 from rich.console import Console
 
 import sim.runner as sim_runner
-from sim.cli import kpi_table, main
+from sim.cli import main
+from sim.cli.tables import kpi_table
 from sim.metrics import BooksError
 
 DATA = Path(__file__).parent / "data" / "cli"

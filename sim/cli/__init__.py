@@ -1,0 +1,112 @@
+"""The `sim` command: run, compare and validate scenarios, and run experiments, from a terminal.
+
+    sim run scenarios/functional.toml --days 30 --seed 7
+    sim compare scenarios/functional.toml scenarios/cross-functional.toml
+    sim compare scenarios/functional.toml scenarios/matrix.toml --reps auto --report r.html
+    sim validate scenarios/*.toml
+    sim sweep experiments/sweeps/demo.toml --workers 2
+    sim sensitivity experiments/sweeps/sensitivity.toml --workers 2
+
+Output contract: tables (rich) or one JSON object on stdout; progress bars, notes, warnings and
+problems on stderr, one line each (``file: key.path: what is wrong (what is allowed)``). Exit
+status: 0 ok, 1 internal error (a bug: please report it) or a failed worker, 2 bad input,
+130 interrupted. A Python traceback is only shown with ``SIM_DEBUG=1``.
+
+The package: this module (the app, `main` and how errors become exit statuses), `common`
+(errors, output, options, input checks), `tables` (the rich tables), `run` (run, validate,
+compare) and `experiments` (compare --reps, sweep, sensitivity). Heavy modules (the model,
+numpy, pandas) are imported inside the commands, so that `sim --help` starts fast.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from collections.abc import Sequence
+
+import typer
+
+from sim.cli.common import (
+    EXIT_BUG,
+    EXIT_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    Failed,
+    InputError,
+    Interrupted,
+    err,
+)
+from sim.cli.experiments import sensitivity_command, sweep_command
+from sim.cli.run import compare_command, run_command, validate_command
+from sim.scenario import ScenarioError
+
+__all__ = ["app", "main"]
+
+# Click's usage-error base class, found through typer's public API (typer >= 0.20 vendors click).
+_ClickException: type[Exception] = next(
+    c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"
+)
+
+app = typer.Typer(
+    name="sim",
+    help="Silos or cross-functional teams? Simulate what a structure does to customers.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command("run")(run_command)
+app.command("compare")(compare_command)
+app.command("validate")(validate_command)
+app.command("sweep")(sweep_command)
+app.command("sensitivity")(sensitivity_command)
+
+
+def _one_line(text: str) -> str:
+    return "; ".join(part.strip() for part in str(text).splitlines() if part.strip())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `sim` and `python -m sim`; returns the exit status."""
+    debug = os.environ.get("SIM_DEBUG") == "1"
+    try:
+        command = typer.main.get_command(app)
+        status = command.main(args=argv, prog_name="sim", standalone_mode=False)
+    except InputError as exc:
+        for line in exc.problems:
+            err(line)
+        return EXIT_INPUT
+    except Interrupted as exc:
+        err(_one_line(str(exc)))
+        return EXIT_INTERRUPTED
+    except Failed as exc:
+        err(_one_line(str(exc)))
+        return EXIT_BUG
+    except ScenarioError as exc:
+        for line in exc.problems:
+            err(line)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        err("sim: interrupted")
+        return EXIT_INTERRUPTED
+    except _ClickException as exc:  # usage errors: unknown option, missing argument, ...
+        ctx = getattr(exc, "ctx", None)
+        where = ctx.command_path if ctx is not None else "sim"
+        message = _one_line(exc.format_message())
+        if message:  # empty when the help was shown instead (`sim` with no arguments)
+            err(f"{where}: {message} (try '{where} --help')")
+        return int(getattr(exc, "exit_code", EXIT_INPUT))
+    except Exception as exc:
+        if type(exc).__name__ == "Abort":  # click's Abort: Ctrl-C or EOF at a prompt
+            err("sim: interrupted")
+            return EXIT_INTERRUPTED
+        if debug:
+            traceback.print_exc()
+        err(
+            f"sim: internal error: {type(exc).__name__}: {_one_line(str(exc))} -- this is a bug "
+            "in sim, please report it with the command line and the scenario file"
+            + ("" if debug else " (run with SIM_DEBUG=1 to see the traceback)")
+        )
+        return EXIT_BUG
+    if status == EXIT_INTERRUPTED:  # typer turns Ctrl-C inside a command into Exit(130)
+        err("sim: interrupted")
+    return status if isinstance(status, int) else EXIT_OK

@@ -1,0 +1,223 @@
+"""`sim run`, `sim validate` and `sim compare` (one run per scenario; with --reps, see
+`sim.cli.experiments`)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sim.cli.common import (
+    EXIT_INPUT,
+    DaysOpt,
+    InputError,
+    JsonOpt,
+    ScenarioArg,
+    SeedOpt,
+    SetOpt,
+    WorkersOpt,
+    column_names,
+    console,
+    err,
+    load,
+    output_problems,
+    overrides,
+    print_json,
+    report_unstable,
+    warn,
+    workers_problems,
+    write,
+)
+from sim.cli.experiments import compare_replicated, parse_reps
+from sim.cli.tables import kpi_table
+from sim.scenario import Scenario
+
+EVENT_LOG_SUFFIXES = (".csv", ".parquet")
+
+
+def _events_problems(path: Path) -> list[str]:
+    problems = []
+    if path.suffix.lower() not in EVENT_LOG_SUFFIXES:
+        problems.append(
+            f"{path}: --events: {repr(path.suffix) if path.suffix else 'no extension'} "
+            "is not a supported format "
+            f"(allowed: a file ending in {' or '.join(EVENT_LOG_SUFFIXES)})"
+        )
+    return problems + output_problems("--events", path)
+
+
+def run_command(
+    scenario: ScenarioArg,
+    seed: SeedOpt = None,
+    days: DaysOpt = None,
+    sets: SetOpt = None,
+    as_json: JsonOpt = False,
+    events: Annotated[
+        Path | None,
+        typer.Option(
+            "--events",
+            help="Write the event log (one row per task) to a .csv or .parquet file.",
+            metavar="FILE",
+        ),
+    ] = None,
+) -> None:
+    """Run one scenario and print its KPIs."""
+    from sim.metrics import write_event_log
+    from sim.runner import run
+
+    problems = _events_problems(events) if events is not None else []
+    loaded = load(scenario, overrides(sets, days, seed), problems)
+    if problems or loaded is None:
+        raise InputError(problems)
+    source = str(scenario)
+    warn(source, loaded)
+    result = run(loaded, events=events is not None)
+    if events is not None:
+        log = result.events
+        assert log is not None
+        write("--events", events, lambda path: write_event_log(log, str(path)))
+    report_unstable(source, result.kpis)
+    if as_json:
+        print_json(result.kpis)
+        return
+    title = f"{loaded.name}  (seed {result.seed}, {loaded.run.days} days)"
+    console().print(kpi_table([(loaded.name, result.kpis)], title=title))
+    if events is not None:
+        err(f"{source}: event log written to {events} ({len(result.events)} rows)")
+
+
+def validate_command(
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="Scenario TOML files to check.", show_default=False, metavar="FILE..."),
+    ],
+) -> None:
+    """Check scenario files without running them; every problem is one line on stderr."""
+    bad = 0
+    for path in files:
+        problems: list[str] = []
+        scenario = load(path, [], problems)
+        if scenario is None:
+            bad += 1
+            for line in problems:
+                err(line)
+            continue
+        sys.stdout.write(f"{path}: ok\n")
+        sys.stdout.flush()
+        warn(str(path), scenario)
+    if bad:
+        raise typer.Exit(EXIT_INPUT)
+
+
+RepsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--reps",
+        help="Replications per scenario, with common random numbers: a number >= 2, or 'auto' "
+        "(until the headline KPIs' 95% CIs are within 5% of their means, at most 50). Without "
+        "it: one run per scenario.",
+        metavar="N|auto",
+        show_default=False,
+    ),
+]
+
+
+def compare_command(
+    scenarios: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Two or more scenario TOML files; the first is the baseline.",
+            show_default=False,
+            metavar="SCENARIO...",
+        ),
+    ],
+    reps: RepsOpt = None,
+    workers: WorkersOpt = None,
+    seed: SeedOpt = None,
+    days: DaysOpt = None,
+    sets: SetOpt = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            "--report", help="With --reps: write a self-contained HTML report.", metavar="FILE"
+        ),
+    ] = None,
+    csv: Annotated[
+        Path | None,
+        typer.Option(
+            "--csv",
+            help="With --reps: write the tidy table (one row per KPI and scenario) as CSV.",
+            metavar="FILE",
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run scenarios on the same customers and print their KPIs side by side.
+
+    Without --reps: one run each, with the same seed. With --reps: replications with common
+    random numbers, means with 95% confidence intervals, and each scenario's paired difference
+    from the first, in numbers and in plain language.
+    """
+    if len(scenarios) < 2:
+        raise typer.BadParameter(
+            f"needs at least two scenario files (got {len(scenarios)})", param_hint="SCENARIO..."
+        )
+    problems: list[str] = []
+    replications = parse_reps(reps, problems) if reps is not None else None
+    if reps is None:
+        for option, given in (("--workers", workers), ("--report", report), ("--csv", csv)):
+            if given is not None:
+                problems.append(
+                    f"sim compare: {option}: needs replications (allowed: with --reps N or "
+                    "--reps auto)"
+                )
+    problems += workers_problems("compare", "--workers", workers)
+    problems += output_problems("--report", report) + output_problems("--csv", csv)
+    changes = overrides(sets, days, seed)
+    loaded = [load(path, changes, problems) for path in scenarios]
+    if problems:
+        raise InputError(problems)
+    good = [s for s in loaded if s is not None]
+    if replications is None:
+        _compare_once(scenarios, good, seed, as_json)
+    else:
+        compare_replicated(scenarios, good, replications, workers, seed, report, csv, as_json)
+
+
+def _compare_once(
+    paths: Sequence[Path], scenarios: Sequence[Scenario], seed: int | None, as_json: bool
+) -> None:
+    """One run per scenario, all with the same seed."""
+    from sim.runner import run
+
+    common = scenarios[0].run.seed if seed is None else seed
+    if seed is None and any(s.run.seed != common for s in scenarios):
+        err(
+            f"note: every scenario runs with seed {common} (the first one's), "
+            "so that all see the same customers"
+        )
+    for path, scenario in zip(paths, scenarios, strict=True):
+        warn(str(path), scenario)
+    names = column_names(paths, scenarios)
+    columns = []
+    for path, scenario, name in zip(paths, scenarios, names, strict=True):
+        result = run(scenario, seed=common)
+        report_unstable(str(path), result.kpis)
+        columns.append((name, result.kpis))
+    if as_json:
+        print_json(
+            {
+                "seed": common,
+                "scenarios": [
+                    {"name": name, "file": str(path), "kpis": kpis}
+                    for path, (name, kpis) in zip(paths, columns, strict=True)
+                ],
+            }
+        )
+        return
+    days_text = ", ".join(sorted({str(s.run.days) for s in scenarios}))
+    title = f"Comparison  (seed {common} for all, {days_text} days; % vs {names[0]})"
+    console().print(kpi_table(columns, title=title))

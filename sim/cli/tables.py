@@ -1,0 +1,226 @@
+"""The rich tables the commands print; labels, units, groups and formats come from `sim.kpis`."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from numbers import Real
+from typing import TYPE_CHECKING, Any
+
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from sim.kpis import CATALOGUE, STATUS_KEYS, as_number, format_mean_ci, grouped, kpi_info
+
+if TYPE_CHECKING:  # imported where used: `sim --help` starts fast
+    import pandas as pd
+
+    from sim.experiment import Comparison
+
+_RELATIVE_GROUPS = ("Time", "Customers")
+"""Groups whose rows show each column's relative difference against the first (comparisons)."""
+
+
+# --------------------------------------------------------------------------------------------
+# One run per column
+
+
+def _shown(key: str, value: Any) -> bool:
+    """Catalogue KPIs, and unknown keys with a number (forward compatible)."""
+    if key in CATALOGUE:
+        return True
+    return key not in STATUS_KEYS and isinstance(value, Real) and not isinstance(value, bool)
+
+
+def _value(kpis: Mapping[str, Any], key: str, unit: str | None) -> Any:
+    value = kpis.get(key)
+    if unit is not None:
+        value = value.get(unit) if isinstance(value, Mapping) else None
+    return value
+
+
+def _rows(
+    columns: Sequence[tuple[str, Mapping[str, Any]]],
+) -> list[tuple[str, list[tuple[str, str, str | None]]]]:
+    """The groups and their rows (label, key, unit name of a per-unit KPI): rows no column has
+    are left out; a per-unit KPI gets one row per unit of any column."""
+    keys = [key for _, kpis in columns for key, value in kpis.items() if _shown(key, value)]
+    groups = []
+    for group, group_keys in grouped(keys):
+        rows: list[tuple[str, str, str | None]] = []
+        for key in group_keys:
+            info = kpi_info(key)
+            if not info.per_unit:
+                rows.append((info.row_label, key, None))
+                continue
+            units: dict[str, None] = {}
+            for _, kpis in columns:
+                by_unit = kpis.get(key)
+                if isinstance(by_unit, Mapping):
+                    units.update(dict.fromkeys(map(str, by_unit)))
+            rows += [(f"  {name} ({info.unit})", key, name) for name in units]
+        if rows:
+            groups.append((group, rows))
+    return groups
+
+
+def _relative(value: float | None, base: float | None) -> str:
+    if value is None or base is None or base == 0:
+        return ""
+    change = (value - base) / abs(base)
+    return f" ({100 * change:+.1f}%)"
+
+
+def kpi_table(
+    columns: Sequence[tuple[str, Mapping[str, Any]]], *, title: str | None = None
+) -> Table:
+    """A KPI table with one column per (name, kpis) pair, grouped and labelled with units.
+
+    With several columns, rows about time and customer satisfaction also show the relative
+    difference of each column against the first one (the baseline).
+    """
+    table = Table(title=escape(title) if title else None, title_justify="left")
+    table.add_column("KPI", no_wrap=True)
+    for name, _ in columns:
+        table.add_column(escape(name), justify="right", no_wrap=True)
+    for index, (group, rows) in enumerate(_rows(columns)):
+        if index:
+            table.add_section()
+        table.add_row(Text(group, style="bold"), *([""] * len(columns)))
+        for label, key, unit in rows:
+            info = kpi_info(key)
+            base = as_number(_value(columns[0][1], key, unit))
+            cells = []
+            for position, (_, kpis) in enumerate(columns):
+                value = as_number(_value(kpis, key, unit))
+                cell = info.missing if value is None else info.format(value)
+                if group in _RELATIVE_GROUPS and position > 0 and value is not None:
+                    cell += _relative(value, base)
+                cells.append(cell)
+            table.add_row(escape(label), *cells)
+    return table
+
+
+# --------------------------------------------------------------------------------------------
+# Replications
+
+
+_VERDICT_STYLE = {"better": "green", "worse": "red", "no clear difference": "dim"}
+
+
+def _difference_cell(comparison: Comparison, key: str, i: int) -> Text:
+    """'−34.1% [−40.2, −28.0] better' (see `sim.experiment.difference_text`); 'unclear'
+    when the CI of the paired difference contains 0."""
+    from sim.experiment import difference_text
+
+    d = comparison.difference(key, i)
+    text = difference_text(d)
+    if text == "–":
+        return Text(text)
+    if text == "identical":
+        return Text(text, style=_VERDICT_STYLE["no clear difference"])
+    verdict = "unclear" if d.verdict == "no clear difference" else d.verdict
+    return Text(f"{text} {verdict}", style=_VERDICT_STYLE.get(d.verdict, ""))
+
+
+def comparison_table(comparison: Comparison) -> Table:
+    """One row per KPI: mean ± 95% CI half-width per scenario, then each scenario's paired
+    difference from the baseline with its 95% CI and verdict."""
+    days = ", ".join(sorted({str(s.run.days) for s in comparison.scenarios}))
+    title = (
+        f"Comparison  ({comparison.n} replications each, common random numbers, root seed "
+        f"{comparison.root_seed}, {days} days): mean ± 95% CI, paired difference [95% CI]"
+    )
+    table = Table(title=escape(title), title_justify="left")
+    table.add_column("KPI", min_width=16)  # everything may wrap: narrow terminals fold, not cut
+    for name in comparison.names:
+        table.add_column(escape(name), justify="right")
+    for name in comparison.names[1:]:
+        table.add_column(f"{escape(name)} vs {escape(comparison.baseline)}", justify="right")
+    width = 2 * len(comparison.names) - 1
+    for index, (group, keys) in enumerate(grouped(comparison.kpis())):
+        if index:
+            table.add_section()
+        table.add_row(Text(group, style="bold"), *([""] * width))
+        for key in keys:
+            cells: list[str | Text] = []
+            for i in range(len(comparison.names)):
+                e = comparison.estimate(key, i)
+                cells.append(format_mean_ci(key, e.mean, e.ci_low, e.ci_high))
+            cells += [_difference_cell(comparison, key, i) for i in range(1, len(comparison.names))]
+            table.add_row(escape(kpi_info(key).row_label), *cells)
+    return table
+
+
+# --------------------------------------------------------------------------------------------
+# Sweeps and sensitivity
+
+
+def _factor_text(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def summary_tables(summary: pd.DataFrame, factors: Sequence[str]) -> list[Table]:
+    """One table per KPI: a row per design point with its factor values, mean ± 95% CI, n."""
+    tables = []
+    counted = [c for c in ("errors", "unstable") if c in summary and summary[c].gt(0).any()]
+    for kpi, part in summary.groupby("kpi", sort=False):
+        table = Table(title=escape(kpi_info(str(kpi)).title), title_justify="left")
+        for factor in factors:
+            table.add_column(escape(factor), justify="right", no_wrap=True)
+        table.add_column("mean ± 95% CI", justify="right", no_wrap=True)
+        table.add_column("n", justify="right")
+        for column in counted:
+            table.add_column(column, justify="right")
+        for _, row in part.iterrows():
+            table.add_row(
+                *[_factor_text(row[f]) for f in factors],
+                format_mean_ci(str(kpi), row["mean"], row["ci_low"], row["ci_high"]),
+                str(int(row["n"])),
+                *[str(int(row[c])) for c in counted],
+            )
+        tables.append(table)
+    return tables
+
+
+_IMPORTANCE = {"sobol": "ST", "morris": "mu_star"}
+
+
+def indices_tables(indices: pd.DataFrame) -> list[Table]:
+    """One table per KPI, factors by importance (total index or mu_star), intervals ± 95%."""
+    method = indices.attrs.get("method", "sobol" if "S1" in indices else "morris")
+    if method == "sobol":
+        columns = [
+            ("first order S1", "S1", "S1_conf"),
+            ("total ST", "ST", "ST_conf"),
+        ]
+    else:
+        columns = [
+            ("importance μ*", "mu_star", "mu_star_conf"),
+            ("μ (signed)", "mu", None),
+            ("σ (interactions)", "sigma", None),
+        ]
+    tables = []
+    for kpi, part in indices.groupby("kpi", sort=False):
+        table = Table(
+            title=f"{escape(kpi_info(str(kpi)).title)}: {method} indices",
+            title_justify="left",
+        )
+        table.add_column("factor", no_wrap=True)
+        for label, _, _ in columns:
+            table.add_column(label, justify="right", no_wrap=True)
+        ordered = part.sort_values(_IMPORTANCE[method], ascending=False, na_position="last")
+        for _, row in ordered.iterrows():
+            cells = []
+            for _, value, conf in columns:
+                v = float(row[value])
+                text = "–" if not math.isfinite(v) else f"{v:#.3g}".rstrip(".")
+                if conf is not None and math.isfinite(v) and math.isfinite(float(row[conf])):
+                    text += f" ± {float(row[conf]):#.2g}".rstrip(".")
+                cells.append(text)
+            table.add_row(escape(str(row["factor"])), *cells)
+        tables.append(table)
+    return tables
