@@ -18,11 +18,17 @@ Seeds come from `numpy.random.SeedSequence(root_seed).spawn(n)` (`replication_se
 first n seeds of a longer list are the seeds of a shorter one, so adding replications never
 changes the earlier ones. The seeds are recorded with every replication and in every table.
 
+Reorganisations: for a run of a scenario with `[[events]]`, `summarise_run` keeps a small
+per-day series with and without the reorganisation (`Replication.reorg_daily`), and
+`Comparison.j_curves()` averages it over replications: the J-curve of resolution time (5-day
+rolling mean, 95% CI band) and the cumulative customer hours saved since the switch, with the
+dip, recovery and pay-back (crossover) days (`JCurve`).
+
 Extension point: what is kept of a run is decided by a *summariser* (`summarise_run` by
 default), a top-level function ``RunResult -> Replication`` that `replicate` and `compare`
-accept. Transient analyses (for instance the reorganisation J-curve: resolution time by week
-after a structure change) plug in there by keeping a per-week series in `Replication.extra`,
-without changing how replications are scheduled, seeded or run in parallel.
+accept. Other transient analyses plug in there by keeping what they need in
+`Replication.extra`, without changing how replications are scheduled, seeded or run in
+parallel.
 """
 
 from __future__ import annotations
@@ -91,6 +97,11 @@ class Replication:
     units: pd.DataFrame
     """Per unit: unit, headcount, utilisation."""
     warnings: list[str] = field(default_factory=list)
+    reorg_daily: pd.DataFrame | None = None
+    """For a run with a reorganisation (None otherwise): one row per arrival day from the end
+    of the warm-up to the horizon (`run.days`), columns `REORG_DAILY_COLUMNS`: the customers'
+    mean resolution time (hours), their summed resolution time (customer hours) and mean
+    CSAT, with the reorganisation and (``*_without``) for the same customers without it."""
     extra: dict[str, Any] = field(default_factory=dict)
     """Whatever a custom summariser adds (see the module docstring)."""
 
@@ -99,8 +110,36 @@ class Replication:
         return bool(self.kpis.get("stable", True))
 
 
+REORG_DAILY_COLUMNS: tuple[str, ...] = (
+    "day",
+    "resolution_hours_mean",
+    "resolution_hours_mean_without",
+    "customer_hours",
+    "customer_hours_without",
+    "csat_mean",
+    "csat_mean_without",
+)
+"""Columns of `Replication.reorg_daily`."""
+
+_REORG_SERIES = ("resolution_hours_mean", "customer_hours", "csat_mean")
+
+
+def reorganisation_series(result: RunResult) -> pd.DataFrame | None:
+    """The per-day series a J-curve needs, from a run with a counterfactual (else None)."""
+    if result.counterfactual is None:
+        return None
+    run_settings = result.scenario.run
+    days = pd.DataFrame({"day": np.arange(run_settings.warmup_days, run_settings.days)})
+    columns = ["day", *_REORG_SERIES]
+    frame = days.merge(result.daily[columns], on="day", how="left").merge(
+        result.counterfactual[columns], on="day", how="left", suffixes=("", "_without")
+    )
+    return frame[list(REORG_DAILY_COLUMNS)].astype({"day": np.int64})
+
+
 def summarise_run(result: RunResult) -> Replication:
-    """The default summariser: keep what comparisons and reports need, drop the big frames."""
+    """The default summariser: keep what comparisons and reports need, drop the big frames
+    (for a reorganisation, the small per-day series of `reorganisation_series`)."""
     requests = result.requests
     done = requests[~requests["abandoned"]]
     return Replication(
@@ -111,6 +150,7 @@ def summarise_run(result: RunResult) -> Replication:
         rating=requests["rating"].to_numpy(dtype=np.int8, copy=True),
         units=result.units[["unit", "headcount", "utilisation"]].reset_index(drop=True),
         warnings=list(result.warnings),
+        reorg_daily=reorganisation_series(result),
     )
 
 
@@ -432,6 +472,172 @@ def difference_text(d: Difference) -> str:
 # Comparisons
 
 
+ROLLING_DAYS = 5
+"""Window of the J-curve's rolling means (days), as for `reorg_dip` (`sim.metrics`)."""
+
+
+def _band(matrix: np.ndarray, confidence: float = CONFIDENCE) -> tuple[np.ndarray, ...]:
+    """Per column (day) of a replications x days matrix: mean and t-based CI of the finite
+    values (NaN where fewer than 2)."""
+    finite = np.isfinite(matrix)
+    n = finite.sum(axis=0)
+    filled = np.where(finite, matrix, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = filled.sum(axis=0) / n
+        sq = np.where(finite, (matrix - mean) ** 2, 0.0).sum(axis=0)
+        sd = np.sqrt(sq / (n - 1))
+    t = np.array([_t(int(k), confidence) for k in n]) if n.size else np.array([])
+    half = np.where(n >= 2, t * sd / np.sqrt(np.maximum(n, 1)), np.nan)
+    mean = np.where(n >= 1, mean, np.nan)
+    return mean, mean - half, mean + half
+
+
+def _median_day(days: Sequence[float]) -> float | None:
+    return float(np.median(days)) if len(days) else None
+
+
+def _number(value: Any) -> float:
+    return math.nan if value is None else float(value)
+
+
+def _day(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:g}"
+
+
+@dataclass(frozen=True)
+class JCurve:
+    """A reorganisation's J-curve over the replications of one scenario (`Comparison.j_curves`).
+
+    `table` has one row per arrival day from the end of the warm-up to the horizon:
+
+    - ``resolution_hours``: the customers' mean resolution time (working hours), 5-day rolling
+      mean (trailing, the day and the 4 before), with the reorganisation; ``*_without``: the
+      same customers without it; ``csat`` / ``csat_without`` likewise for CSAT (1-5);
+    - ``hours_saved``: customer hours saved since the switch against not reorganising,
+      cumulated from the switch day to that day (positive: paid back so far; NaN before the
+      switch);
+    - every column X has its replications' 95% CI in ``X_ci_low`` and ``X_ci_high``.
+    """
+
+    scenario: str
+    switch_day: int
+    horizon: int
+    """`run.days`: the last arrival day counted is ``horizon - 1``."""
+    n: int
+    table: pd.DataFrame
+    dip: Estimate
+    """`reorg_dip`: the worst 5 days after the switch, x not reorganising (mean, 95% CI)."""
+    recovery_days: tuple[int, ...]
+    """`reorg_recovery_day` of the replications that recovered within the horizon."""
+    crossover_days: tuple[int, ...]
+    """`reorg_crossover_day` of the replications that paid back within the horizon."""
+
+    @property
+    def n_crossover(self) -> int:
+        return len(self.crossover_days)
+
+    @property
+    def crossover_share(self) -> float:
+        """Share of the replications that paid back within the horizon."""
+        return self.n_crossover / self.n if self.n else math.nan
+
+    @property
+    def crossover_median(self) -> float | None:
+        """Median pay-back day of the replications that paid back (None: none did)."""
+        return _median_day(self.crossover_days)
+
+    @property
+    def recovery_median(self) -> float | None:
+        """Median recovery day of the replications that recovered (None: none did)."""
+        return _median_day(self.recovery_days)
+
+    def sentence(self) -> str:
+        """Pay-back in words: 'The reorganisation pays back on day 41 (in 10 of 10
+        replications).' or '... does not pay back within the horizon (80 days) in 7 of 10
+        replications; ...'."""
+        n, k = self.n, self.n_crossover
+        never = f"does not pay back within the horizon ({self.horizon} days)"
+        day = _day(self.crossover_median)
+        median = "median; " if len(set(self.crossover_days)) > 1 else ""
+        if k == n:
+            return (
+                f"The reorganisation pays back on day {day} ({median}in {k} of {n} replications)."
+            )
+        if k == 0:
+            return f"The reorganisation {never} in {n} of {n} replications."
+        if 2 * k >= n:
+            return (
+                f"The reorganisation pays back on day {day} ({median}in {k} of {n} "
+                f"replications); in the other {n - k} it {never}."
+            )
+        return (
+            f"The reorganisation {never} in {n - k} of {n} replications; in the other {k} it "
+            f"pays back on day {day}{' (median)' if median else ''}."
+        )
+
+    def dip_sentence(self) -> str:
+        """The dip and the recovery in words."""
+        d = self.dip
+        ci = f" (95% CI {d.ci_low:.2f}–{d.ci_high:.2f})" if math.isfinite(d.ci_low) else ""
+        text = (
+            f"Its worst {ROLLING_DAYS} days after the switch on day {self.switch_day} take "
+            f"{d.mean:.2f} times the customer hours of not reorganising{ci}"
+        )
+        k = len(self.recovery_days)
+        if k == 0:
+            return text + "; no 5-day stretch is as fast as not reorganising again by the horizon."
+        median = "median; " if len(set(self.recovery_days)) > 1 else ""
+        return (
+            text + f"; a 5-day stretch is as fast as not reorganising again on day "
+            f"{_day(self.recovery_median)} ({median}in {k} of {self.n} replications)."
+        )
+
+
+def j_curve(name: str, scenario: Scenario, replications: Sequence[Replication]) -> JCurve | None:
+    """The J-curve of one scenario's replications (None without a reorganisation, or when the
+    summariser kept no `Replication.reorg_daily`)."""
+    reps = [r for r in replications if r.reorg_daily is not None]
+    if not scenario.events or not reps:
+        return None
+    switch = int(scenario.events[0].day)
+    days = reps[0].reorg_daily["day"].to_numpy()
+    table = pd.DataFrame({"day": days})
+    series: dict[str, list[np.ndarray]] = {}
+    for rep in reps:
+        daily = rep.reorg_daily.set_index("day").reindex(days)
+        for column, source in (
+            ("resolution_hours", "resolution_hours_mean"),
+            ("resolution_hours_without", "resolution_hours_mean_without"),
+            ("csat", "csat_mean"),
+            ("csat_without", "csat_mean_without"),
+        ):
+            rolling = daily[source].rolling(ROLLING_DAYS, min_periods=1).mean()
+            series.setdefault(column, []).append(rolling.to_numpy(dtype=float))
+        saved = daily["customer_hours_without"].fillna(0.0) - daily["customer_hours"].fillna(0.0)
+        saved = saved.where(daily.index >= switch).cumsum()  # NaN before the switch
+        series.setdefault("hours_saved", []).append(saved.to_numpy(dtype=float))
+    for column, values in series.items():
+        mean, low, high = _band(np.vstack(values))
+        table[column] = mean
+        table[f"{column}_ci_low"] = low
+        table[f"{column}_ci_high"] = high
+
+    def days_of(kpi: str) -> tuple[int, ...]:
+        values = (r.kpis.get(kpi) for r in reps)
+        return tuple(int(v) for v in values if v is not None and math.isfinite(v))
+
+    return JCurve(
+        scenario=name,
+        switch_day=switch,
+        horizon=int(scenario.run.days),
+        n=len(reps),
+        table=table,
+        dip=estimate([_number(r.kpis.get("reorg_dip")) for r in reps]),
+        recovery_days=days_of("reorg_recovery_day"),
+        crossover_days=days_of("reorg_crossover_day"),
+    )
+
+
 @dataclass
 class Comparison:
     """Every scenario run with the same seeds; estimates, paired differences and sentences.
@@ -583,6 +789,17 @@ class Comparison:
                     }
                 )
         return pd.DataFrame(rows)
+
+    def j_curves(self) -> dict[str, JCurve]:
+        """Per scenario with a reorganisation (`[[events]]`), its J-curve over the replications
+        (`JCurve`: daily resolution time with and without it, the customer hours saved since
+        the switch, dip, recovery and pay-back); empty when no scenario reorganises."""
+        curves = {}
+        for name, scenario, reps in zip(self.names, self.scenarios, self.replications, strict=True):
+            curve = j_curve(name, scenario, reps)
+            if curve is not None:
+                curves[name] = curve
+        return curves
 
     def to_csv(self, path: str | os.PathLike[str]) -> None:
         """The tidy `table()` as CSV (seeds: `root_seed` and `reps` columns; see

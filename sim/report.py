@@ -3,7 +3,9 @@
 `write_report(comparison, path)` writes a single file with inline CSS and every figure as a
 base64 PNG, so it can be mailed or archived and opens offline: no scripts, no style sheets,
 no fonts or images from anywhere else. Colours are the Okabe–Ito palette (distinguishable with
-the common colour-vision deficiencies) and every difference is also said in words.
+the common colour-vision deficiencies) and every difference is also said in words. A scenario
+with a reorganisation gets its J-curve (`figure_j_curve`): daily resolution time with and
+without it, the customer hours saved since the switch, and when it pays back, in words.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import matplotlib.ticker
 import numpy as np
 from matplotlib.figure import Figure
 
-from sim.experiment import Comparison, difference_text
+from sim.experiment import Comparison, JCurve, difference_text
 from sim.kpis import format_mean_ci, grouped, kpi_info
 
 OKABE_ITO = [
@@ -296,6 +298,126 @@ def figure_cost(c: Comparison) -> Figure | None:
     return fig
 
 
+WITH_COLOUR = "#D55E00"  # vermillion: with the reorganisation
+WITHOUT_COLOUR = "#0072B2"  # blue: the same customers without it
+SAVED_COLOUR = "#009E73"  # bluish green: customer hours saved
+RECOVERY_COLOUR = "#CC79A7"  # reddish purple
+CROSSOVER_COLOUR = "#E69F00"  # orange
+
+
+def figure_j_curve(curve: JCurve) -> Figure:
+    """A reorganisation's J-curve: (top) daily resolution time, 5-day rolling mean, with and
+    without the reorganisation, 95% CI bands; (bottom) the customer hours saved since the
+    switch, 95% CI band. Vertical lines: the switch, the median recovery and pay-back days."""
+    t = curve.table
+    days = t["day"].to_numpy(dtype=float)
+    fig = _figure(10, 7.6)
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[1.15, 1])
+    for column, colour_, label in (
+        ("resolution_hours_without", WITHOUT_COLOUR, "without the reorganisation"),
+        ("resolution_hours", WITH_COLOUR, "with the reorganisation"),
+    ):
+        top.fill_between(
+            days,
+            t[f"{column}_ci_low"],
+            t[f"{column}_ci_high"],
+            color=colour_,
+            alpha=0.18,
+            linewidth=0,
+        )
+        top.plot(days, t[column], color=colour_, linewidth=2.2, label=f"{label} (95% CI band)")
+    top.set_ylabel("resolution time, 5-day rolling mean\n(working hours)")
+    top.set_title(
+        "Daily resolution time of the customers who arrived that day", loc="left", fontsize=11
+    )
+    saved = t["hours_saved"].to_numpy(dtype=float)
+    bottom.fill_between(
+        days,
+        t["hours_saved_ci_low"],
+        t["hours_saved_ci_high"],
+        color=SAVED_COLOUR,
+        alpha=0.2,
+        linewidth=0,
+    )
+    bottom.plot(
+        days, saved, color=SAVED_COLOUR, linewidth=2.2, label="customer hours saved (95% CI band)"
+    )
+    bottom.axhline(0, color="black", linewidth=1)
+    bottom.set_ylabel("customer hours saved\nsince the switch (customer hours)")
+    bottom.set_xlabel("working day (day the customers arrived)")
+    bottom.set_title(
+        "Cumulative customer hours saved against not reorganising (above 0: paid back)",
+        loc="left",
+        fontsize=11,
+    )
+    bottom.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+    marks = [(curve.switch_day, "black", "-", f"switch (day {curve.switch_day})")]
+    n = curve.n
+    if curve.recovery_median is not None:
+        k = len(curve.recovery_days)
+        marks.append(
+            (
+                curve.recovery_median,
+                RECOVERY_COLOUR,
+                "--",
+                f"recovered: 5 days as fast as without (median day {curve.recovery_median:g}, "
+                f"{k} of {n} runs)",
+            )
+        )
+    if curve.crossover_median is not None:
+        marks.append(
+            (
+                curve.crossover_median,
+                CROSSOVER_COLOUR,
+                "-.",
+                f"paid back (median day {curve.crossover_median:g}, "
+                f"{curve.n_crossover} of {n} runs)",
+            )
+        )
+    for day, colour_, style, label in marks:
+        for ax in (top, bottom):
+            ax.axvline(
+                day,
+                color=colour_,
+                linestyle=style,
+                linewidth=1.6,
+                label=label if ax is top else None,
+            )
+    if curve.crossover_median is None:
+        bottom.text(
+            0.99,
+            0.96,
+            f"not paid back within the horizon ({curve.horizon} days) in {n} of {n} runs",
+            transform=bottom.transAxes,
+            ha="right",
+            va="top",
+            fontsize=10,
+        )
+    # One legend for both panels: the curves in the first column, the day markers in the second.
+    handles, labels = top.get_legend_handles_labels()
+    saved_handles, saved_labels = bottom.get_legend_handles_labels()
+    fig.legend(
+        handles[:2] + saved_handles + handles[2:],
+        labels[:2] + saved_labels + labels[2:],
+        loc="outside lower center",
+        ncols=2,
+        frameon=False,
+    )
+    if len(days) > 1:
+        bottom.set_xlim(days.min(), days.max())
+    fig.suptitle(
+        _wrap(
+            f"{curve.scenario} ({n} replications; the same customers with and without the "
+            "reorganisation)",
+            110,
+        ),
+        x=0.01,
+        ha="left",
+        fontsize=12,
+    )
+    return fig
+
+
 # --------------------------------------------------------------------------------------------
 # HTML
 
@@ -430,6 +552,13 @@ _CAPTIONS = {
     "measurement window (after warm-up), averaged over replications.",
     "cost": "Fully loaded staff cost over the measurement window divided by the number of "
     "resolved requests.",
+    "jcurve": "Top: mean resolution time of the customers who arrived on each working day "
+    "(5-day rolling mean, mean over replications, 95% CI band), with the reorganisation and for "
+    "the same customers without it (common random numbers). Bottom: customer hours saved since "
+    "the switch against not reorganising, cumulated day by day (above 0: the reorganisation has "
+    "paid back so far). Vertical lines: the switch, the median day on which a 5-day stretch is "
+    "as fast as not reorganising again (recovered) and the median day from which it has paid "
+    "back for good, over the replications where that happened within the horizon.",
 }
 
 
@@ -445,6 +574,9 @@ def render_report(comparison: Comparison, title: str | None = None) -> str:
             "utilisation": figure_utilisation(c),
             "cost": figure_cost(c),
         }
+        curves = c.j_curves()
+        for name, curve in curves.items():
+            figures[f"jcurve:{name}"] = figure_j_curve(curve)
         images = {key: _png(fig) for key, fig in figures.items() if fig is not None}
     alt = {
         "differences": "Paired differences against the baseline for the headline KPIs",
@@ -453,14 +585,38 @@ def render_report(comparison: Comparison, title: str | None = None) -> str:
         "utilisation": "Utilisation by unit per scenario",
         "cost": "Cost per resolved request per scenario",
     }
+    alt.update(
+        {
+            f"jcurve:{name}": f"J-curve of the reorganisation in {name}: daily resolution time "
+            "with and without it, and the customer hours saved since the switch"
+            for name in curves
+        }
+    )
 
     def figure(key: str) -> str:
         if key not in images:
             return "<p class='neutral'>No data for this figure.</p>"
+        caption = _CAPTIONS[key.split(":")[0]]
         return (
             f'<figure><img src="data:image/png;base64,{images[key]}" alt="{_e(alt[key])}">'
-            f"<figcaption>{_e(_CAPTIONS[key])}</figcaption></figure>"
+            f"<figcaption>{_e(caption)}</figcaption></figure>"
         )
+
+    reorganisations = []
+    if curves:
+        reorganisations.append("<h2>Reorganisation: the J-curve</h2>")
+        reorganisations.append(
+            "<p>A reorganisation can make things worse before it makes them better (a "
+            "J-curve). Each run of a scenario with a reorganisation is also run without it, on "
+            "the same customers, so day by day the difference is the reorganisation alone.</p>"
+        )
+        for name, curve in curves.items():
+            reorganisations += [
+                f"<h3>{_e(name)}</h3>",
+                f"<p class='jcurve'><strong>{_e(curve.sentence())}</strong> "
+                f"{_e(curve.dip_sentence())}</p>",
+                figure(f"jcurve:{name}"),
+            ]
 
     notes = (
         "<div class='notes'><ul>" + "".join(f"<li>{_e(n)}</li>" for n in c.notes) + "</ul></div>"
@@ -497,6 +653,7 @@ def render_report(comparison: Comparison, title: str | None = None) -> str:
         "</ul></details>"
         if every
         else "",
+        *reorganisations,
         "<h2>Resolution time</h2>",
         figure("resolution"),
         "<h2>Customer satisfaction</h2>",

@@ -6,11 +6,12 @@ confidence intervals cover a known queueing-theory mean; comparisons pair replic
 (common random numbers), so a scenario compared with itself differs by exactly 0; `--reps auto`
 stops when the headline CIs are narrow enough, or says it hit the cap.
 
-Runs are short (10 days) to keep this file well under a minute.
+Runs are short (10 days; the reorganisation 40 days) to keep this file well under a minute.
 """
 
 from __future__ import annotations
 
+import html
 import math
 import re
 from pathlib import Path
@@ -23,7 +24,10 @@ from scipy import stats
 from sim import load_scenario
 from sim.experiment import (
     HEADLINE_KPIS,
+    REORG_DAILY_COLUMNS,
     Comparison,
+    Estimate,
+    JCurve,
     compare,
     describe,
     paired_difference,
@@ -32,10 +36,13 @@ from sim.experiment import (
 )
 from sim.queueing import mmc
 from sim.report import write_report
+from sim.runner import run
 from sim.scenario import Scenario, parse_scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 SHORT = {"run.days": 10, "run.warmup_days": 2, "run.drain_limit_days": 20}
+REORG_SHORT = {"run.days": 40, "events.0.day": 15, "run.drain_limit_days": 20}
+"""Lesson 5 in 40 days (warm-up 5) with the switch on day 15: about 1 s per run."""
 
 
 def functional() -> Scenario:
@@ -94,6 +101,16 @@ def worse() -> Comparison:
     base = functional()
     slow = base.with_overrides(**{"policies.handoff_delay_hours": 8})
     return compare([base, slow], reps=3, root_seed=11, names=["Functional", "Slow handoffs"])
+
+
+@pytest.fixture(scope="module")
+def reorg() -> Comparison:
+    """Departments vs the same organisation switching to teams on day 15 of 40, 3 reps."""
+    teams = load_scenario(SCENARIOS / "lessons" / "reorganisation.toml").with_overrides(
+        **REORG_SHORT
+    )
+    stay = teams.model_copy(update={"events": []})
+    return compare([stay, teams], reps=3, root_seed=4, names=["Departments", "Teams"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -329,3 +346,119 @@ def test_report_is_one_self_contained_file(worse: Comparison, tmp_path: Path):
     for label in ("Resolution time, mean", "CSAT, mean", "First-contact resolution"):
         assert label in text
     assert "slower than in Functional" in text
+
+
+# ---------------------------------------------------------------------------------------------
+# Reorganisations: the J-curve
+
+
+def test_a_reorganisation_keeps_its_daily_series(reorg: Comparison):
+    stay, teams = reorg.replications
+    assert all(r.reorg_daily is None for r in stay)
+    for rep in teams:
+        daily = rep.reorg_daily
+        assert daily is not None
+        assert list(daily.columns) == list(REORG_DAILY_COLUMNS)
+        assert list(daily["day"]) == list(range(5, 40))  # end of warm-up to the horizon
+    # Common random numbers: the counterfactual is the run without the event, same seed.
+    seed, daily = teams[0].seed, teams[0].reorg_daily
+    without = run(reorg.scenarios[0], seed=seed, sample_every_hours=1e9).daily.set_index("day")
+    for column in ("resolution_hours_mean", "customer_hours", "csat_mean"):
+        np.testing.assert_allclose(
+            daily[f"{column}_without"], without.loc[5:39, column], rtol=1e-12
+        )
+    assert daily["customer_hours"].sum() != daily["customer_hours_without"].sum()
+
+
+def test_j_curve_over_replications(reorg: Comparison):
+    curves = reorg.j_curves()
+    assert list(curves) == ["Teams"]
+    curve = curves["Teams"]
+    assert (curve.n, curve.switch_day, curve.horizon) == (3, 15, 40)
+    table = curve.table
+    assert list(table["day"]) == list(range(5, 40))
+    for column in ("resolution_hours", "resolution_hours_without", "csat", "csat_without"):
+        for name in (column, f"{column}_ci_low", f"{column}_ci_high"):
+            assert name in table.columns
+            assert table[name].notna().all(), name
+        assert (table[f"{column}_ci_low"] <= table[column] + 1e-12).all()
+        assert (table[column] <= table[f"{column}_ci_high"] + 1e-12).all()
+    saved = table.set_index("day")["hours_saved"]
+    assert saved.loc[:14].isna().all() and saved.loc[15:].notna().all()
+    assert {"hours_saved_ci_low", "hours_saved_ci_high"} <= set(table.columns)
+    # By hand: the 5-day rolling mean on day 20 and the hours saved at the horizon.
+    reps = [r.reorg_daily.set_index("day") for r in reorg.replications[1]]
+    rolling = np.mean([r.loc[16:20, "resolution_hours_mean"].mean() for r in reps])
+    assert table.set_index("day").loc[20, "resolution_hours"] == pytest.approx(rolling)
+    total = np.mean(
+        [(r.loc[15:, "customer_hours_without"] - r.loc[15:, "customer_hours"]).sum() for r in reps]
+    )
+    assert saved.loc[39] == pytest.approx(total)
+    # Long before the switch, with and without hardly differ (only requests still open at
+    # the switch can); after it they do.
+    early = table.set_index("day").loc[5:9]
+    np.testing.assert_allclose(
+        early["resolution_hours"], early["resolution_hours_without"], rtol=0.02
+    )
+    # Dip, recovery and pay-back as the runs' own KPIs say.
+    dip = reorg.estimate("reorg_dip", "Teams")
+    assert (curve.dip.mean, curve.dip.ci_low) == pytest.approx((dip.mean, dip.ci_low))
+    assert curve.dip.mean > 1
+    crossovers = reorg.values("reorg_crossover_day", "Teams")
+    assert curve.n_crossover == np.isfinite(crossovers).sum()
+    assert curve.crossover_share == pytest.approx(curve.n_crossover / 3)
+    if curve.n_crossover:
+        assert curve.crossover_median == np.median(crossovers[np.isfinite(crossovers)])
+    assert re.fullmatch(
+        r"The reorganisation (pays back on day \d+(\.5)? \((median; )?in \d of 3 replications\)"
+        r".*|does not pay back within the horizon \(40 days\) in \d of 3 replications.*)",
+        curve.sentence(),
+    ), curve.sentence()
+
+
+def test_j_curve_sentences():
+    def curve(crossovers: tuple[int, ...], n: int = 10) -> JCurve:
+        return JCurve(
+            "Teams", 20, 80, n, pd.DataFrame(), Estimate(n, 1.2, 0.1, 1.1, 1.3), (31,), crossovers
+        )
+
+    assert (
+        curve((41,) * 10).sentence()
+        == "The reorganisation pays back on day 41 (in 10 of 10 replications)."
+    )
+    assert curve((40, 41, 45)).crossover_median == 41
+    assert curve(()).sentence() == (
+        "The reorganisation does not pay back within the horizon (80 days) in 10 of 10 "
+        "replications."
+    )
+    assert curve((40, 42, 50)).sentence() == (
+        "The reorganisation does not pay back within the horizon (80 days) in 7 of 10 "
+        "replications; in the other 3 it pays back on day 42 (median)."
+    )
+    assert curve((40, 42, 50, 51, 60, 61, 62)).sentence() == (
+        "The reorganisation pays back on day 51 (median; in 7 of 10 replications); in the "
+        "other 3 it does not pay back within the horizon (80 days)."
+    )
+    assert "1.20 times the customer hours" in curve(()).dip_sentence()
+
+
+def test_report_shows_the_j_curve(reorg: Comparison, tmp_path: Path):
+    path = tmp_path / "report.html"
+    write_report(reorg, path)
+    text = path.read_text(encoding="utf-8")
+    assert "http://" not in text and "https://" not in text and "<script" not in text
+    assert "<h2>Reorganisation: the J-curve</h2>" in text
+    assert text.count("J-curve of the reorganisation in Teams") == 1  # the figure's alt text
+    figure = re.search(r'<img src="data:image/png;base64,[^"]+" alt="J-curve of', text)
+    assert figure is not None
+    curve = reorg.j_curves()["Teams"]
+    assert html.escape(curve.sentence()) in text
+    assert "pay back" in curve.sentence()
+
+
+def test_no_reorganisation_no_j_curve(worse: Comparison, tmp_path: Path):
+    assert worse.j_curves() == {}
+    assert all(r.reorg_daily is None for reps in worse.replications for r in reps)
+    path = tmp_path / "report.html"
+    write_report(worse, path)
+    assert "J-curve" not in path.read_text(encoding="utf-8")
