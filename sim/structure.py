@@ -236,7 +236,9 @@ def offered_utilisation(s: Scenario, org: Organisation) -> dict[str, float]:
     An estimate for warnings and reports, not the simulation: requests are walked through the
     structure's routing rules with their exact branching probabilities, work is charged at a
     proficiency that favours the unit's best people (as dispatch does), and failed tasks repeat
-    geometrically. Help across units, misrouting triage and behaviour changes are left out.
+    geometrically; coordination and social loafing stretch the work. Help across units,
+    misrouting triage, the role slowdown after a reorganisation and the people side's
+    dynamics are left out.
     """
     p = s.policies
     local = 1 - p.customer_metric_weight
@@ -261,8 +263,11 @@ def offered_utilisation(s: Scenario, org: Organisation) -> dict[str, float]:
                         work[unit_index] += rate * share * hours
                         after[unit_index] = after.get(unit_index, 0.0) + share
                 where = after
+    loafing = 1.0 + p.social_loafing
     return {
-        unit.name: work[i] / (len(unit.members) * (1 - coordination_share(s, unit)))
+        unit.name: work[i]
+        * (loafing if len(unit.members) >= 2 else 1.0)
+        / (len(unit.members) * (1 - coordination_share(s, unit)))
         for i, unit in enumerate(org.units)
     }
 
