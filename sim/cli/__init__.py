@@ -36,6 +36,7 @@ from sim.cli.common import (
     Interrupted,
     err,
 )
+from sim.cli.dashboard import dashboard_command
 from sim.cli.experiments import sensitivity_command, sweep_command
 from sim.cli.run import compare_command, run_command, validate_command
 from sim.scenario import ScenarioError
@@ -59,6 +60,7 @@ app.command("compare")(compare_command)
 app.command("validate")(validate_command)
 app.command("sweep")(sweep_command)
 app.command("sensitivity")(sensitivity_command)
+app.command("dashboard")(dashboard_command)
 
 
 def _one_line(text: str) -> str:

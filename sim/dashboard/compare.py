@@ -1,0 +1,444 @@
+"""Page 2 — Compare (leadership): "as is" against "to be" on the organisation's own numbers.
+
+A leader picks two to four scenarios (the presets, an uploaded scenario file, or a preset with
+their own numbers typed into a form), runs them side by side with the same customers (common
+random numbers, `sim.experiment.compare`) on a background process pool, and reads the answer
+in plain words with its 95% confidence intervals: the KPI table, resolution times,
+satisfaction, utilisation, cost and, for a reorganisation, its J-curve and pay-back day. The
+results download as CSV and as the same self-contained HTML report as ``sim compare --report``.
+
+Everything a browser does lives in this page's component state (never at module level, which
+every visitor would share). Leaving the page cancels its running comparison.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+import solara
+
+from sim.dashboard.compare_results import ResultsView
+from sim.dashboard.compare_run import Runner, RunState
+from sim.dashboard.compare_scenarios import (
+    DEFAULT_DAYS,
+    DEFAULT_REPS,
+    MAX_DAYS,
+    MAX_REPS,
+    MAX_SCENARIOS,
+    MIN_DAYS,
+    MIN_REPS,
+    MIN_SCENARIOS,
+    STRUCTURE_KINDS,
+    Entry,
+    FormValues,
+    Preset,
+    default_entries,
+    form_entry,
+    form_values,
+    list_presets,
+    preset_entry,
+    summary,
+    upload_entry,
+    with_run_length,
+)
+from sim.dashboard.compare_upload import ScenarioUpload
+from sim.dashboard.lessons import KIND_LABELS
+from sim.experiment import scenario_names
+from sim.scenario import ScenarioError, scenario_warnings
+
+CSS = """
+.compare-page { font-size: 15px; }
+.compare-page h2 { font-size: 22px; margin: 14px 0 4px 0; }
+.compare-page h3 { font-size: 18px; margin: 16px 0 4px 0; }
+.compare-page h4 { font-size: 16px; font-weight: 700; margin: 12px 0 0 0; }
+.compare-page .v-expansion-panel-header { font-size: 16px; font-weight: 700; }
+.compare-entry { border: 1px solid #d5dde5; border-radius: 6px; padding: 6px 12px;
+  background: #fbfcfd; }
+.compare-entry-name { font-size: 17px; font-weight: 700; }
+.compare-entry-meta { font-size: 14px; color: #444; }
+.compare-problems .v-alert__content { white-space: pre-line; font-size: 14px; }
+.compare-status { font-size: 16px; font-weight: 600; }
+.compare-page .v-btn { text-transform: none; letter-spacing: 0; font-size: 15px; }
+"""
+
+
+def problems_text(problems: list[str]) -> str:
+    return "\n".join(problems)
+
+
+@solara.component
+def Problems(problems: list[str], title: str, css_class: str):
+    if problems:
+        solara.Error(
+            f"{title}\n{problems_text(problems)}",
+            classes=["compare-problems", css_class],
+            dense=True,
+        )
+
+
+@solara.component
+def EntryCard(entry: Entry, index: int, count: int, on_remove, on_baseline):
+    warnings = solara.use_memo(lambda: scenario_warnings(entry.scenario), [entry.id])
+    with solara.Row(
+        classes=["compare-entry"],
+        style={"align-items": "center", "gap": "12px", "flex-wrap": "wrap"},
+    ):
+        with solara.Column(gap="0px", style={"flex": "1 1 500px"}):
+            role = "Baseline" if index == 0 else f"Scenario {index + 1}"
+            solara.HTML(
+                tag="div",
+                unsafe_innerHTML=(
+                    f"<span class='compare-entry-name'>{role}: {escape(entry.scenario.name)}"
+                    f"</span> <span class='compare-entry-meta'>({escape(entry.origin)})</span>"
+                ),
+            )
+            solara.Text(summary(entry.scenario), classes=["compare-entry-meta"])
+            for warning in warnings:
+                solara.Text("⚠ " + warning, style={"font-size": "13px", "color": "#8a4b00"})
+        if index > 0:
+            solara.Button(
+                "Make baseline",
+                icon_name="mdi-arrow-collapse-up",
+                outlined=True,
+                on_click=lambda: on_baseline(entry.id),
+            )
+        solara.Button(
+            "Remove",
+            icon_name="mdi-close",
+            outlined=True,
+            disabled=count <= MIN_SCENARIOS,
+            on_click=lambda: on_remove(entry.id),
+        )
+
+
+@solara.component
+def AddPreset(presets: list[Preset], chosen: list[Entry], disabled: bool, on_add):
+    usable = [p for p in presets if p.scenario is not None]
+    taken = {e.origin for e in chosen}
+    first = next(
+        (p for p in usable if f"preset {p.key}" not in taken), usable[0] if usable else None
+    )
+    selected = solara.use_reactive(first.title if first else None)
+    by_title = {p.title: p for p in usable}
+    with solara.Row(style={"align-items": "center", "gap": "12px", "flex-wrap": "wrap"}):
+        solara.Select(
+            label="Preset scenario",
+            value=selected,
+            values=list(by_title),
+            disabled=disabled,
+            style={"min-width": "520px", "flex": "1 1 520px"},
+        )
+        solara.Button(
+            "Add preset",
+            icon_name="mdi-plus",
+            color="primary",
+            disabled=disabled or selected.value not in by_title,
+            on_click=lambda: on_add(by_title[selected.value]),
+        )
+
+
+@solara.component
+def ScenarioForm(presets: list[Preset], disabled: bool, on_add):
+    """The numbers a leader knows, starting from a preset; "Add" validates and adds it."""
+    usable = [p for p in presets if p.scenario is not None]
+    by_title = {p.title: p for p in usable}
+    start = next((p for p in usable if p.key == "functional.toml"), usable[0])
+    preset_title = solara.use_reactive(start.title)
+    values = solara.use_reactive(form_values(start))
+    problems = solara.use_reactive([])
+    preset = by_title.get(preset_title.value, start)
+
+    def choose(title: str) -> None:
+        preset_title.set(title)
+        values.set(form_values(by_title[title]))
+        problems.set([])
+
+    def add() -> None:
+        try:
+            entry = form_entry(preset, values.value)
+        except ScenarioError as exc:
+            problems.set(list(exc.problems))
+            return
+        problems.set([])
+        on_add(entry)
+
+    v: FormValues = values.value
+    field = {"style": {"min-width": "150px", "flex": "1 1 150px"}}
+    with solara.Column(gap="8px", classes=["compare-form"]):
+        with solara.Row(style={"gap": "12px", "flex-wrap": "wrap"}):
+            solara.Select(
+                label="Start from",
+                value=preset_title.value,
+                values=list(by_title),
+                on_value=choose,
+                style={"min-width": "420px", "flex": "2 1 420px"},
+            )
+            solara.InputText(
+                "Name of the new scenario",
+                value=v.name,
+                on_value=lambda x: values.set(values.value.set(name=x)),
+                style={"min-width": "300px", "flex": "1 1 300px"},
+            )
+        solara.Markdown("**People** (headcount by primary skill)")
+        with solara.Row(style={"gap": "12px", "flex-wrap": "wrap"}):
+            for i, (skill, count) in enumerate(v.headcount):
+                solara.InputInt(
+                    f"Headcount, {skill}",
+                    value=count,
+                    on_value=lambda x, i=i: values.set(values.value.set_headcount(i, x)),
+                    suffix="people",
+                    **field,
+                ).key(f"{v.preset}-headcount-{i}")
+        solara.Markdown(
+            f"**Demand** (request mix: shares of all requests, they must add up to 100%; now "
+            f"{v.share_total:g}%)"
+        )
+        with solara.Row(style={"gap": "12px", "flex-wrap": "wrap"}):
+            solara.InputFloat(
+                "Requests per day",
+                value=v.requests_per_day,
+                on_value=lambda x: values.set(values.value.set(requests_per_day=x)),
+                suffix="/day",
+                **field,
+            ).key(f"{v.preset}-requests")
+            for i, (name, share) in enumerate(v.shares):
+                solara.InputFloat(
+                    f"Share: {name}",
+                    value=share,
+                    on_value=lambda x, i=i: values.set(values.value.set_share(i, x)),
+                    suffix="%",
+                    **field,
+                ).key(f"{v.preset}-share-{i}")
+        solara.Markdown("**Structure and policies**")
+        kinds = list(STRUCTURE_KINDS)
+        if v.kind not in kinds:
+            kinds.append(v.kind)
+        labels = {KIND_LABELS.get(k, k): k for k in kinds}
+        with solara.Row(style={"gap": "12px", "flex-wrap": "wrap"}):
+            solara.Select(
+                label="Structure",
+                value=KIND_LABELS.get(v.kind, v.kind),
+                values=list(labels),
+                on_value=lambda x: values.set(values.value.set(kind=labels[x])),
+                style={"min-width": "260px", "flex": "1 1 260px"},
+            )
+            solara.InputInt(
+                "Number of teams",
+                value=v.teams,
+                on_value=lambda x: values.set(values.value.set(teams=x)),
+                disabled=v.kind not in ("cross_functional", "matrix"),
+                **field,
+            ).key(f"{v.preset}-teams")
+            solara.InputFloat(
+                "Handoff delay between units",
+                value=v.handoff_delay_hours,
+                on_value=lambda x: values.set(values.value.set(handoff_delay_hours=x)),
+                suffix="working hours",
+                **field,
+            ).key(f"{v.preset}-handoff")
+            solara.InputFloat(
+                "Help across units",
+                value=v.help_across_units_pct,
+                on_value=lambda x: values.set(values.value.set(help_across_units_pct=x)),
+                suffix="%",
+                **field,
+            ).key(f"{v.preset}-help")
+            solara.InputFloat(
+                "Customer weight in goals",
+                value=v.customer_metric_weight_pct,
+                on_value=lambda x: values.set(values.value.set(customer_metric_weight_pct=x)),
+                suffix="%",
+                **field,
+            ).key(f"{v.preset}-weight")
+        solara.Text(
+            "Handoff delay: mean time a request spends between two units. Help across units: "
+            "the chance that an idle employee takes a task from another unit's queue. Customer "
+            "weight in goals: 0% = local targets only (cherry-picking, early closure, passing "
+            "hard tasks on), 100% = customer outcomes only.",
+            style={"font-size": "13px", "color": "#444"},
+        )
+        with solara.Row(style={"gap": "12px", "align-items": "center"}):
+            solara.Button(
+                "Add this scenario",
+                icon_name="mdi-plus",
+                color="primary",
+                disabled=disabled,
+                on_click=add,
+                classes=["compare-form-add"],
+            )
+            solara.Button(
+                "Reset to the preset",
+                icon_name="mdi-restore",
+                outlined=True,
+                on_click=lambda: choose(preset_title.value),
+            )
+            if disabled:
+                solara.Text("Four scenarios chosen: remove one to add another.")
+        Problems(problems.value, "This scenario cannot be added:", "compare-form-problems")
+
+
+@solara.component
+def RunPanel(state: RunState, reps, days, can_run: bool, on_run, on_cancel):
+    with solara.Row(style={"gap": "16px", "align-items": "center", "flex-wrap": "wrap"}):
+        solara.InputInt(
+            "Replications",
+            value=reps,
+            suffix="runs per scenario",
+            disabled=state.busy,
+            style={"max-width": "230px"},
+            classes=["compare-reps"],
+        )
+        solara.InputInt(
+            "Working days",
+            value=days,
+            suffix="days per run",
+            disabled=state.busy,
+            style={"max-width": "230px"},
+            classes=["compare-days"],
+        )
+        if state.busy:
+            solara.Button(
+                "Cancel",
+                icon_name="mdi-stop",
+                color="error",
+                on_click=on_cancel,
+                classes=["compare-cancel"],
+            )
+        else:
+            solara.Button(
+                "Run the comparison",
+                icon_name="mdi-play",
+                color="primary",
+                disabled=not can_run,
+                on_click=on_run,
+                classes=["compare-run"],
+                style={"min-width": "220px"},
+            )
+    if state.busy:
+        value: float | bool = state.percent if state.status == "running" and state.done else True
+        solara.ProgressLinear(value, classes=["compare-progress"])
+        timing = f" · {state.seconds:.0f} s" if state.seconds >= 1 else ""
+        if state.status == "running" and 0 < state.done < state.planned:
+            left = state.seconds / state.done * (state.planned - state.done)
+            timing += f", about {max(1, round(left)):.0f} s to go"
+        solara.Text(f"{state.message}{timing}", classes=["compare-status"])
+    elif state.status == "cancelled":
+        solara.Info("Cancelled: the runs were stopped and nothing was kept.", dense=True)
+    elif state.status == "failed":
+        solara.Error(state.message, classes=["compare-problems"], dense=True)
+
+
+@solara.component
+def Page():
+    presets = solara.use_memo(list_presets, [])
+    initial = solara.use_memo(lambda: default_entries(presets), [])
+    entries = solara.use_reactive(initial)
+    reps = solara.use_reactive(DEFAULT_REPS)
+    days = solara.use_reactive(DEFAULT_DAYS)
+    state, set_state = solara.use_state(RunState())
+    runner = solara.use_memo(lambda: Runner(set_state), [])
+    upload_problems = solara.use_reactive([])
+    run_problems = solara.use_reactive([])
+    ran_with = solara.use_ref(None)
+
+    def stop_on_leave():
+        return lambda: runner.cancel(report_state=False)
+
+    solara.use_effect(stop_on_leave, [])
+
+    def add(entry: Entry) -> None:
+        if len(entries.value) >= MAX_SCENARIOS:
+            return
+        entries.set([*entries.value, entry])
+
+    def add_preset(preset: Preset) -> None:
+        add(preset_entry(preset))
+
+    def on_upload(name: str, data: bytes, size: int) -> None:
+        try:
+            entry = upload_entry(name, data, size)
+        except ScenarioError as exc:
+            upload_problems.set(list(exc.problems))
+            return
+        upload_problems.set([])
+        add(entry)
+
+    def remove(entry_id: int) -> None:
+        if len(entries.value) > MIN_SCENARIOS:
+            entries.set([e for e in entries.value if e.id != entry_id])
+
+    def make_baseline(entry_id: int) -> None:
+        chosen = entries.value
+        entries.set(
+            [e for e in chosen if e.id == entry_id] + [e for e in chosen if e.id != entry_id]
+        )
+
+    def run() -> None:
+        problems = []
+        if not MIN_REPS <= (reps.value or 0) <= MAX_REPS:
+            problems.append(
+                f"Replications: {reps.value} is out of range (allowed: {MIN_REPS} to {MAX_REPS})"
+            )
+        if not MIN_DAYS <= (days.value or 0) <= MAX_DAYS:
+            problems.append(
+                f"Working days: {days.value} is out of range (allowed: {MIN_DAYS} to {MAX_DAYS})"
+            )
+        scenarios = [e.scenario for e in entries.value]
+        names = scenario_names(scenarios)
+        if not problems:
+            try:
+                scenarios = with_run_length(scenarios, names, days.value)
+            except ScenarioError as exc:
+                problems += exc.problems
+        run_problems.set(problems)
+        if problems:
+            return
+        ran_with.current = (tuple(e.id for e in entries.value), reps.value, days.value)
+        runner.start(scenarios, names, reps.value)
+
+    chosen = entries.value
+    full = len(chosen) >= MAX_SCENARIOS
+    solara.Title("Compare · silos or teams?")
+    solara.Style(CSS)
+    with solara.Column(gap="10px", classes=["compare-page"], style={"max-width": "1220px"}):
+        solara.Markdown(
+            "## Compare organisations\n"
+            "Run two to four scenarios with the same customers and compare them: the first one "
+            "is the baseline. Every scenario is run several times (replications); the "
+            "differences come with a 95% confidence interval, and are said in words."
+        )
+        with solara.Card("1. Scenarios to compare (2 to 4)", margin=0):
+            with solara.Column(gap="8px", classes=["compare-entries"]):
+                for index, entry in enumerate(chosen):
+                    EntryCard(entry, index, len(chosen), remove, make_baseline).key(
+                        f"entry-{entry.id}"
+                    )
+            solara.Markdown("#### Add a scenario: a preset")
+            AddPreset(presets, chosen, full, add_preset)
+            solara.Markdown("#### …or your own scenario file")
+            ScenarioUpload(on_upload, disabled=full)
+            Problems(upload_problems.value, "This file cannot be used:", "compare-upload-problems")
+            with solara.Details(
+                "…or a preset with your own numbers: headcount, demand, request mix, "
+                "structure, policies"
+            ):
+                ScenarioForm(presets, full, add)
+        with solara.Card("2. Run", margin=0):
+            RunPanel(
+                state,
+                reps,
+                days,
+                can_run=len(chosen) >= MIN_SCENARIOS,
+                on_run=run,
+                on_cancel=runner.cancel,
+            )
+            Problems(run_problems.value, "Cannot run:", "compare-run-problems")
+        if state.status == "done" and state.results is not None:
+            current = (tuple(e.id for e in chosen), reps.value, days.value)
+            if ran_with.current is not None and current != ran_with.current:
+                solara.Warning(
+                    "The scenarios or settings have changed since these results: press "
+                    "“Run the comparison” again to update them.",
+                    dense=True,
+                )
+            ResultsView(state.results)

@@ -1,0 +1,213 @@
+"""The results of a leadership comparison: sentences, the KPI table, figures and downloads.
+
+The numbers come from `sim.experiment.Comparison` (`table()`, `difference()`, `sentences()`,
+`j_curves()`), their names, units and formats from the `sim.kpis` catalogue, and the figures
+and their captions from `sim.report`: the page says what the HTML report says.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+import reacton.ipywidgets as rw
+import solara
+
+from sim import report
+from sim.dashboard.compare_run import Results
+from sim.dashboard.compare_scenarios import kind_label
+from sim.experiment import Comparison, difference_text
+from sim.kpis import format_mean_ci, grouped, kpi_info
+
+KEY_KPIS = (
+    "resolution_hours_mean",
+    "resolution_hours_p90",
+    "wait_hours_mean",
+    "handoffs_per_request",
+    "fcr",
+    "abandonment_rate",
+    "csat_mean",
+    "detractors",
+    "utilisation",
+    "cost_per_resolved",
+    "engagement_mean",
+    "burnout_share",
+    "reorg_dip",
+    "reorg_recovery_day",
+    "reorg_crossover_day",
+)
+"""What the table shows until the leader asks for every KPI."""
+
+CSS = """
+.compare-kpis table { border-collapse: collapse; font-size: 15px; margin: 4px 0 8px 0; }
+.compare-kpis th, .compare-kpis td { padding: 5px 12px; border-bottom: 1px solid #e3e3e3;
+  vertical-align: top; text-align: left; }
+.compare-kpis th { background: #f1f4f7; font-weight: 700; }
+.compare-kpis td:first-child { min-width: 220px; }
+.compare-kpis td.num { text-align: right; font-variant-numeric: tabular-nums;
+  white-space: nowrap; }
+.compare-kpis tr.group td { font-weight: 700; background: #fafafa; padding-top: 10px;
+  color: #123C5A; }
+.compare-kpis .unit { color: #555; font-size: 13px; font-weight: 400; }
+.compare-kpis .better { color: #005a8c; font-weight: 600; }
+.compare-kpis .worse { color: #b34700; font-weight: 600; }
+.compare-kpis .neutral { color: #555; }
+.compare-setup table { border-collapse: collapse; font-size: 14px; }
+.compare-setup th, .compare-setup td { padding: 3px 10px; border-bottom: 1px solid #e3e3e3;
+  text-align: left; }
+.compare-setup td.num { text-align: right; }
+.compare-sentences li { margin: 3px 0; font-size: 16px; }
+.compare-caption { font-size: 14px; color: #444; max-width: 1100px; margin: 0 0 18px 0; }
+"""
+
+FIGURE_TITLES = {
+    "differences": "Differences against the baseline",
+    "resolution": "Resolution time",
+    "csat": "Customer satisfaction",
+    "utilisation": "Utilisation by unit",
+    "cost": "Cost",
+}
+
+
+def _kpi_cell(c: Comparison, key: str, i: int) -> str:
+    e = c.estimate(key, i)
+    value = escape(format_mean_ci(key, e.mean, e.ci_low, e.ci_high))
+    if i == 0:
+        return f"<td class='num'>{value}</td>"
+    d = c.difference(key, i)
+    text = difference_text(d)
+    if text == "–":
+        return f"<td class='num'>{value}</td>"
+    css = {"better": "better", "worse": "worse"}.get(d.verdict, "neutral")
+    return (
+        f"<td class='num' title='{escape(c.sentence(key, i), quote=True)}'>{value}<br>"
+        f"<span class='{css}'>{escape(text)} · {escape(d.verdict)}</span></td>"
+    )
+
+
+def kpi_table_html(c: Comparison, keys: list[str] | None = None) -> str:
+    """Mean ± 95% CI half-width per scenario; under it, for the others, the paired difference
+    against the baseline [95% CI] and the verdict in words (colour repeats the word)."""
+    present = c.kpis()
+    keys = [k for k in (keys if keys is not None else present) if k in present]
+    head = "<th>KPI <span class='unit'>(unit)</span></th>" + "".join(
+        f"<th>{escape(name)}<br><span class='unit'>"
+        f"{'baseline: mean ± 95% CI' if i == 0 else 'mean ± 95% CI; vs baseline [95% CI]'}"
+        "</span></th>"
+        for i, name in enumerate(c.names)
+    )
+    rows = []
+    for title, group in grouped(keys):
+        rows.append(f"<tr class='group'><td colspan='{1 + len(c.names)}'>{escape(title)}</td></tr>")
+        for key in group:
+            info = kpi_info(key)
+            unit = f" <span class='unit'>({escape(info.unit)})</span>" if info.unit else ""
+            cells = "".join(_kpi_cell(c, key, i) for i in range(len(c.names)))
+            rows.append(f"<tr><td>{escape(info.label)}{unit}</td>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def setup_html(results: Results) -> str:
+    c = results.comparison
+    rows = "".join(
+        f"<tr><td>{escape(name)}{' (baseline)' if i == 0 else ''}</td>"
+        f"<td>{escape(kind_label(s))}</td><td class='num'>{s.headcount}</td>"
+        f"<td class='num'>{s.demand.requests_per_day:g}</td>"
+        f"<td class='num'>{s.run.days}</td><td class='num'>{s.run.warmup_days}</td></tr>"
+        for i, (name, s) in enumerate(zip(c.names, c.scenarios, strict=True))
+    )
+    return (
+        "<table><thead><tr><th>Scenario</th><th>Structure</th><th>Employees</th>"
+        "<th>Requests per day</th><th>Working days</th><th>Warm-up days (not counted)</th>"
+        f"</tr></thead><tbody>{rows}</tbody></table>"
+    )
+
+
+@solara.component
+def ChartImage(key: str, image: bytes, caption: str, title: str | None = None):
+    if title:
+        solara.Markdown(f"### {title}")
+    rw.Image(
+        value=image,
+        format="png",
+        _dom_classes=["compare-figure", f"compare-figure-{key}"],
+        layout={"max_width": "100%", "height": "auto"},
+    )
+    solara.Text(caption, classes=["compare-caption"])
+
+
+@solara.component
+def Downloads(results: Results):
+    table_csv = solara.use_memo(results.table_csv, [results])
+    runs_csv = solara.use_memo(results.runs_csv, [results])
+    with solara.Row(style={"gap": "12px", "flex-wrap": "wrap"}, classes=["compare-downloads"]):
+        solara.FileDownload(
+            table_csv,
+            "comparison.csv",
+            label="KPI table (CSV)",
+            mime_type="text/csv",
+        )
+        solara.FileDownload(
+            runs_csv,
+            "comparison-runs.csv",
+            label="Every run (CSV)",
+            mime_type="text/csv",
+        )
+        solara.FileDownload(
+            results.report_html,  # built when asked for (a second or two), in a thread
+            "comparison-report.html",
+            label="Report (HTML, self-contained)",
+            mime_type="text/html",
+        )
+
+
+@solara.component
+def ResultsView(results: Results):
+    c = results.comparison
+    show_all = solara.use_reactive(False)
+    keys = None if show_all.value else list(KEY_KPIS)
+    table = solara.use_memo(lambda: kpi_table_html(c, keys), [results, show_all.value])
+    captions = report._CAPTIONS  # the HTML report's own captions
+    solara.Style(CSS)
+    with solara.Column(gap="6px", classes=["compare-results"], style={"max-width": "1180px"}):
+        solara.Markdown(
+            f"## Results\n{len(c.names)} scenarios × {c.n} replications × "
+            f"{results.days} working days, the same customers in every scenario (common "
+            f"random numbers). Ran in {results.run_seconds:.1f} s, charts drawn in "
+            f"{results.draw_seconds:.1f} s."
+        )
+        Downloads(results)
+        for note in c.notes:  # written for `sim compare`: no command-line options here
+            solara.Warning(note.replace(", or --reps auto, narrow it", " narrow it"), dense=True)
+        solara.Markdown("### In short")
+        items = "".join(f"<li>{escape(s)}</li>" for s in c.sentences())
+        solara.HTML(tag="ul", unsafe_innerHTML=items, classes=["compare-sentences"])
+        if "differences" in results.figures:
+            ChartImage("differences", results.figures["differences"], captions["differences"])
+        solara.Markdown("### KPIs")
+        solara.Text(
+            "Mean over the replications ± the half-width of its 95% confidence interval. "
+            "Under it: the difference against the baseline, paired by customer (relative for "
+            "times, counts and cost; in percentage points, pp, for shares), its 95% CI and "
+            "what it means. Hover over a difference for the sentence.",
+            style={"font-size": "14px", "color": "#444"},
+        )
+        solara.Checkbox(label=f"Show all {len(c.kpis())} KPIs", value=show_all)
+        solara.HTML(tag="div", unsafe_innerHTML=table, classes=["compare-kpis"])
+        for name, curve, image in results.curves:
+            solara.Markdown(f"### Reorganisation: {escape(name)}")
+            solara.Text(
+                f"{curve.sentence()} {curve.dip_sentence()}",
+                classes=["compare-jcurve-text"],
+                style={"font-size": "16px", "font-weight": "600"},
+            )
+            ChartImage("jcurve", image, captions["jcurve"])
+        for key in ("resolution", "csat", "utilisation", "cost"):
+            if key in results.figures:
+                ChartImage(key, results.figures[key], captions[key], FIGURE_TITLES[key])
+        solara.Markdown("### Set-up")
+        solara.HTML(tag="div", unsafe_innerHTML=setup_html(results), classes=["compare-setup"])
+        seeds = ", ".join(str(s) for s in c.seeds)
+        solara.Text(
+            f"Root seed {c.root_seed}; replication seeds {seeds}.",
+            style={"font-size": "13px", "color": "#555"},
+        )

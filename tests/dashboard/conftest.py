@@ -1,0 +1,119 @@
+"""Fixtures of the dashboard tests: the served app and Debian's Chromium.
+
+Browser tests (marked `e2e`) start the real app with ``solara run`` in a subprocess on a free
+loopback port and drive it with Playwright through Debian's ``chromium`` (``playwright
+install`` cannot download a browser here; ``.ci/install-browser`` installs Chromium). They skip
+when there is no Chromium. A failing browser test leaves a screenshot of the page in
+``test-results/dashboard/<test>-failed.png``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import solara.server.settings
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "test-results" / "dashboard"
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+# Solara phones home (mixpanel): never from tests.
+solara.server.settings.telemetry.mixpanel_enable = False
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"no Chromium at {CHROMIUM}: run .ci/install-browser")
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1280, "height": 900}}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def solara_server(app: str, timeout: float = 90):
+    """``solara run APP`` on a free loopback port; yields its URL once it answers."""
+    from sim.dashboard import assets
+
+    assets.ensure()  # offline front end (fast when already there)
+    port = _free_port()
+    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    log = open(SHOTS / f"solara-{port}.log", "w")  # noqa: SIM115 - closed in finally
+    command = [sys.executable, "-m", "solara", "run", app, "--host", "127.0.0.1",
+               "--port", str(port), "--production", "--no-open"]  # fmt: skip
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if server.poll() is not None:
+                raise RuntimeError(f"solara exited with {server.returncode}, see {log.name}")
+            try:
+                with urllib.request.urlopen(url, timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"solara not ready after {timeout} s, see {log.name}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def dashboard_url():
+    with solara_server("sim.dashboard.app") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def shots() -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    return SHOTS
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """After a failed browser test, save what the page showed (fixtures are still alive)."""
+    report = yield
+    page = getattr(item, "funcargs", {}).get("page")
+    if report.when == "call" and report.failed and page is not None:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(Exception):
+            page.screenshot(path=SHOTS / f"{item.name}-failed.png", full_page=True)
+    return report

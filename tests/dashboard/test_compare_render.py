@@ -1,0 +1,397 @@
+"""The leadership comparison page, rendered without a browser (`solara.render`): fast.
+
+What the browser adds (the page loads, a run finishes, a file really uploads) is in
+test_compare_e2e.py.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+import threading
+import time
+
+import ipyvuetify as v
+import ipywidgets as w
+import pytest
+import solara
+import solara.widgets
+from ipyvuetify.extra import FileInput
+
+from sim.dashboard import compare_run, compare_scenarios
+from sim.dashboard.compare import Page
+from sim.dashboard.compare_scenarios import (
+    MAX_UPLOAD_BYTES,
+    build_from_form,
+    form_values,
+    list_presets,
+    parse_upload,
+)
+from sim.dashboard.compare_upload import ScenarioFileInput
+from sim.scenario import ScenarioError
+
+PNG = b"\x89PNG"
+BAD_TOML = b"""
+name = "My org"
+[demand]
+requests_per_day = -5
+[[demand.request_types]]
+name = "question"
+share = 1.0
+expected_hours = 8
+tasks = [{ skill = "billing", hours = 0.5 }]
+[[workforce]]
+skill = "billing"
+headcount = 0
+"""
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers
+
+
+def all_widgets(root):
+    """Every widget under root, in page order (`rc.find` stops descending at its first
+    match)."""
+    seen, stack = set(), [root]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, w.Widget):
+            if id(x) not in seen:
+                seen.add(id(x))
+                yield x
+                stack.extend(reversed([getattr(x, k) for k in x.keys]))
+        elif isinstance(x, list | tuple):
+            stack.extend(reversed(x))
+        elif isinstance(x, dict):
+            stack.extend(reversed(list(x.values())))
+
+
+def texts(box) -> str:
+    parts = []
+    for x in all_widgets(box):
+        if isinstance(x, v.VuetifyTemplate) and isinstance(x.template, str):
+            parts.append(x.template)
+        elif isinstance(x, v.Html | v.VuetifyWidget):
+            parts += [c for c in x.children if isinstance(c, str)]
+        elif isinstance(x, solara.widgets.HTML) and x.unsafe_innerHTML:
+            parts.append(html.unescape(x.unsafe_innerHTML))
+    return "\n".join(parts)
+
+
+def buttons(box, label: str) -> list[v.Btn]:
+    return [b for b in all_widgets(box) if isinstance(b, v.Btn) and label in b.children]
+
+
+def button(box, label: str) -> v.Btn:
+    found = buttons(box, label)
+    assert len(found) == 1, f"{len(found)} buttons labelled {label!r}"
+    return found[0]
+
+
+def field(box, label: str) -> v.TextField:
+    found = [x for x in all_widgets(box) if isinstance(x, v.TextField) and x.label == label]
+    assert len(found) == 1, f"{len(found)} fields labelled {label!r}"
+    return found[0]
+
+
+def type_into(box, label: str, text: str) -> None:
+    """What the browser sends when someone types and leaves the field."""
+    widget = field(box, label)
+    widget.v_model = text
+    widget.fire_event("focusout", None)
+
+
+def select(box, label: str) -> v.Select:
+    found = [x for x in all_widgets(box) if isinstance(x, v.Select) and x.label == label]
+    assert len(found) == 1, f"{len(found)} selects labelled {label!r}"
+    return found[0]
+
+
+def entry_names(box) -> list[str]:
+    return [
+        html.unescape(re.sub(r"<[^>]+>", "", x.unsafe_innerHTML))
+        for x in all_widgets(box)
+        if isinstance(x, solara.widgets.HTML) and "compare-entry-name" in (x.unsafe_innerHTML or "")
+    ]
+
+
+def wait_for(predicate, timeout: float = 60.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def compare_page():
+    box, rc = solara.render(Page(), handle_error=False)
+    yield box, rc
+    rc.close()
+
+
+# --------------------------------------------------------------------------------------------
+# The scenarios
+
+
+def test_default_selection(compare_page):
+    box, _ = compare_page
+    names = entry_names(box)
+    assert len(names) == 2
+    assert "Baseline: Insurer customer service: functional departments" in names[0]
+    assert "Scenario 2: Insurer customer service: cross-functional teams" in names[1]
+    assert field(box, "Replications").v_model == "10"
+    assert field(box, "Working days").v_model == "60"
+    assert not button(box, "Run the comparison").disabled
+    # Two scenarios is the minimum: neither can be removed.
+    assert all(b.disabled for b in buttons(box, "Remove"))
+    # Presets come from scenarios/ and scenarios/lessons/.
+    values = select(box, "Preset scenario").items
+    assert any("(matrix.toml)" in x for x in values)
+    assert any("(lessons/reorganisation.toml)" in x for x in values)
+
+
+def test_add_remove_and_the_two_to_four_limit(compare_page):
+    box, _ = compare_page
+    preset = select(box, "Preset scenario")
+    preset.v_model = next(x for x in preset.items if "(matrix.toml)" in x)
+    button(box, "Add preset").click()
+    assert len(entry_names(box)) == 3
+    assert "matrix" in entry_names(box)[2]
+    assert not any(b.disabled for b in buttons(box, "Remove"))
+    button(box, "Add preset").click()
+    assert len(entry_names(box)) == 4
+    # Four is the maximum: every way of adding one is closed.
+    assert button(box, "Add preset").disabled
+    assert button(box, "Add this scenario").disabled
+    assert "Four scenarios chosen: remove one to upload another." in texts(box)
+    # Make the matrix the baseline, then remove down to two.
+    button_row = buttons(box, "Make baseline")
+    button_row[1].click()
+    assert entry_names(box)[0].startswith("Baseline: Insurer customer service: matrix")
+    buttons(box, "Remove")[-1].click()
+    buttons(box, "Remove")[-1].click()
+    assert len(entry_names(box)) == 2
+    assert all(b.disabled for b in buttons(box, "Remove"))
+    assert not button(box, "Add preset").disabled
+
+
+def _upload(box, monkeypatch, name: str, data: bytes, widget_type=ScenarioFileInput) -> None:
+    """Feed a file through the page's upload widget as the browser would: the front end sets
+    `file_info`, the server reads the file (here from memory, not over the websocket)."""
+
+    def get_files(self, timeout=30):
+        return [{"name": name, "size": len(data), "file_obj": io.BytesIO(data)}]
+
+    monkeypatch.setattr(FileInput, "get_files", get_files)
+    widgets = [x for x in all_widgets(box) if type(x) is widget_type]
+    assert len(widgets) == 1
+    widgets[0].file_info = [{"name": name, "size": len(data)}]
+
+
+def test_bad_upload_shows_its_errors_in_the_page(compare_page, monkeypatch):
+    box, _ = compare_page
+    _upload(box, monkeypatch, "my-org.toml", BAD_TOML)
+    wait_for(lambda: "This file cannot be used" in texts(box), 10, "the upload's errors")
+    text = texts(box)
+    assert "my-org.toml: demand.requests_per_day: -5 is out of range (allowed: > 0.0)" in text
+    assert "my-org.toml: workforce.0.headcount: 0 is out of range (allowed: >= 1)" in text
+    assert len(entry_names(box)) == 2  # nothing added
+
+    # Not TOML at all, then dropped on the drop zone (solara.FileDrop) instead of chosen.
+    from solara.components.file_drop import FileDropZone
+
+    _upload(box, monkeypatch, "notes.toml", b"this is = = not toml", FileDropZone)
+    wait_for(lambda: "notes.toml: not valid TOML" in texts(box), 10, "the TOML error")
+
+
+def test_good_upload_is_added(compare_page, monkeypatch):
+    box, _ = compare_page
+    data = (compare_scenarios.scenarios_dir() / "matrix.toml").read_bytes()
+    _upload(box, monkeypatch, "ours.toml", data)
+    wait_for(lambda: len(entry_names(box)) == 3, 10, "the uploaded scenario")
+    assert "(uploaded ours.toml)" in entry_names(box)[2]
+
+
+def test_upload_parsing_is_data_only_and_capped():
+    with pytest.raises(ScenarioError) as big:
+        parse_upload("huge.toml", b"#" * (MAX_UPLOAD_BYTES + 1))
+    assert big.value.problems[0].startswith("huge.toml: the file is too large")
+    with pytest.raises(ScenarioError) as binary:
+        parse_upload("../../etc/x.toml", b"\xff\xfe\x00bad")
+    assert binary.value.problems == ["x.toml: not a text file (allowed: a TOML scenario file)"]
+    with pytest.raises(ScenarioError) as unknown:
+        parse_upload("typo.toml", b'name = "x"\nnmae = "y"')
+    assert any("did you mean 'name'?" in p for p in unknown.value.problems)
+
+
+# --------------------------------------------------------------------------------------------
+# The form
+
+
+def test_form_makes_a_valid_scenario(compare_page):
+    box, _ = compare_page
+    type_into(box, "Headcount, policy", "12")
+    type_into(box, "Requests per day", "220")
+    type_into(box, "Name of the new scenario", "Our departments next year")
+    button(box, "Add this scenario").click()
+    names = entry_names(box)
+    assert len(names) == 3
+    assert "Scenario 3: Our departments next year" in names[2]
+    assert "(edited from functional.toml)" in names[2]
+    assert "42 employees · 220 requests/day" in texts(box)
+
+
+def test_form_shows_an_invalid_value(compare_page):
+    box, _ = compare_page
+    type_into(box, "Headcount, legal", "0")
+    type_into(box, "Share: billing question", "20")  # the mix now adds up to 102%
+    button(box, "Add this scenario").click()
+    text = texts(box)
+    assert "This scenario cannot be added:" in text
+    assert "the shares add up to 102% (allowed: shares adding up to 100%)" in text
+    type_into(box, "Share: billing question", "18")
+    button(box, "Add this scenario").click()
+    text = texts(box)
+    assert (
+        "Form: Headcount, legal (workforce.4.headcount): 0 is out of range (allowed: >= 1)" in text
+    )
+    assert len(entry_names(box)) == 2
+
+
+def test_form_logic_without_the_page():
+    preset = next(p for p in list_presets() if p.key == "functional.toml")
+    values = form_values(preset).set(kind="cross_functional", teams=50)
+    with pytest.raises(ScenarioError) as error:
+        build_from_form(preset.scenario, values)
+    assert error.value.problems == [
+        "Form: Number of teams (structure.teams): 50 teams for 40 employees"
+    ]
+    values = form_values(preset).set(kind="cross_functional", teams=5, help_across_units_pct=10)
+    scenario = build_from_form(preset.scenario, values)
+    assert scenario.structure.teams == 5 and scenario.policies.help_across_units == 0.1
+
+
+# --------------------------------------------------------------------------------------------
+# Running
+
+
+def test_run_settings_that_do_not_fit_a_scenario_are_explained(compare_page):
+    box, _ = compare_page
+    preset = select(box, "Preset scenario")
+    preset.v_model = next(x for x in preset.items if "reorganisation.toml" in x)
+    button(box, "Add preset").click()
+    type_into(box, "Working days", "10")
+    button(box, "Run the comparison").click()
+    text = texts(box)
+    assert "Cannot run:" in text
+    assert "Lesson 5: the reorganisation J-curve: events.0.day: 20 is outside the run" in text
+    type_into(box, "Replications", "1")
+    button(box, "Run the comparison").click()
+    assert "Replications: 1 is out of range (allowed: 2 to 50)" in texts(box)
+
+
+def test_tiny_comparison_gives_the_table_figures_and_downloads(compare_page):
+    box, _ = compare_page
+    type_into(box, "Replications", "2")
+    type_into(box, "Working days", "5")
+    button(box, "Run the comparison").click()
+    assert buttons(box, "Cancel"), "a running comparison can be cancelled"
+    wait_for(
+        lambda: "Ran in" in (text := texts(box)) or "The comparison failed" in text,
+        90,
+        "the results",
+    )
+    text = texts(box)
+    assert "The comparison failed" not in text
+    assert "2 scenarios × 2 replications × 5 working days" in text
+    assert "Resolution time, mean" in text and "(hours)" in text
+    assert "Cross-functional teams:" in text  # a sentence against the baseline
+    assert "mean ± 95% CI" in text
+    labels = {b.children[-1] for b in all_widgets(box) if isinstance(b, v.Btn) and b.children}
+    assert {"KPI table (CSV)", "Every run (CSV)", "Report (HTML, self-contained)"} <= labels
+    images = [x for x in all_widgets(box) if isinstance(x, w.Image)]
+    assert len(images) >= 5 and all(bytes(i.value).startswith(PNG) for i in images)
+    assert not buttons(box, "Cancel") and buttons(box, "Run the comparison")
+
+    # The downloads, as a click asks for them: the CSV table and the same HTML report as
+    # `sim compare --report`.
+    from solara.components.file_download import FileDownloadWidget
+
+    downloads = {x.filename: x for x in all_widgets(box) if isinstance(x, FileDownloadWidget)}
+    assert set(downloads) == {"comparison.csv", "comparison-runs.csv", "comparison-report.html"}
+    for download in downloads.values():
+        download.request_download = True
+    wait_for(lambda: all(d.bytes for d in downloads.values()), 30, "the downloads")
+    csv = downloads["comparison.csv"].bytes.decode()
+    assert csv.startswith("kpi,label,unit,scenario,baseline,n,mean,sd,ci_low,ci_high")
+    assert 'resolution_hours_mean,"Resolution time, mean",hours,Functional departments' in csv
+    report = downloads["comparison-report.html"].bytes.decode()
+    assert report.startswith("<!DOCTYPE html>") and "data:image/png;base64," in report
+
+
+def test_cancel_stops_the_pool_at_once():
+    states = []
+    done = threading.Event()
+
+    def on_state(state):
+        states.append(state)
+        if state.status in ("cancelled", "done", "failed"):
+            done.set()
+
+    preset = {p.key: p for p in list_presets()}
+    scenarios = [preset["functional.toml"].scenario, preset["cross-functional.toml"].scenario]
+    runner = compare_run.Runner(on_state)
+    runner.start(scenarios, ["A", "B"], reps=10)
+    wait_for(lambda: runner._pool is not None, 30, "the pool")
+    pool = runner._pool
+    started = time.monotonic()
+    runner.cancel()
+    assert states[-1].status == "cancelled"
+    runner.thread.join(10)
+    assert not runner.thread.is_alive() and time.monotonic() - started < 10
+    assert all(not p.is_alive() for p in (pool._processes or {}).values())
+    # The slot is free again: the next comparison is not kept waiting.
+    assert compare_run.SLOTS.acquire(timeout=1)
+    compare_run.SLOTS.release()
+    assert [s.status for s in states].count("cancelled") == 1
+
+
+def test_a_reorganisation_shows_its_j_curve():
+    from sim.dashboard.compare_results import ResultsView
+    from sim.experiment import compare
+
+    preset = {p.key: p for p in list_presets()}
+    names = ["Departments", "Reorganised on day 20"]
+    scenarios = compare_scenarios.with_run_length(
+        [preset["functional.toml"].scenario, preset["lessons/reorganisation.toml"].scenario],
+        names,
+        26,
+    )
+    comparison = compare(scenarios, reps=2, names=names, workers=1)
+    figures, curves = compare_run.draw_figures(comparison)
+    assert set(figures) == {"differences", "resolution", "csat", "utilisation", "cost"}
+    assert [name for name, _, _ in curves] == ["Reorganised on day 20"]
+    results = compare_run.Results(comparison, figures, curves, 1.0, 1.0, 26)
+    box, rc = solara.render(ResultsView(results), handle_error=False)
+    text = texts(box)
+    assert "Reorganisation: Reorganised on day 20" in text
+    assert "The reorganisation" in text and "Its worst 5 days after the switch on day 20" in text
+    images = [x for x in all_widgets(box) if isinstance(x, w.Image)]
+    assert len(images) == 6  # the five figures and the J-curve
+    rc.close()
+
+
+def test_leaving_the_page_stops_its_comparison():
+    box, rc = solara.render(Page(), handle_error=False)
+    button(box, "Run the comparison").click()  # 2 x 10 x 60 days
+    wait_for(lambda: "runs done" in texts(box), 60, "the first runs")
+    threads = [t for t in threading.enumerate() if t.name == "compare-runner"]
+    assert len(threads) == 1
+    rc.close()  # the browser left: the page unmounts
+    threads[0].join(10)
+    assert not threads[0].is_alive()
+    assert compare_run.SLOTS.acquire(timeout=1)
+    compare_run.SLOTS.release()

@@ -1,0 +1,76 @@
+"""`sim.dashboard.serve`: starts the dashboard on loopback, prints its address, stops cleanly."""
+
+from __future__ import annotations
+
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVE = "import sys; from sim.dashboard import serve; sys.exit(serve({args}))"
+
+
+def start(args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", SERVE.format(args=args)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def listening(port: int) -> set[str]:
+    """IPv4 addresses with a socket listening on `port` (from /proc/net/tcp)."""
+    found = set()
+    for row in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = row.split()[1], row.split()[3]
+        address, hex_port = local.split(":")
+        if int(hex_port, 16) == port and state == "0A":  # 0A: LISTEN
+            found.add(socket.inet_ntoa(bytes.fromhex(address)[::-1]))
+    return found
+
+
+def test_serve_prints_a_loopback_address_that_answers_and_stops_on_ctrl_c():
+    server = start("port=0")
+    try:
+        line = server.stdout.readline()  # printed once the page answers
+        match = re.fullmatch(
+            r"Dashboard: (http://127\.0\.0\.1:(\d+)/)  \(Ctrl\+C to stop\)\n", line
+        )
+        assert match, line + server.stderr.read() if server.poll() is not None else line
+        url, port = match.group(1), int(match.group(2))
+        with urllib.request.urlopen(url, timeout=10) as answer:
+            assert answer.status == 200
+        if Path("/proc/net/tcp").exists():  # Linux: what the server listens on
+            assert listening(port) == {"127.0.0.1"}, "bound to loopback only"
+    finally:
+        server.send_signal(signal.SIGINT)
+        assert server.wait(30) == 0
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # the Solara child went with it
+        try:
+            urllib.request.urlopen(url, timeout=1)
+        except OSError:
+            break
+        time.sleep(0.2)
+    else:
+        raise AssertionError("the dashboard still answers after Ctrl+C")
+
+
+def test_serve_refuses_a_busy_port_and_a_missing_results_folder(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = start(f"port={port}")
+        _, err = done.communicate(timeout=60)
+    assert done.returncode == 2 and "already in use" in err
+    done = start(f"port=0, results_dir={str(tmp_path / 'nowhere')!r}")
+    _, err = done.communicate(timeout=60)
+    assert done.returncode == 2 and "no such folder" in err
