@@ -29,10 +29,8 @@ import platform
 import statistics
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "dashboard"))  # the server fixture, reused
+from _dashboard_bench import browser_missing, chromium_page, load_average
 
 TARGET = 5.0
 """Updates per second the classroom must reach."""
@@ -93,17 +91,13 @@ def time_page(steps: int) -> tuple[float, float]:
 
 def browser_rates(seconds: float, speeds: list[str]) -> dict[str, float] | str:
     """(c) Updates per second received by headless Chromium, per speed."""
-    try:
-        from conftest import CHROMIUM, CHROMIUM_ARGS, solara_server
-        from playwright.sync_api import expect, sync_playwright
-    except ImportError as exc:
-        return f"skipped ({exc.name} is not installed: pip install -e '.[test]')"
-    if not os.path.exists(CHROMIUM):
-        return f"skipped (no Chromium at {CHROMIUM}: run .ci/install-browser)"
+    missing = browser_missing()
+    if missing is not None:
+        return missing
+    from playwright.sync_api import expect
+
     rates = {}
-    with solara_server("sim.dashboard.app") as url, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
+    with chromium_page() as (page, url):
         page.goto(url)
         expect(page.locator(".classroom-status")).to_have_text("Day 1, 09:00", timeout=90_000)
         page.evaluate(
@@ -122,7 +116,6 @@ def browser_rates(seconds: float, speeds: list[str]) -> dict[str, float] | str:
             n1, t1 = page.evaluate("window.updates"), time.monotonic()
             rates[speed] = (n1 - n0) / (t1 - t0)
             page.get_by_role("button", name="Pause").click()
-        browser.close()
     return rates
 
 
@@ -132,8 +125,9 @@ def main() -> int:
     parser.add_argument("--no-browser", action="store_true", help="skip (c)")
     args = parser.parse_args()
     frames = 30 if args.quick else 200
-    print(f"Python {platform.python_version()}, {os.cpu_count()} CPUs, load average "
-          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")  # fmt: skip
+    print(
+        f"Python {platform.python_version()}, {os.cpu_count()} CPUs, load average {load_average()}"
+    )
     summary: list[tuple[str, str, str]] = []
 
     def report(label: str, ms: float) -> None:

@@ -31,10 +31,8 @@ import platform
 import statistics
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "dashboard"))  # the server fixture, reused
+from _dashboard_bench import browser_missing, chromium_page, load_average
 
 TARGET_S = 20.0
 
@@ -89,17 +87,13 @@ def drawing(comparison) -> tuple[float, float]:
 
 def browser_runs(days: int, reps: int, times: int) -> list[float] | str:
     """(d) Seconds from the click on "Run the comparison" to the KPI table, in Chromium."""
-    try:
-        from conftest import CHROMIUM, CHROMIUM_ARGS, solara_server
-        from playwright.sync_api import expect, sync_playwright
-    except ImportError as exc:
-        return f"skipped ({exc.name} is not installed: pip install -e '.[test]')"
-    if not os.path.exists(CHROMIUM):
-        return f"skipped (no Chromium at {CHROMIUM}: run .ci/install-browser)"
+    missing = browser_missing()
+    if missing is not None:
+        return missing
+    from playwright.sync_api import expect
+
     out = []
-    with solara_server("sim.dashboard.app") as url, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
+    with chromium_page() as (page, url):
         for _ in range(times):
             page.goto(url + "compare")
             expect(page.get_by_text("Compare organisations")).to_be_visible(timeout=90_000)
@@ -112,7 +106,6 @@ def browser_runs(days: int, reps: int, times: int) -> list[float] | str:
             page.get_by_role("button", name="Run the comparison").click()
             expect(page.locator(".compare-kpis table")).to_be_visible(timeout=300_000)
             out.append(time.perf_counter() - t0)
-        browser.close()
     return out
 
 
@@ -125,8 +118,7 @@ def main() -> int:
     runs = 2 * reps
     print(
         f"Python {platform.python_version()}, {os.cpu_count()} CPUs, load average "
-        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}; 2 scenarios x {reps} replications "
-        f"x {days} days = {runs} runs"
+        f"{load_average()}; 2 scenarios x {reps} replications x {days} days = {runs} runs"
     )
     summary: list[tuple[str, float, str]] = []
 
@@ -161,7 +153,7 @@ def main() -> int:
                 print(f"  {label:34} {seconds:6.1f} s")
                 summary.append((f"(d) browser, {label}", seconds, ""))
 
-    print(f"\nload average now {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"\nload average now {load_average()}")
     print(f"summary (target: the page finishes within {TARGET_S:g} s)")
     for label, seconds, kind in summary:
         verdict = kind or ("PASS" if seconds <= TARGET_S else "MISS")

@@ -349,22 +349,31 @@ class ScenarioError(Exception):
         self.problems = problems
 
 
+def read_toml(
+    path: Path, kind: str = "scenario", error: type[ScenarioError] = ScenarioError
+) -> dict[str, Any]:
+    """The raw mapping of a `kind` file (a scenario, a sweep); a file that cannot be read or is
+    not TOML raises `error` with one line."""
+    source = str(path)
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise error([f"{source}: file not found"]) from None
+    except IsADirectoryError:
+        raise error([f"{source}: is a directory, not a {kind} file"]) from None
+    except UnicodeDecodeError:
+        raise error([f"{source}: not a text file (expected TOML)"]) from None
+    except OSError as exc:
+        raise error([f"{source}: cannot be read ({exc.strerror})"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise error([f"{source}: not valid TOML: {exc}"]) from None
+
+
 def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Scenario:
     """Read, override (``key.path=value`` strings, as `sim run --set`) and validate a file."""
     path = Path(path)
     source = str(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ScenarioError([f"{source}: file not found"]) from None
-    except IsADirectoryError:
-        raise ScenarioError([f"{source}: is a directory, not a scenario file"]) from None
-    except UnicodeDecodeError:
-        raise ScenarioError([f"{source}: not a text file (expected TOML)"]) from None
-    except OSError as exc:
-        raise ScenarioError([f"{source}: cannot be read ({exc.strerror})"]) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError([f"{source}: not valid TOML: {exc}"]) from None
+    raw = read_toml(path)
     apply_overrides(raw, overrides, source)
     return parse_scenario(raw, source)
 

@@ -53,7 +53,6 @@ import json
 import math
 import os
 import time
-import tomllib
 import traceback
 import uuid
 from collections import deque
@@ -82,6 +81,7 @@ from sim.scenario import (
     _describe,
     _Strict,
     load_scenario,
+    read_toml,
 )
 
 Value = bool | int | float | str
@@ -257,16 +257,7 @@ def load_spec(path: str | Path) -> Sweep:
     """Read and validate a sweep file; every problem is one line of a `SpecError`."""
     path = Path(path)
     source = str(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SpecError([f"{source}: file not found"]) from None
-    except IsADirectoryError:
-        raise SpecError([f"{source}: is a directory, not a sweep file"]) from None
-    except UnicodeDecodeError:
-        raise SpecError([f"{source}: not a text file (expected TOML)"]) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError([f"{source}: not valid TOML: {exc}"]) from None
+    raw = read_toml(path, "sweep", SpecError)
     try:
         spec = SweepSpec.model_validate(raw)
     except ValidationError as exc:

@@ -17,7 +17,7 @@ from rich.console import Console
 import sim.runner as sim_runner
 from sim.cli import main
 from sim.cli.tables import kpi_table
-from sim.metrics import BooksError
+from sim.metrics import EVENT_COLUMNS, BooksError
 
 DATA = Path(__file__).parent / "data" / "cli"
 SMALL = DATA / "small.toml"
@@ -44,17 +44,6 @@ REQUIRED_KPIS = {
     "unstable_reason",
     "seed",
 }
-EVENT_COLUMNS = [
-    "case",
-    "request_type",
-    "activity",
-    "resource",
-    "unit",
-    "enqueue",
-    "start",
-    "end",
-    "handoff",
-]
 
 
 def sim(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

@@ -16,48 +16,36 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from sweep_specs import sweep_toml
 
 DATA = Path(__file__).parent / "data" / "cli"
 SMALL = DATA / "small.toml"
 FUNCTIONAL = DATA / "functional.toml"
 CROSS = DATA / "cross.toml"
 
-SWEEP = f"""
-name = "tiny sweep"
-base = "{SMALL}"
-replications = 2
-seed = 3
-kpis = ["resolution_hours_mean", "csat_mean", "fcr"]
-[set]
-run.days = 3
-[[factors]]
-key = "policies.handoff_delay_hours"
-values = [0.25, 2]
-[[factors]]
-key = "demand.requests_per_day"
-values = [30, 40]
-"""
+SWEEP = sweep_toml(
+    "tiny sweep",
+    SMALL,
+    ["resolution_hours_mean", "csat_mean", "fcr"],
+    {"policies.handoff_delay_hours": [0.25, 2], "demand.requests_per_day": [30, 40]},
+    replications=2,
+    seed=3,
+    days=3,
+)
 
-MORRIS = f"""
-name = "tiny morris"
-base = "{SMALL}"
-replications = 1
-seed = 5
-kpis = ["resolution_hours_mean", "csat_mean"]
-[set]
-run.days = 3
-[design]
-method = "morris"
-samples = 2
-levels = 4
-[[factors]]
-key = "policies.handoff_delay_hours"
-range = [0.0, 4.0]
-[[factors]]
-key = "demand.requests_per_day"
-range = [20, 45]
-integer = true
-"""
+MORRIS = sweep_toml(
+    "tiny morris",
+    SMALL,
+    ["resolution_hours_mean", "csat_mean"],
+    {
+        "policies.handoff_delay_hours": {"range": [0.0, 4.0]},
+        "demand.requests_per_day": {"range": [20, 45], "integer": True},
+    },
+    replications=1,
+    seed=5,
+    days=3,
+    design={"method": "morris", "samples": 2, "levels": 4},
+)
 
 
 def sim(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess:

@@ -37,7 +37,7 @@ from sim.experiment import (
 from sim.queueing import mmc
 from sim.report import write_report
 from sim.runner import run
-from sim.scenario import Scenario, parse_scenario
+from sim.scenario import NEUTRAL, Scenario, parse_scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 SHORT = {"run.days": 10, "run.warmup_days": 2, "run.drain_limit_days": 20}
@@ -72,17 +72,7 @@ def mm1(arrival_rate: float, service_rate: float, days: int = 15) -> Scenario:
             },
             "workforce": [{"skill": "service", "headcount": 1, "engagement": 1.0}],
             "structure": {"kind": "functional"},
-            "policies": {
-                "handoff_delay_hours": 0.0,
-                "handoff_info_loss": 0.0,
-                "misrouting": 0.0,
-                "help_across_units": 0.0,
-                "first_contact_resolution": 1.0,
-                "proficiency_quality_exponent": 0.0,
-                "engagement_effect": 0.0,
-                "coordination": 0.0,
-                "customer_metric_weight": 1.0,
-            },
+            "policies": dict(NEUTRAL["policies"]),
         },
         source="M/M/1",
     )

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from sim import run
 from sim.runner import RunResult
-from sim.scenario import ScenarioError, parse_scenario
+from sim.scenario import NEUTRAL, ScenarioError, parse_scenario
 
 SKILLS = ("billing", "technical", "logistics", "contracts")
 TIME_TOL = 1e-9
@@ -353,17 +353,7 @@ def overloaded(load: float = 3.0) -> dict[str, Any]:
         },
         "workforce": [{"skill": "service", "headcount": people, "engagement": 1.0}],
         "structure": {"kind": "functional"},
-        "policies": {
-            "handoff_delay_hours": 0.0,
-            "handoff_info_loss": 0.0,
-            "misrouting": 0.0,
-            "help_across_units": 0.0,
-            "first_contact_resolution": 1.0,
-            "proficiency_quality_exponent": 0.0,
-            "engagement_effect": 0.0,
-            "coordination": 0.0,
-            "customer_metric_weight": 1.0,
-        },
+        "policies": dict(NEUTRAL["policies"]),
     }
 
 

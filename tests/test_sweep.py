@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from sweep_specs import sweep_toml
 
 from sim.experiment import replication_seeds
 from sim.sensitivity import INDICES, analyse, check_design, plot_indices, run_sensitivity
@@ -35,44 +36,31 @@ FUNCTIONAL = ROOT / "scenarios" / "functional.toml"
 KPIS = ["resolution_hours_mean", "csat_mean", "handoffs_per_request"]
 
 # 2 x 2 x 2 replications = 8 runs; misrouting = 1.5 is out of range, so 4 runs fail.
-SWEEP = f"""
-name = "test sweep"
-base = "{FUNCTIONAL}"
-replications = 2
-seed = 11
-kpis = {KPIS}
-[set]
-run.days = 4
-run.warmup_days = 1
-[[factors]]
-key = "policies.handoff_delay_hours"
-values = [0.25, 2]
-[[factors]]
-key = "policies.misrouting"
-values = [0.1, 1.5]
-"""
+SWEEP = sweep_toml(
+    "test sweep",
+    FUNCTIONAL,
+    KPIS,
+    {"policies.handoff_delay_hours": [0.25, 2], "policies.misrouting": [0.1, 1.5]},
+    replications=2,
+    seed=11,
+    days=4,
+    warmup_days=1,
+)
 
-MORRIS = f"""
-name = "test morris"
-base = "{FUNCTIONAL}"
-replications = 1
-seed = 5
-kpis = ["resolution_hours_mean", "csat_mean"]
-[set]
-run.days = 4
-run.warmup_days = 1
-[design]
-method = "morris"
-samples = 2
-levels = 4
-[[factors]]
-key = "policies.handoff_delay_hours"
-range = [0.0, 4.0]
-[[factors]]
-key = "structure.teams"
-range = [2, 6]
-integer = true
-"""
+MORRIS = sweep_toml(
+    "test morris",
+    FUNCTIONAL,
+    ["resolution_hours_mean", "csat_mean"],
+    {
+        "policies.handoff_delay_hours": {"range": [0.0, 4.0]},
+        "structure.teams": {"range": [2, 6], "integer": True},
+    },
+    replications=1,
+    seed=5,
+    days=4,
+    warmup_days=1,
+    design={"method": "morris", "samples": 2, "levels": 4},
+)
 
 
 def write(tmp_path: Path, text: str, name: str = "sweep.toml") -> Path:

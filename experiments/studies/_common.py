@@ -1,4 +1,5 @@
-"""Shared helpers of the studies in this folder: command line, parallel runs, tables, figures.
+"""Shared helpers of the studies in this folder: command line, scenarios, parallel runs, tables,
+figures.
 
 Every study script (`pooling.py`, `cross_training.py`, `break_even.py`, `jcurve.py`) imports
 this module from its own folder (a script's folder is first on `sys.path`; the tests put it
@@ -8,11 +9,13 @@ there too), so worker processes find the summarisers defined here by name.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +26,10 @@ matplotlib.use("Agg")
 import numpy as np
 import pandas as pd
 
-from sim.experiment import estimate
+from sim.experiment import estimate, replication_seeds
 from sim.runner import RunResult, run
-from sim.scenario import NEUTRAL, Scenario
+from sim.scenario import NEUTRAL, Scenario, parse_scenario
+from sim.sweep import Sweep, load_spec, local_executor
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -77,13 +81,83 @@ def out_dir(out: Path | None, quick: bool) -> Path:
     return folder
 
 
+def print_checks(verdicts: Sequence[tuple[str, bool, str]]) -> None:
+    """One line per (what, passed, numbers) check: PASS or MISS."""
+    for what, ok, numbers in verdicts:
+        print(f"{'PASS' if ok else 'MISS'}  {what}: {numbers}")
+
+
+# --------------------------------------------------------------------------------------------
+# Scenarios and sweeps
+
+
 def neutral(section: str, **changes: Any) -> dict[str, Any]:
     """A scenario section with every mechanism at its neutral value (validation mode)."""
     return {**NEUTRAL[section], **changes}
 
 
+def validation_scenario(
+    name: str,
+    *,
+    days: int,
+    warmup_days: int,
+    per_hour: float,
+    request_types: list[dict[str, Any]],
+    workforce: list[dict[str, Any]],
+    structure: dict[str, Any],
+    policies: dict[str, Any],
+    callback_delay_hours: float = 0.0,
+    source: str | None = None,
+) -> Scenario:
+    """Validation mode around the clock: 24-hour days, Poisson arrivals (`per_hour`),
+    exponential work, no abandonment, people and managers neutral; `policies` in full."""
+    raw = {
+        "name": name,
+        "run": {
+            "days": days,
+            "warmup_days": warmup_days,
+            "hours_per_day": 24.0,
+            "drain_limit_days": 60.0,
+        },
+        "demand": {
+            "requests_per_day": per_hour * 24.0,
+            "work_distribution": "exponential",
+            "patience_hours": 0.0,
+            "callback_delay_hours": callback_delay_hours,
+            "request_types": request_types,
+        },
+        "workforce": workforce,
+        "structure": structure,
+        "policies": policies,
+        "people": neutral("people"),
+        "managers": neutral("managers"),
+    }
+    return parse_scenario(raw, source=name if source is None else source)
+
+
+def load_sweep(spec: Path, quick: dict[str, int] | None = None) -> Sweep:
+    """A study's sweep file; for --quick, `quick` ({"days": ..., "replications": ...}) makes
+    its runs shorter and its seeds fewer."""
+    sweep = load_spec(spec)
+    if quick is None:
+        return sweep
+    base = sweep.base.with_overrides(**{"run.days": quick["days"]})
+    seeds = tuple(replication_seeds(sweep.spec.seed, quick["replications"]))
+    return dataclasses.replace(sweep, base=base, seeds=seeds)
+
+
 # --------------------------------------------------------------------------------------------
 # Running many (scenario, seed) jobs on one executor
+
+
+@contextmanager
+def executor(workers: int) -> Iterator[Executor | None]:
+    """A local process pool of `workers`, or None (run serially) for 1 worker."""
+    if workers > 1:
+        with local_executor(workers) as pool:
+            yield pool
+    else:
+        yield None
 
 
 def kpis_only(result: RunResult) -> dict[str, Any]:

@@ -56,20 +56,22 @@ from _common import (
     MARKERS,
     OKABE_ITO,
     Timer,
+    executor,
     mean_ci,
     neutral,
     out_dir,
     parser,
+    print_checks,
     resolution_summary,
     run_jobs,
     save_figure,
+    validation_scenario,
     write_table,
 )
 
 from sim.experiment import replication_seeds
 from sim.queueing import mmc
-from sim.scenario import Scenario, parse_scenario
-from sim.sweep import local_executor
+from sim.scenario import Scenario
 
 PARAMS = Path(__file__).resolve().parent / "break_even.toml"
 NEIGHBOURHOOD = 0.03
@@ -170,22 +172,14 @@ def scenario(
             "policies", first_contact_resolution=fcr, social_loafing=max(0.0, factor - 1.0)
         )
         structure = {"kind": "cross_functional", "teams": 1}
-    raw = {
-        "name": f"break-even load {load}: " + ("silos" if s is None else f"pooled s={s:.4f}"),
-        "run": {
-            "days": days,
-            "warmup_days": warmup_days,
-            "hours_per_day": 24.0,
-            "drain_limit_days": 60.0,
-        },
-        "demand": {
-            "requests_per_day": arrival_rate(p, load) * 24.0,
-            "work_distribution": "exponential",
-            "patience_hours": 0.0,
-            "callback_delay_hours": p["callback_delay_hours"],
-            "request_types": types,
-        },
-        "workforce": [
+    return validation_scenario(
+        f"break-even load {load}: " + ("silos" if s is None else f"pooled s={s:.4f}"),
+        days=days,
+        warmup_days=warmup_days,
+        per_hour=arrival_rate(p, load),
+        callback_delay_hours=p["callback_delay_hours"],
+        request_types=types,
+        workforce=[
             {
                 "skill": a,
                 "headcount": p["specialists_per_skill"],
@@ -194,12 +188,9 @@ def scenario(
             }
             for a in skills
         ],
-        "structure": structure,
-        "policies": policies,
-        "people": neutral("people"),
-        "managers": neutral("managers"),
-    }
-    return parse_scenario(raw, source=raw["name"])
+        structure=structure,
+        policies=policies,
+    )
 
 
 def bisect_all(
@@ -392,11 +383,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     control = p["quick"] if args.quick else p["run"]
     variants = control.get("variants", p["variants"])
     seeds = replication_seeds(p["seed"], control["replications"])
-    if args.workers > 1:
-        with local_executor(args.workers) as pool:
-            silo, state = bisect_all(p, control, variants, seeds, pool)
-    else:
-        silo, state = bisect_all(p, control, variants, seeds, None)
+    with executor(args.workers) as pool:
+        silo, state = bisect_all(p, control, variants, seeds, pool)
     result = table(p, silo, state, variants)
     write_table(
         result,
@@ -405,8 +393,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"days per point, bracket < {control['tolerance']}; {timer})",
     )
     verdicts = checks(result) if "toy" in variants else []
-    for what, ok, numbers in verdicts:
-        print(f"{'PASS' if ok else 'MISS'}  {what}: {numbers}")
+    print_checks(verdicts)
     figure(result, variants, out / "break_even.png")
     return {"table": result, "state": state, "checks": verdicts, "seconds": timer.seconds}
 

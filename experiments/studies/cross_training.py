@@ -60,20 +60,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import (
     OKABE_ITO,
     Timer,
+    executor,
     mean_ci,
     neutral,
     out_dir,
     parser,
+    print_checks,
     run_jobs,
     save_figure,
+    validation_scenario,
     wait_summary,
     write_table,
 )
 
 from sim.experiment import replication_seeds
 from sim.queueing import mmc
-from sim.scenario import Scenario, parse_scenario
-from sim.sweep import local_executor
+from sim.scenario import Scenario
 
 PARAMS = Path(__file__).resolve().parent / "cross_training.toml"
 DESIGNS = ("dedicated", "closed_pairs", "long_chain", "full")
@@ -118,30 +120,21 @@ def scenario(
     loads = params["loads"][load]
     seconds = params["designs"][design]
     total = sum(loads)
-    raw = {
-        "name": f"cross-training: {LABELS[design]}, {load}",
-        "run": {
-            "days": days,
-            "warmup_days": warmup_days,
-            "hours_per_day": 24.0,
-            "drain_limit_days": 60.0,
-        },
-        "demand": {
-            "requests_per_day": total * 24.0,
-            "work_distribution": "exponential",
-            "patience_hours": 0.0,
-            "callback_delay_hours": 0.0,
-            "request_types": [
-                {
-                    "name": f"class {skill}",
-                    "share": rate / total,
-                    "expected_hours": 1.0,
-                    "tasks": [{"skill": skill, "hours": params["work_hours"]}],
-                }
-                for skill, rate in zip(skills, loads, strict=True)
-            ],
-        },
-        "workforce": [
+    return validation_scenario(
+        f"cross-training: {LABELS[design]}, {load}",
+        days=days,
+        warmup_days=warmup_days,
+        per_hour=total,
+        request_types=[
+            {
+                "name": f"class {skill}",
+                "share": rate / total,
+                "expected_hours": 1.0,
+                "tasks": [{"skill": skill, "hours": params["work_hours"]}],
+            }
+            for skill, rate in zip(skills, loads, strict=True)
+        ],
+        workforce=[
             {
                 "skill": skill,
                 "headcount": params["people_per_group"],
@@ -150,12 +143,10 @@ def scenario(
             }
             for skill in skills
         ],
-        "structure": {"kind": "functional"},
-        "policies": neutral("policies", help_across_units=1.0 if seconds else 0.0),
-        "people": neutral("people"),
-        "managers": neutral("managers"),
-    }
-    return parse_scenario(raw, source=f"cross_training {design} {load}")
+        structure={"kind": "functional"},
+        policies=neutral("policies", help_across_units=1.0 if seconds else 0.0),
+        source=f"cross_training {design} {load}",
+    )
 
 
 def unstable(rep: dict[str, Any]) -> bool:
@@ -339,11 +330,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         for seed in seeds:
             jobs.append((s, seed))
             keys.append((design, load))
-    if args.workers > 1:
-        with local_executor(args.workers) as pool:
-            results = run_jobs(jobs, wait_summary, pool)
-    else:
-        results = run_jobs(jobs, wait_summary)
+    with executor(args.workers) as pool:
+        results = run_jobs(jobs, wait_summary, pool)
     reps: dict[tuple[str, str], list[dict]] = {}
     for key, rep in zip(keys, results, strict=True):
         reps.setdefault(key, []).append(rep)
@@ -356,8 +344,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"{control['days']} days balanced, {control['unbalanced_days']} unbalanced; {timer})",
     )
     verdicts = checks(result, share)
-    for what, ok, numbers in verdicts:
-        print(f"{'PASS' if ok else 'MISS'}  {what}: {numbers}")
+    print_checks(verdicts)
     figure(result, out / "cross_training.png")
     return {"table": result, "share": share, "checks": verdicts, "seconds": timer.seconds}
 

@@ -36,7 +36,6 @@ Writes `jcurve.png` and `jcurve.csv` and prints the table and the checks.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import sys
 from pathlib import Path
@@ -51,17 +50,19 @@ from _common import (
     DASHES,
     OKABE_ITO,
     Timer,
+    executor,
     jcurve_summary,
+    load_sweep,
     mean_ci,
     out_dir,
     parser,
+    print_checks,
     run_jobs,
     save_figure,
     write_table,
 )
 
-from sim.experiment import replication_seeds
-from sim.sweep import Sweep, load_spec, local_executor
+from sim.sweep import Sweep
 
 SPEC = Path(__file__).resolve().parent / "jcurve.toml"
 FACTOR = "people.learning_rate"
@@ -73,12 +74,6 @@ EARLY_WEEKS = 10
 """The depth-and-length measure: the first two weeks (10 working days) after the switch."""
 ROLLING = 7
 QUICK = {"days": 120, "replications": 3}
-
-
-def quick_sweep(sweep: Sweep) -> Sweep:
-    base = sweep.base.with_overrides(**{"run.days": QUICK["days"]})
-    seeds = tuple(replication_seeds(sweep.spec.seed, QUICK["replications"]))
-    return dataclasses.replace(sweep, base=base, seeds=seeds)
 
 
 def sustained_crossover(cumulative: pd.Series) -> int | None:
@@ -252,16 +247,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser(__doc__.splitlines()[0]).parse_args(argv)
     out = out_dir(args.out, args.quick)
     timer = Timer()
-    sweep = load_spec(SPEC)
-    if args.quick:
-        sweep = quick_sweep(sweep)
+    sweep = load_sweep(SPEC, QUICK if args.quick else None)
     planned = sweep.runs()
     jobs = [(sweep.base.with_overrides(**run.values), run.seed) for run in planned]
-    if args.workers > 1:
-        with local_executor(args.workers) as pool:
-            results = run_jobs(jobs, jcurve_summary, pool)
-    else:
-        results = run_jobs(jobs, jcurve_summary)
+    with executor(args.workers) as pool:
+        results = run_jobs(jobs, jcurve_summary, pool)
     reps: dict[float, list[dict]] = {}
     for run, rep in zip(planned, results, strict=True):
         reps.setdefault(float(run.values[FACTOR]), []).append(rep)
@@ -274,8 +264,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         floatfmt="{:.3f}",
     )
     verdicts = checks(result)
-    for what, ok, numbers in verdicts:
-        print(f"{'PASS' if ok else 'MISS'}  {what}: {numbers}")
+    print_checks(verdicts)
     figure(curves, sweep.base.events[0].day, out / "jcurve.png")
     return {"table": result, "checks": verdicts, "seconds": timer.seconds}
 

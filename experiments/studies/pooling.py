@@ -18,7 +18,6 @@ of it (`--quick` is too short for that precision; its test allows 15%).
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 import sys
 from pathlib import Path
@@ -34,6 +33,7 @@ from _common import (
     OKABE_ITO,
     ROOT,
     Timer,
+    load_sweep,
     mean_ci,
     out_dir,
     parser,
@@ -42,21 +42,14 @@ from _common import (
     write_table,
 )
 
-from sim.experiment import replication_seeds
 from sim.queueing import mmc
-from sim.sweep import Sweep, load_runs, load_spec, local_executor, run_sweep
+from sim.sweep import load_runs, local_executor, run_sweep
 
 SPEC = Path(__file__).resolve().parent / "pooling.toml"
 PEOPLE = 8
 RHO = 0.8
 QUICK = {"days": 300, "replications": 3}
 """--quick: 3 replications of 300 days (about 46,000 requests each)."""
-
-
-def quick_sweep(sweep: Sweep) -> Sweep:
-    base = sweep.base.with_overrides(**{"run.days": QUICK["days"]})
-    seeds = tuple(replication_seeds(sweep.spec.seed, QUICK["replications"]))
-    return dataclasses.replace(sweep, base=base, seeds=seeds)
 
 
 def table(runs: pd.DataFrame) -> pd.DataFrame:
@@ -168,9 +161,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     args = parser(__doc__.splitlines()[0]).parse_args(argv)
     out = out_dir(args.out, args.quick)
     timer = Timer()
-    sweep = load_spec(SPEC)
-    if args.quick:
-        sweep = quick_sweep(sweep)
+    sweep = load_sweep(SPEC, QUICK if args.quick else None)
     # The sweep's Parquet parts: next to a custom output, else in the git-ignored out/ folder.
     runs_dir = (ROOT / "out" / "studies" if out.resolve() == DEFAULT_OUT else out) / "pooling-runs"
     shutil.rmtree(runs_dir, ignore_errors=True)

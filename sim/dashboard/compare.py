@@ -13,6 +13,7 @@ every visitor would share). Leaving the page cancels its running comparison.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 
 import solara
@@ -74,6 +75,17 @@ def Problems(problems: list[str], title: str, css_class: str):
             classes=["compare-problems", css_class],
             dense=True,
         )
+
+
+def add_or_explain(make: Callable[[], Entry], problems: solara.Reactive, add) -> None:
+    """Add the entry `make` builds and clear `problems`, or show why it cannot be built."""
+    try:
+        entry = make()
+    except ScenarioError as exc:
+        problems.set(list(exc.problems))
+        return
+    problems.set([])
+    add(entry)
 
 
 @solara.component
@@ -154,16 +166,21 @@ def ScenarioForm(presets: list[Preset], disabled: bool, on_add):
         problems.set([])
 
     def add() -> None:
-        try:
-            entry = form_entry(preset, values.value)
-        except ScenarioError as exc:
-            problems.set(list(exc.problems))
-            return
-        problems.set([])
-        on_add(entry)
+        add_or_explain(lambda: form_entry(preset, values.value), problems, on_add)
 
     v: FormValues = values.value
     field = {"style": {"min-width": "150px", "flex": "1 1 150px"}}
+
+    def number(component, label: str, name: str, **options) -> None:
+        """A number field (`component`: InputInt or InputFloat) bound to the form value `name`."""
+        component(
+            label,
+            value=getattr(v, name),
+            on_value=lambda x: values.set(values.value.set(**{name: x})),
+            **field,
+            **options,
+        ).key(f"{v.preset}-{name}")
+
     with solara.Column(gap="8px", classes=["compare-form"]):
         with solara.Row(style={"gap": "12px", "flex-wrap": "wrap"}):
             solara.Select(
@@ -194,13 +211,7 @@ def ScenarioForm(presets: list[Preset], disabled: bool, on_add):
             f"{v.share_total:g}%)"
         )
         with solara.Row(style={"gap": "12px", "flex-wrap": "wrap"}):
-            solara.InputFloat(
-                "Requests per day",
-                value=v.requests_per_day,
-                on_value=lambda x: values.set(values.value.set(requests_per_day=x)),
-                suffix="/day",
-                **field,
-            ).key(f"{v.preset}-requests")
+            number(solara.InputFloat, "Requests per day", "requests_per_day", suffix="/day")
             for i, (name, share) in enumerate(v.shares):
                 solara.InputFloat(
                     f"Share: {name}",
@@ -222,34 +233,25 @@ def ScenarioForm(presets: list[Preset], disabled: bool, on_add):
                 on_value=lambda x: values.set(values.value.set(kind=labels[x])),
                 style={"min-width": "260px", "flex": "1 1 260px"},
             )
-            solara.InputInt(
+            number(
+                solara.InputInt,
                 "Number of teams",
-                value=v.teams,
-                on_value=lambda x: values.set(values.value.set(teams=x)),
+                "teams",
                 disabled=v.kind not in ("cross_functional", "matrix"),
-                **field,
-            ).key(f"{v.preset}-teams")
-            solara.InputFloat(
+            )
+            number(
+                solara.InputFloat,
                 "Handoff delay between units",
-                value=v.handoff_delay_hours,
-                on_value=lambda x: values.set(values.value.set(handoff_delay_hours=x)),
+                "handoff_delay_hours",
                 suffix="working hours",
-                **field,
-            ).key(f"{v.preset}-handoff")
-            solara.InputFloat(
-                "Help across units",
-                value=v.help_across_units_pct,
-                on_value=lambda x: values.set(values.value.set(help_across_units_pct=x)),
-                suffix="%",
-                **field,
-            ).key(f"{v.preset}-help")
-            solara.InputFloat(
+            )
+            number(solara.InputFloat, "Help across units", "help_across_units_pct", suffix="%")
+            number(
+                solara.InputFloat,
                 "Customer weight in goals",
-                value=v.customer_metric_weight_pct,
-                on_value=lambda x: values.set(values.value.set(customer_metric_weight_pct=x)),
+                "customer_metric_weight_pct",
                 suffix="%",
-                **field,
-            ).key(f"{v.preset}-weight")
+            )
         solara.Text(
             "Handoff delay: mean time a request spends between two units. Help across units: "
             "the chance that an idle employee takes a task from another unit's queue. Customer "
@@ -355,13 +357,7 @@ def Page():
         add(preset_entry(preset))
 
     def on_upload(name: str, data: bytes, size: int) -> None:
-        try:
-            entry = upload_entry(name, data, size)
-        except ScenarioError as exc:
-            upload_problems.set(list(exc.problems))
-            return
-        upload_problems.set([])
-        add(entry)
+        add_or_explain(lambda: upload_entry(name, data, size), upload_problems, add)
 
     def remove(entry_id: int) -> None:
         if len(entries.value) > MIN_SCENARIOS:
@@ -374,15 +370,14 @@ def Page():
         )
 
     def run() -> None:
-        problems = []
-        if not MIN_REPS <= (reps.value or 0) <= MAX_REPS:
-            problems.append(
-                f"Replications: {reps.value} is out of range (allowed: {MIN_REPS} to {MAX_REPS})"
+        problems = [
+            f"{label}: {value} is out of range (allowed: {low} to {high})"
+            for label, value, low, high in (
+                ("Replications", reps.value, MIN_REPS, MAX_REPS),
+                ("Working days", days.value, MIN_DAYS, MAX_DAYS),
             )
-        if not MIN_DAYS <= (days.value or 0) <= MAX_DAYS:
-            problems.append(
-                f"Working days: {days.value} is out of range (allowed: {MIN_DAYS} to {MAX_DAYS})"
-            )
+            if not low <= (value or 0) <= high
+        ]
         scenarios = [e.scenario for e in entries.value]
         names = scenario_names(scenarios)
         if not problems:

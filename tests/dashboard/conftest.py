@@ -1,15 +1,19 @@
-"""Fixtures of the dashboard tests: the served app and Debian's Chromium.
+"""Fixtures and helpers of the dashboard tests: the served app, Debian's Chromium, and the
+widget-tree helpers of the tests that render a page without a browser (`solara.render`).
 
 Browser tests (marked `e2e`) start the real app with ``solara run`` in a subprocess on a free
 loopback port and drive it with Playwright through Debian's ``chromium`` (``playwright
 install`` cannot download a browser here; ``.ci/install-browser`` installs Chromium). They skip
 when there is no Chromium. A failing browser test leaves a screenshot of the page in
 ``test-results/dashboard/<test>-failed.png``.
+
+Test modules import the helpers with ``from conftest import ...``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import html
 import os
 import shutil
 import socket
@@ -19,8 +23,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+import ipyvuetify as v
+import ipywidgets as w
 import pytest
 import solara.server.settings
+import solara.widgets
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-results" / "dashboard"
@@ -37,6 +44,72 @@ CHROMIUM_ARGS = [
 
 # Solara phones home (mixpanel): never from tests.
 solara.server.settings.telemetry.mixpanel_enable = False
+
+BAD_SCENARIO = b"""# a scenario with three mistakes
+name = "Our organisation"
+[demand]
+requests_per_day = -5
+[[demand.request_types]]
+name = "question"
+share = 1.0
+expected_hours = 8
+tasks = [{ skill = "billing", hours = 0.5 }]
+[[workforce]]
+skill = "billing"
+headcount = 0
+[structure]
+kind = "silos"
+"""
+"""An upload the compare page must refuse, with one line per mistake: requests_per_day out
+of range, a headcount of 0 and an unknown structure kind."""
+
+
+# --------------------------------------------------------------------------------------------
+# A rendered page's widget tree
+
+
+def all_widgets(root):
+    """Every widget under root, in page order (`rc.find` stops descending at its first
+    match)."""
+    seen, stack = set(), [root]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, w.Widget):
+            if id(x) not in seen:
+                seen.add(id(x))
+                yield x
+                stack.extend(reversed([getattr(x, k) for k in x.keys]))
+        elif isinstance(x, list | tuple):
+            stack.extend(reversed(x))
+        elif isinstance(x, dict):
+            stack.extend(reversed(list(x.values())))
+
+
+def texts(box) -> str:
+    """The page's text: templates, widget children (solara.Text, Error, Button) and HTML."""
+    parts = []
+    for x in all_widgets(box):
+        if isinstance(x, v.VuetifyTemplate) and isinstance(x.template, str):
+            parts.append(x.template)
+        elif isinstance(x, v.Html | v.VuetifyWidget):
+            parts += [c for c in x.children if isinstance(c, str)]
+        elif isinstance(x, solara.widgets.HTML) and x.unsafe_innerHTML:
+            parts.append(html.unescape(x.unsafe_innerHTML))
+    return "\n".join(parts)
+
+
+def buttons(box, label: str) -> list[v.Btn]:
+    return [b for b in all_widgets(box) if isinstance(b, v.Btn) and label in b.children]
+
+
+def button(box, label: str) -> v.Btn:
+    found = buttons(box, label)
+    assert len(found) == 1, f"{len(found)} buttons labelled {label!r}"
+    return found[0]
+
+
+# --------------------------------------------------------------------------------------------
+# The served app in Chromium
 
 
 @pytest.fixture(scope="session")

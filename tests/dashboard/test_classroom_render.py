@@ -6,7 +6,6 @@ test_classroom_e2e.py.
 
 from __future__ import annotations
 
-import html
 import re
 import shutil
 import time
@@ -17,6 +16,7 @@ import ipywidgets as w
 import pytest
 import solara
 import solara.widgets
+from conftest import all_widgets, button, texts
 
 from sim.dashboard import classroom, lessons
 from sim.dashboard.classroom import Page
@@ -25,46 +25,10 @@ ROOT = Path(__file__).resolve().parents[2]
 PNG = b"\x89PNG"
 
 
-def all_widgets(root):
-    """Every widget under root (`rc.find` stops descending at its first match)."""
-    seen, stack = set(), [root]
-    while stack:
-        x = stack.pop()
-        if isinstance(x, w.Widget):
-            if id(x) not in seen:
-                seen.add(id(x))
-                yield x
-                stack.extend(getattr(x, k) for k in x.keys)
-        elif isinstance(x, list | tuple):
-            stack.extend(x)
-        elif isinstance(x, dict):
-            stack.extend(x.values())
-
-
-def texts(box) -> str:
-    parts = []
-    for x in all_widgets(box):
-        if isinstance(x, v.VuetifyTemplate) and isinstance(x.template, str):
-            parts.append(x.template)
-        elif isinstance(x, v.Html | v.VuetifyWidget):  # solara.Text, Error, Button: their text
-            parts += [c for c in x.children if isinstance(c, str)]
-        elif isinstance(x, v.VuetifyTemplate) and isinstance(x.template, str):
-            parts.append(x.template)
-        elif isinstance(x, solara.widgets.HTML) and x.unsafe_innerHTML:
-            parts.append(html.unescape(x.unsafe_innerHTML))
-    return "\n".join(parts)
-
-
 def status(box) -> str:
     match = re.search(r"Day \d+, \d\d:\d\d", texts(box))
     assert match, "no status line"
     return match.group(0)
-
-
-def button(box, label: str) -> v.Btn:
-    found = [b for b in all_widgets(box) if isinstance(b, v.Btn) and label in b.children]
-    assert len(found) == 1, f"{len(found)} buttons labelled {label!r}"
-    return found[0]
 
 
 def org_svgs(box) -> list[str]:

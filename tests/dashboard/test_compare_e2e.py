@@ -11,27 +11,13 @@ look at).
 from __future__ import annotations
 
 import pytest
+from conftest import BAD_SCENARIO
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.e2e
 
 FIRST_LOAD_MS = 60_000  # the first page load pulls ~10 MB of JavaScript; slow under load
 RUN_MS = 90_000
-BAD_TOML = b"""# a scenario with two mistakes
-name = "Our organisation"
-[demand]
-requests_per_day = 120
-[[demand.request_types]]
-name = "question"
-share = 1.0
-expected_hours = 8
-tasks = [{ skill = "billing", hours = 0.5 }]
-[[workforce]]
-skill = "billing"
-headcount = 0
-[structure]
-kind = "silos"
-"""
 
 
 def open_compare(page: Page, url: str) -> list[str]:
@@ -83,7 +69,7 @@ def test_a_bad_upload_shows_its_problems(page: Page, dashboard_url, shots):
     open_compare(page, dashboard_url)
     chooser = page.locator(".compare-upload input[type=file]")
     chooser.set_input_files(
-        files=[{"name": "our-org.toml", "mimeType": "text/plain", "buffer": BAD_TOML}]
+        files=[{"name": "our-org.toml", "mimeType": "text/plain", "buffer": BAD_SCENARIO}]
     )
     problems = page.locator(".compare-upload-problems")
     expect(problems).to_be_visible(timeout=20_000)

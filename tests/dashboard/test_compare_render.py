@@ -17,6 +17,7 @@ import ipywidgets as w
 import pytest
 import solara
 import solara.widgets
+from conftest import BAD_SCENARIO, all_widgets, button, buttons, texts
 from ipyvuetify.extra import FileInput
 
 from sim.dashboard import compare_run, compare_scenarios
@@ -32,62 +33,10 @@ from sim.dashboard.compare_upload import ScenarioFileInput
 from sim.scenario import ScenarioError
 
 PNG = b"\x89PNG"
-BAD_TOML = b"""
-name = "My org"
-[demand]
-requests_per_day = -5
-[[demand.request_types]]
-name = "question"
-share = 1.0
-expected_hours = 8
-tasks = [{ skill = "billing", hours = 0.5 }]
-[[workforce]]
-skill = "billing"
-headcount = 0
-"""
 
 
 # --------------------------------------------------------------------------------------------
 # Helpers
-
-
-def all_widgets(root):
-    """Every widget under root, in page order (`rc.find` stops descending at its first
-    match)."""
-    seen, stack = set(), [root]
-    while stack:
-        x = stack.pop()
-        if isinstance(x, w.Widget):
-            if id(x) not in seen:
-                seen.add(id(x))
-                yield x
-                stack.extend(reversed([getattr(x, k) for k in x.keys]))
-        elif isinstance(x, list | tuple):
-            stack.extend(reversed(x))
-        elif isinstance(x, dict):
-            stack.extend(reversed(list(x.values())))
-
-
-def texts(box) -> str:
-    parts = []
-    for x in all_widgets(box):
-        if isinstance(x, v.VuetifyTemplate) and isinstance(x.template, str):
-            parts.append(x.template)
-        elif isinstance(x, v.Html | v.VuetifyWidget):
-            parts += [c for c in x.children if isinstance(c, str)]
-        elif isinstance(x, solara.widgets.HTML) and x.unsafe_innerHTML:
-            parts.append(html.unescape(x.unsafe_innerHTML))
-    return "\n".join(parts)
-
-
-def buttons(box, label: str) -> list[v.Btn]:
-    return [b for b in all_widgets(box) if isinstance(b, v.Btn) and label in b.children]
-
-
-def button(box, label: str) -> v.Btn:
-    found = buttons(box, label)
-    assert len(found) == 1, f"{len(found)} buttons labelled {label!r}"
-    return found[0]
 
 
 def field(box, label: str) -> v.TextField:
@@ -107,6 +56,13 @@ def select(box, label: str) -> v.Select:
     found = [x for x in all_widgets(box) if isinstance(x, v.Select) and x.label == label]
     assert len(found) == 1, f"{len(found)} selects labelled {label!r}"
     return found[0]
+
+
+def add_preset(box, file: str) -> None:
+    """Choose the preset whose title names `file` and add it."""
+    preset = select(box, "Preset scenario")
+    preset.v_model = next(x for x in preset.items if file in x)
+    button(box, "Add preset").click()
 
 
 def entry_names(box) -> list[str]:
@@ -155,9 +111,7 @@ def test_default_selection(compare_page):
 
 def test_add_remove_and_the_two_to_four_limit(compare_page):
     box, _ = compare_page
-    preset = select(box, "Preset scenario")
-    preset.v_model = next(x for x in preset.items if "(matrix.toml)" in x)
-    button(box, "Add preset").click()
+    add_preset(box, "(matrix.toml)")
     assert len(entry_names(box)) == 3
     assert "matrix" in entry_names(box)[2]
     assert not any(b.disabled for b in buttons(box, "Remove"))
@@ -193,7 +147,7 @@ def _upload(box, monkeypatch, name: str, data: bytes, widget_type=ScenarioFileIn
 
 def test_bad_upload_shows_its_errors_in_the_page(compare_page, monkeypatch):
     box, _ = compare_page
-    _upload(box, monkeypatch, "my-org.toml", BAD_TOML)
+    _upload(box, monkeypatch, "my-org.toml", BAD_SCENARIO)
     wait_for(lambda: "This file cannot be used" in texts(box), 10, "the upload's errors")
     text = texts(box)
     assert "my-org.toml: demand.requests_per_day: -5 is out of range (allowed: > 0.0)" in text
@@ -280,9 +234,7 @@ def test_form_logic_without_the_page():
 
 def test_run_settings_that_do_not_fit_a_scenario_are_explained(compare_page):
     box, _ = compare_page
-    preset = select(box, "Preset scenario")
-    preset.v_model = next(x for x in preset.items if "reorganisation.toml" in x)
-    button(box, "Add preset").click()
+    add_preset(box, "reorganisation.toml")
     type_into(box, "Working days", "10")
     button(box, "Run the comparison").click()
     text = texts(box)

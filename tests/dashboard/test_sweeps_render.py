@@ -8,7 +8,6 @@ in test-results/dashboard/sweeps-*.png, for a human to look at.
 
 from __future__ import annotations
 
-import html
 import json
 import shutil
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +17,8 @@ import ipyvuetify as v
 import ipywidgets as w
 import pytest
 import solara
-import solara.widgets
+from conftest import all_widgets, texts
+from sweep_specs import sweep_toml
 
 from sim.dashboard import RESULTS_ENV, sweeps_data
 from sim.dashboard.sweeps import Page
@@ -29,79 +29,50 @@ SHOTS = ROOT / "test-results" / "dashboard"
 PNG = b"\x89PNG"
 STRUCTURE = "studies/structure"
 
-FACTORIAL = f"""
-name = "Structure x handoff delay x demand"
-description = "Tiny test sweep: 3 working days."
-base = "{FUNCTIONAL}"
-replications = 2
-seed = 3
-kpis = ["resolution_hours_mean", "handoffs_per_request", "csat_mean", "fcr", "utilisation"]
+FACTORIAL = sweep_toml(
+    "Structure x handoff delay x demand",
+    FUNCTIONAL,
+    ["resolution_hours_mean", "handoffs_per_request", "csat_mean", "fcr", "utilisation"],
+    {
+        "structure.kind": ["functional", "cross_functional"],
+        "policies.handoff_delay_hours": [0.25, 4.0],
+        "demand.requests_per_day": [170, 230],
+    },
+    description="Tiny test sweep: 3 working days.",
+    replications=2,
+    seed=3,
+    days=3,
+    warmup_days=1,
+)
 
-[set]
-run.days = 3
-run.warmup_days = 1
+MORRIS = sweep_toml(
+    "Friction screening (Morris)",
+    FUNCTIONAL,
+    ["resolution_hours_mean", "csat_mean"],
+    {
+        "policies.handoff_delay_hours": {"range": [0.0, 4.0]},
+        "policies.misrouting": {"range": [0.0, 0.3]},
+    },
+    replications=1,
+    seed=5,
+    days=3,
+    warmup_days=1,
+    design={"method": "morris", "samples": 3, "levels": 4},
+)
 
-[[factors]]
-key = "structure.kind"
-values = ["functional", "cross_functional"]
-
-[[factors]]
-key = "policies.handoff_delay_hours"
-values = [0.25, 4.0]
-
-[[factors]]
-key = "demand.requests_per_day"
-values = [170, 230]
-"""
-
-MORRIS = f"""
-name = "Friction screening (Morris)"
-base = "{FUNCTIONAL}"
-replications = 1
-seed = 5
-kpis = ["resolution_hours_mean", "csat_mean"]
-
-[set]
-run.days = 3
-run.warmup_days = 1
-
-[design]
-method = "morris"
-samples = 3
-levels = 4
-
-[[factors]]
-key = "policies.handoff_delay_hours"
-range = [0.0, 4.0]
-
-[[factors]]
-key = "policies.misrouting"
-range = [0.0, 0.3]
-"""
-
-LATIN = f"""
-name = "Latin hypercube"
-base = "{FUNCTIONAL}"
-replications = 1
-kpis = ["csat_mean"]
-
-[set]
-run.days = 3
-run.warmup_days = 1
-
-[design]
-method = "latin"
-samples = 8
-
-[[factors]]
-key = "policies.handoff_delay_hours"
-range = [0.0, 4.0]
-
-[[factors]]
-key = "structure.teams"
-range = [2, 6]
-integer = true
-"""
+LATIN = sweep_toml(
+    "Latin hypercube",
+    FUNCTIONAL,
+    ["csat_mean"],
+    {
+        "policies.handoff_delay_hours": {"range": [0.0, 4.0]},
+        "structure.teams": {"range": [2, 6], "integer": True},
+    },
+    replications=1,
+    days=3,
+    warmup_days=1,
+    design={"method": "latin", "samples": 8},
+)
 
 
 def make_results(base: Path) -> Path:
@@ -143,34 +114,6 @@ def view(results, monkeypatch):
     box, rc = solara.render(Page(), handle_error=False)
     yield box
     rc.close()
-
-
-def all_widgets(root):
-    """Every widget under root (`rc.find` stops descending at its first match)."""
-    seen, stack = set(), [root]
-    while stack:
-        x = stack.pop()
-        if isinstance(x, w.Widget):
-            if id(x) not in seen:
-                seen.add(id(x))
-                yield x
-                stack.extend(getattr(x, k) for k in x.keys)
-        elif isinstance(x, list | tuple):
-            stack.extend(x)
-        elif isinstance(x, dict):
-            stack.extend(x.values())
-
-
-def texts(box) -> str:
-    parts = []
-    for x in all_widgets(box):
-        if isinstance(x, v.VuetifyTemplate) and isinstance(x.template, str):
-            parts.append(x.template)
-        elif isinstance(x, v.Html | v.VuetifyWidget):
-            parts += [c for c in x.children if isinstance(c, str)]
-        elif isinstance(x, solara.widgets.HTML) and x.unsafe_innerHTML:
-            parts.append(html.unescape(x.unsafe_innerHTML))
-    return "\n".join(parts)
 
 
 def select(box, cls: str) -> v.Select:
