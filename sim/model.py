@@ -148,6 +148,19 @@ class OrgModel(mesa.Model):
             unit.manager = Manager(self, unit)
         return self.units
 
+    def adjust(self, **overrides: float) -> None:
+        """Change levers mid-run, from now on (``adjust(**{"policies.misrouting": 0.2})``):
+        policies, the managers' support, and demand. What depends on the structure or the
+        people cannot change this way (use a reorganisation event). Validated like a file;
+        raises `ScenarioError` and changes nothing on a bad value."""
+        config = self.config.with_overrides(**overrides)
+        self.config = config
+        self._apply_policies()
+        self._rate = config.demand.requests_per_day / config.run.hours_per_day
+        self._rate_max = self._rate * max(self._hourly or [1]) * max(self._weekly or [1])
+        for unit in self.units:
+            unit.manager.support = config.managers.support
+
     def _apply_policies(self) -> None:
         """Behaviour under local metrics scales with 1 - w (w = customer_metric_weight)."""
         p = self.config.policies

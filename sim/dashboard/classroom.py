@@ -4,7 +4,8 @@ For trainers. The default lesson shows the functional and the cross-functional p
 scenario under ``scenarios/lessons/`` can be picked instead (see `sim.dashboard.lessons`). Both
 organisations use one seed (common random numbers), so every difference on screen comes from
 structure. The levers (load, handoff delay, help, customer metric weight, manager support) act
-on both sides alike and restart them from day 1 with the same customers.
+on both sides alike from the moment they move (`OrgModel.adjust`); Reset replays the same
+customers from day 1 with the levers as they are.
 
 Each browser gets its own pair of models: they live in the page's component state (created
 with `use_memo`), never at module level, where every visitor would share them.
@@ -215,7 +216,11 @@ def Classroom(session: Session, lessons: list[LessonInfo]):
             problems.set(list(exc.problems))
 
     def set_lever(name: str, value: float) -> None:
-        restart(levers=dataclasses.replace(twin.levers, **{name: float(value)}))
+        try:
+            frame.set(twin.retune(dataclasses.replace(twin.levers, **{name: float(value)})))
+            problems.set([])
+        except ScenarioError as exc:
+            problems.set(list(exc.problems))
 
     def open_lesson(info: LessonInfo) -> None:
         try:
@@ -356,7 +361,7 @@ def LeverBar(levers: Levers, base: Levers, on_lever):
                     thumb_label=False,
                 )
     solara.Text(
-        "The levers act on both organisations; a change restarts both on day 1 with the same "
-        "customers.",
+        "The levers act on both organisations from the moment you move them (Reset replays "
+        "the same customers from day 1 with the levers as they are).",
         style={"font-size": "13px", "color": "#444", "margin-top": "-10px"},
     )

@@ -297,6 +297,18 @@ class Twin:
                 raise
             return self._frame
 
+    def retune(self, levers: Levers) -> Frame:
+        """Apply new lever values to both organisations from now on (same time, same
+        customers still to come). Raises `ScenarioError` and changes nothing on a bad value."""
+        with self._lock:
+            for s in self.scenarios:
+                classroom_scenario(s, levers)  # validates before either side changes
+            for tracker in self.pair:
+                tracker.model.adjust(**levers.overrides())
+            self.levers = levers
+            self._frame = self._snapshot()
+            return self._frame
+
     def reset(self) -> Frame:
         """Back to time 0 with the same customers and levers."""
         return self.configure()

@@ -74,6 +74,27 @@ def test_reset_replays_and_levers_restart(presets):
     assert twin.pair[0].model.config.demand.requests_per_day == 300
 
 
+def test_retuned_levers_act_from_now_on_on_both_sides(presets):
+    twin = make_twin(presets)
+    twin.advance(8.0)
+    before = [t.model.arrived for t in twin.pair]
+    frame = twin.retune(Levers(410, 2.0, 0.0, 0.9, 1.0))  # twice the load, costly handoffs
+    assert frame.time == 8.0  # nothing replayed
+    for tracker in twin.pair:
+        config = tracker.model.config
+        assert config.demand.requests_per_day == 410
+        assert config.policies.handoff_delay_hours == 2.0
+        assert tracker.model.help_probability == 0.0
+        assert all(u.manager.support == 1.0 for u in tracker.model.units)
+    twin.advance(8.0)
+    after = [t.model.arrived - b for t, b in zip(twin.pair, before, strict=True)]
+    assert after[0] == after[1]  # still the same customers on both sides
+    assert after[0] > 1.5 * before[0]  # and twice as many of them per hour
+    with pytest.raises(ScenarioError):
+        twin.retune(Levers(205, 0.5, 3.0, 0.5, 0.5))
+    assert twin.levers.requests_per_day == 410 and twin.frame().time == 16.0
+
+
 def test_a_bad_lever_raises_and_changes_nothing(presets):
     twin = make_twin(presets)
     twin.advance(2.0)
