@@ -302,7 +302,7 @@ class Scenario(_Strict):
         """A copy with dotted keys replaced (``{"run.days": 10}``), validated like a file."""
         raw = self.model_dump()
         for path, value in changes.items():
-            _set_path(raw, path.split("."), value, origin=path)
+            _set_path(raw, path.split("."), value)
         return parse_scenario(raw, source="<overrides>")
 
 
@@ -406,14 +406,14 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str] | tuple[str, ...],
         except tomllib.TOMLDecodeError:
             value = text.strip()
         try:
-            _set_path(raw, key.split("."), value, origin=key)
+            _set_path(raw, key.split("."), value)
         except ScenarioError as exc:
             problems += [f"{source}: {p}" for p in exc.problems]
     if problems:
         raise ScenarioError(problems)
 
 
-def _set_path(raw: Any, parts: list[str], value: Any, origin: str) -> None:
+def _set_path(raw: Any, parts: list[str], value: Any) -> None:
     node = raw
     for depth, part in enumerate(parts):
         last = depth == len(parts) - 1
@@ -449,15 +449,16 @@ _TYPE_WORDS = {
 }
 
 
-def _describe(exc: ValidationError, root: type[BaseModel] | None = None) -> list[tuple[str, str]]:
-    """Turn pydantic's errors into (key.path, 'what is wrong (what is allowed)') pairs."""
+def _describe(exc: ValidationError, root: type[BaseModel] = Scenario) -> list[tuple[str, str]]:
+    """Turn pydantic's errors into (key.path, 'what is wrong (what is allowed)') pairs; unknown
+    keys are listed against `root`'s schema."""
     lines = []
     for error in exc.errors():
         loc = [str(p) for p in error["loc"]]
         path = ".".join(loc) or "(top level)"
         kind, ctx, value = error["type"], error.get("ctx", {}), error.get("input")
         if kind == "extra_forbidden":
-            allowed = _allowed_keys(loc[:-1], root if isinstance(root, type) else Scenario)
+            allowed = _allowed_keys(loc[:-1], root)
             close = difflib.get_close_matches(loc[-1], allowed, n=1)
             hint = f"did you mean '{close[0]}'? " if close else ""
             message = f"unknown key ({hint}allowed: {', '.join(allowed)})"

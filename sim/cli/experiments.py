@@ -201,7 +201,7 @@ def _executor_problems(
 
 @contextmanager
 def _executor(
-    command: str, workers: int | None, dask: str | None, dask_local: int | None
+    workers: int | None, dask: str | None, dask_local: int | None
 ) -> Iterator[Executor]:
     """The executor the options ask for; a local pool stops at once on Ctrl-C."""
     from sim.executors import dask_executor, local_executor
@@ -252,7 +252,7 @@ def _run_spec(
         check(sweep)
     try:
         with (
-            _executor(command, workers, dask, dask_local) as executor,
+            _executor(workers, dask, dask_local) as executor,
             progress_bar(command) as progress,
         ):
             result = run_sweep(

@@ -110,7 +110,7 @@ def _title(path: Path, paragraphs: list[str]) -> str:
     return path.stem.replace("-", " ").replace("_", " ").capitalize()
 
 
-def _numbered(path: Path, text: str) -> tuple[int, str, list[str]] | None:
+def _numbered(text: str) -> tuple[int, str, list[str]] | None:
     """``(N, title, files)`` of a file that opens with ``# Lesson N: title``."""
     lines = text.splitlines()
     header = _HEADER.match(lines[0]) if lines else None
@@ -136,7 +136,7 @@ def list_lessons(directory: Path | None = None) -> list[LessonInfo]:
                 text = path.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError):
                 text = ""
-            lesson = _numbered(path, text)
+            lesson = _numbered(text)
             if lesson is not None:
                 number, title, files = lesson
                 named = [directory / f for f in files if (directory / f).is_file()]

@@ -367,7 +367,7 @@ def display_scale(kpi: str) -> float:
     return 100.0 if kpi_info(kpi).kind == "share" else 1.0
 
 
-def _filtered(sweep: Sweep, kpi: str, shown: Sequence[str], fixed: Mapping[str, Any]):
+def _filtered(sweep: Sweep, shown: Sequence[str], fixed: Mapping[str, Any]):
     frame = sweep.ok
     for factor, value in fixed.items():
         if factor in shown or value == POOLED or factor not in sweep.levels:
@@ -386,7 +386,7 @@ def aggregate(
     from sim.experiment import estimate
 
     by = list(dict.fromkeys(by))
-    frame = _filtered(sweep, kpi, by, fixed or {})
+    frame = _filtered(sweep, by, fixed or {})
     scale = display_scale(kpi)
     rows = []
     if not by:
