@@ -1,4 +1,6 @@
-"""Replications and scenario comparisons with confidence intervals (domain notes §7 G).
+"""Replications and scenario comparisons with confidence intervals.
+
+Statistical hygiene as in docs/domain-notes.md §7.24-7.27.
 
 A run is a pure function of (scenario, seed). An experiment runs every scenario with the *same*
 replication seeds, so scenario B's k-th run sees the same customers as scenario A's k-th run

@@ -3,16 +3,17 @@
 All functions are pure and deterministic.  The time unit is arbitrary: rates are
 "per time unit" and waits/sojourns come back in that same unit.
 
-Sources (standard textbook results):
+Sources (standard textbook results; full references in docs/references.md, the results
+themselves in docs/domain-notes.md §1):
 
 * Erlang B / Erlang C and M/M/c measures: Kleinrock, *Queueing Systems Vol. 1* (1975),
-  §3.6-3.7; Gross, Shortle, Thompson & Harris, *Fundamentals of Queueing Theory*
-  (4th ed., 2008), §2.3.
+  sections 3.6-3.7; Gross, Shortle, Thompson & Harris, *Fundamentals of Queueing Theory*
+  (4th ed., 2008), section 2.3.
 * Stable Erlang B recursion: Jagerman, "Some properties of the Erlang loss function",
   Bell System Technical Journal 53 (1974).
 * Open Jackson networks: Jackson, "Jobshop-like queueing systems", Management Science 10
-  (1963); Gross et al. §5.2.
-* Pollaczek-Khinchine mean-value formula for M/G/1: Kleinrock §5.6; Gross et al. §6.1.
+  (1963); Gross et al. section 5.2.
+* Pollaczek-Khinchine mean-value formula for M/G/1: Kleinrock section 5.6; Gross et al. section 6.1.
 * Square-root staffing: Halfin & Whitt, "Heavy-traffic limits for queues with many
   exponential servers", Operations Research 29 (1981).
 """
@@ -78,7 +79,7 @@ def erlang_c(servers: int, offered_load: float) -> float:
     """Probability that an arrival must wait in an M/M/c queue (Erlang C formula).
 
     Computed from Erlang B as C = B / (1 - rho*(1 - B)) with rho = a/c (Gross et al.
-    §2.3).  Raises ValueError if the system is unstable (a >= c) or arguments are invalid.
+    section 2.3).  Raises ValueError if the system is unstable (a >= c) or arguments are invalid.
     """
     _check_servers(servers)
     _check_non_negative("offered_load", offered_load)
@@ -122,7 +123,7 @@ def mmc(arrival_rate: float, service_rate: float, servers: int) -> MMC:
     """Exact steady-state measures of an M/M/c FCFS queue.
 
     Wq = C/(c*mu - lambda), W = Wq + 1/mu, L = lambda*W, Lq = lambda*Wq (Little's law),
-    with C the Erlang C probability of waiting (Kleinrock §3.7; Gross et al. §2.3).
+    with C the Erlang C probability of waiting (Kleinrock section 3.7; Gross et al. section 2.3).
     Raises ValueError for non-positive rates, invalid ``servers`` or lambda >= c*mu.
     """
     _check_positive("arrival_rate", arrival_rate)
@@ -148,7 +149,7 @@ def mmc(arrival_rate: float, service_rate: float, servers: int) -> MMC:
 def service_level(arrival_rate: float, service_rate: float, servers: int, t: float) -> float:
     """Fraction of M/M/c arrivals whose queue wait is <= t: 1 - C*exp(-(c*mu - lambda)*t).
 
-    Convenience wrapper around :meth:`MMC.service_level` (Gross et al. §2.3).
+    Convenience wrapper around :meth:`MMC.service_level` (Gross et al. section 2.3).
     """
     return mmc(arrival_rate, service_rate, servers).service_level(t)
 
@@ -225,7 +226,7 @@ def jackson_sojourn(
 def mg1_wait(arrival_rate: float, mean_service: float, second_moment_service: float) -> float:
     """Mean queue wait of an M/G/1 FCFS queue (Pollaczek-Khinchine mean-value formula).
 
-    Wq = lambda*E[S^2] / (2*(1 - rho)) with rho = lambda*E[S] (Kleinrock §5.6).
+    Wq = lambda*E[S^2] / (2*(1 - rho)) with rho = lambda*E[S] (Kleinrock section 5.6).
     Raises ValueError for invalid moments (E[S^2] < E[S]^2) or rho >= 1.
     """
     _check_positive("arrival_rate", arrival_rate)

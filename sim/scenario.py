@@ -138,7 +138,7 @@ class Policies(_Strict):
     proficiency_quality_exponent: NonNegative = 0.5
     """First-time-right scales with proficiency ** exponent: a generalist is slower *and* less
     often right (de Véricourt & Zhou 2005). 0.5 keeps the combined penalty of a secondary skill
-    at 0.8 within the generalist slowdown of 1.0-1.3 in domain notes §5.1. Neutral 0."""
+    at 0.8 within the generalist slowdown of 1.0-1.3 in docs/domain-notes.md §5.1. Neutral 0."""
     engagement_effect: Fraction = 0.2
     """How strongly low engagement slows work and lowers first-time-right. Neutral 0."""
     coordination: Annotated[float, Field(ge=0.0, le=0.2)] = 0.01
@@ -242,7 +242,8 @@ class Reorganisation(_Strict):
     """Policy values that change (any keys of [policies])."""
     role_slowdown: Annotated[float, Field(ge=1.0, le=3.0)] = 1.3
     """Work-time factor in new roles right after a structure switch, falling on the learning
-    curve (domain notes §7.17: s0 = 1.3). Neutral 1. A policies-only event changes no roles."""
+    curve (docs/domain-notes.md §7.17: s0 = 1.3). Neutral 1. A policies-only event changes no
+    roles."""
     engagement_dip: Fraction = 0.1
     """Engagement lost by everyone at the switch (uncertainty of change). Neutral 0."""
     reset_ties: bool = True

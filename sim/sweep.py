@@ -21,7 +21,7 @@ KPIs to keep and a root seed::
     range = [0.0, 0.3]                 # ranges are sampled, with
                                        # [design] method = "latin" | "sobol" | "morris", samples = N
 
-Why not `mesa.batch_run` (notes/mesa.md §2.8): it keeps every row in memory, cannot resume,
+Why not `mesa.batch_run` (docs/domain-notes.md §6.5): it keeps every row in memory, cannot resume,
 sets a global start method and pays an interpreter start for short runs. Here:
 
 - A run's identity is a hash of its factor values and replication index, and replication r has

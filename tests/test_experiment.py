@@ -1,9 +1,9 @@
 """Replications and comparisons (`sim.experiment`) and the HTML report (`sim.report`).
 
-Statistical hygiene (domain notes §7 G): seeds come from SeedSequence and extend without
-changing earlier ones; replications differ; the process pool gives exactly the serial results;
-confidence intervals cover a known queueing-theory mean; comparisons pair replications by seed
-(common random numbers), so a scenario compared with itself differs by exactly 0; `--reps auto`
+Statistical hygiene (docs/domain-notes.md §7.24-7.27): seeds come from SeedSequence and extend
+without changing earlier ones; replications differ; the process pool gives exactly the serial
+results; confidence intervals cover a known queueing-theory mean; comparisons pair replications by
+seed (common random numbers), so a scenario compared with itself differs by exactly 0; `--reps auto`
 stops when the headline CIs are narrow enough, or says it hit the cap.
 
 Runs are short (10 days; the reorganisation 40 days) to keep this file well under a minute.

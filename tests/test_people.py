@@ -1,9 +1,9 @@
 """The people side and behaviour: direction and plausible size of the known effects.
 
-Each test checks that an effect from the literature (domain notes §1.9, §3, §5, §7 E-F) comes out
-of the model with the right sign and a plausible size, on fixed seeds with enough replications
-(and common random numbers where scenarios are compared) to be stable. These are not exact
-validation targets (see test_validation.py for those), except where the theory is exact.
+Each test checks that an effect from the literature (docs/domain-notes.md §1.9, §3, §5, §7.15-7.23)
+comes out of the model with the right sign and a plausible size, on fixed seeds with enough
+replications (and common random numbers where scenarios are compared) to be stable. These are not
+exact validation targets (see test_validation.py for those), except where the theory is exact.
 
 Time unit: the working hour. Scenarios built here use 24-hour "days" where the clock only
 matters for queueing, and 8-hour days where daily people dynamics matter.
@@ -57,7 +57,7 @@ def r_squared(y: Sequence[float], x: Sequence[float]) -> float:
 
 
 # ---------------------------------------------------------------------------------------------
-# 1. Break-even generalist slowdown s* falls as load rises (domain §1.9, §7.16)
+# 1. Break-even generalist slowdown s* falls as load rises (docs/domain-notes.md §1.9, §7.16)
 #
 # The toy Jackson model of §1.9: silos = 4 functional units of 5 specialists (mu = 1, FCR 0.9
 # per contact, exponential callback delay D = 8), 30% of requests need a second skill (a handoff
@@ -191,7 +191,7 @@ def break_even(load: float, teams: int, start: float, step: float) -> tuple[floa
 @pytest.mark.slow
 def test_silo_baseline_is_the_jackson_network_of_the_toy_model() -> None:
     """The silo side is an exact Jackson network (4 M/M/5 + an infinite-server callback
-    node): 3.86 h at load 0.85 (domain §1.9, §7.16)."""
+    node): 3.86 h at load 0.85 (docs/domain-notes.md §1.9, §7.16)."""
     visits = toy_scenario(0.85).demand.requests_per_day / 24.0 * 1.3 / TOY_FCR / 4
     exact = 1.3 / TOY_FCR * mmc(visits, 1.0, 5).sojourn
     exact += 1.3 * (1 / TOY_FCR - 1) * TOY_CALLBACK_HOURS

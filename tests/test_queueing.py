@@ -1,7 +1,7 @@
 """Check the exact queueing oracle in ``sim.queueing`` against published numbers.
 
-Reference values come from the project's domain notes (exact formulas); tolerances match
-the number of digits quoted.
+Reference values come from the project's domain notes (docs/domain-notes.md §1, §7; exact
+formulas); tolerances match the number of digits quoted.
 """
 
 from __future__ import annotations

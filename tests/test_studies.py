@@ -1,4 +1,4 @@
-"""The studies in experiments/studies against domain notes §7 (B.7, D.14, E.16, E.17).
+"""The studies in experiments/studies against docs/domain-notes.md §7.7, §7.14, §7.16, §7.17.
 
 Each study runs in its `--quick` mode (small, a few seconds to half a minute on 2 cores) and
 writes its figure and table to a temporary folder. Quick runs are short, so where a check
@@ -35,7 +35,7 @@ def _outputs(folder: Path, name: str) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# 1. Pooling (§7 B.7)
+# 1. Pooling (§7.7)
 
 
 def test_pooling_sweep_file() -> None:
@@ -68,7 +68,7 @@ def test_pooling_quick(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# 2. Cross-training (§7 D.14)
+# 2. Cross-training (§7.14)
 
 
 def test_cross_training_quick(tmp_path: Path) -> None:
@@ -100,7 +100,7 @@ def test_cross_training_quick(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# 3. Break-even slowdown (§7 E.16)
+# 3. Break-even slowdown (§7.16)
 
 
 def test_break_even_toy_model_is_the_domain_table() -> None:
@@ -135,7 +135,7 @@ def test_break_even_quick(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# 4. Reorganisation J-curve (§7 E.17)
+# 4. Reorganisation J-curve (§7.17)
 
 
 def test_jcurve_sweep_file() -> None:

@@ -1,14 +1,15 @@
-"""The simulator in validation mode against exact queueing theory (domain notes §1 and §7).
+"""The simulator in validation mode against exact queueing theory (docs/domain-notes.md §1 and §7).
 
 Validation mode: every behavioural mechanism at its neutral value, Poisson arrivals,
 exponential work unless stated otherwise, nobody abandons unless stated otherwise. The model
 must then be a pure queueing network, and its numbers must match the exact oracle in
 `sim.queueing` (or an exact CTMC solved here).
 
-Acceptance rule for a simulated mean (domain §7 "default tolerance"): the theoretical value is
-inside the 95% t-confidence interval over independent replications, OR the replication mean is
-within 3% of it. Each check also bounds the CI half-width, so a test cannot pass by being too
-noisy to detect anything. Run lengths were chosen for that half-width, not to make tests pass.
+Acceptance rule for a simulated mean (docs/domain-notes.md §7, the default tolerance): the
+theoretical value is inside the 95% t-confidence interval over independent replications, OR the
+replication mean is within 3% of it. Each check also bounds the CI half-width, so a test cannot pass
+by being too noisy to detect anything. Run lengths were chosen for that half-width, not to make
+tests pass.
 
 Time unit: the working hour. Scenarios use 24-hour "days" so that `requests_per_day / 24` is
 lambda per hour and a task's `hours` is 1/mu.
@@ -270,7 +271,7 @@ def test_erlang_a_oracle_patient_limit() -> None:
 
 @pytest.mark.slow
 def test_mm1_wait_and_sojourn() -> None:
-    """M/M/1, lambda = 0.8, mu = 1: Wq = 4, W = 5, P(wait) = 0.8 (domain §7.1)."""
+    """M/M/1, lambda = 0.8, mu = 1: Wq = 4, W = 5, P(wait) = 0.8 (docs/domain-notes.md §7.1)."""
     s = validation_scenario(0.8, {"A": 1}, [(1.0, [("A", 1.0)])], days=3000, warmup_days=20)
     results = replicate(s, seeds(101, 10))
     theory = mmc(0.8, 1.0, 1)
@@ -290,7 +291,9 @@ def test_mm1_wait_and_sojourn() -> None:
     ],
 )
 def test_mmc_erlang_c(servers: int, rate: float, days: int) -> None:
-    """M/M/c: mean queue wait C/(c mu - lambda) and P(wait) = Erlang C (domain §7.2)."""
+    """M/M/c: mean queue wait C/(c mu - lambda) and P(wait) = Erlang C (domain notes §7.2).
+
+    Section numbers: docs/domain-notes.md."""
     s = validation_scenario(rate, {"A": servers}, [(1.0, [("A", 1.0)])], days=days)
     results = replicate(s, seeds(201, 6))
     theory = mmc(rate, 1.0, servers)
@@ -563,7 +566,8 @@ def _busy_organisation() -> Scenario:
     ],
 )
 def test_littles_law_in_every_unit(make: Callable[[], Scenario], no_help: bool) -> None:
-    """Time-average number in the unit = throughput x mean sojourn, within 1% (domain §7.6).
+    """Time-average number in the unit = throughput x mean sojourn, within 1% (domain notes
+    §7.6).
 
     Without help across units, the number in a unit is also its queue plus its busy members,
     which the managers report on a regular clock: the average of those samples is an
@@ -596,7 +600,7 @@ def test_littles_law_in_every_unit(make: Callable[[], Scenario], no_help: bool) 
 
 def test_callbacks_contacts_and_feedback_network() -> None:
     """First-contact resolution p = 0.8 at proficiency 1, exponent 0: contacts per request
-    = 1/p = 1.25 (domain §7.11). With an exponential callback delay the organisation is a
+    = 1/p = 1.25 (domain notes §7.11). With an exponential callback delay the organisation is a
     Jackson network with feedback: the unit (M/M/5 at lambda/p) and an infinite-server
     delay node; mean time in system = sum L_j / lambda."""
     p, rate, servers, delay = 0.8, 3.2, 5, 2.0
@@ -635,7 +639,8 @@ def test_callbacks_contacts_and_feedback_network() -> None:
 @pytest.mark.slow
 def test_erlang_a_abandonment_identity() -> None:
     """M/M/10+M at offered load 1.0, mean patience 2 h (theta = 0.5): abandonment fraction
-    = theta x mean queue wait of all counted arrivals, resolved and abandoned (domain §7.12);
+    = theta x mean queue wait of all counted arrivals, resolved and abandoned (domain notes
+    §7.12);
     and it equals the exact Erlang A birth-death value."""
     rate, servers, patience = 10.0, 10, 2.0
     theta = 1 / patience

@@ -207,8 +207,8 @@ def mean_ci(values: Sequence[float]) -> tuple[float, float, float]:
 
 
 def within_target(values: Sequence[float], target: float, rel: float = 0.03) -> bool:
-    """Domain notes §7 default tolerance: the target inside the 95% CI of the mean, or the mean
-    within `rel` of it."""
+    """The default tolerance of docs/domain-notes.md §7: the target inside the 95% CI of the
+    mean, or the mean within `rel` of it."""
     mean, low, high = mean_ci(values)
     inside = math.isfinite(low) and low <= target <= high
     return inside or abs(mean / target - 1.0) <= rel

@@ -1,4 +1,4 @@
-"""Break-even study: how much slower can pooled generalists be? (domain notes §1.9, §7 E.16).
+"""Break-even study: how much slower can pooled generalists be? (docs/domain-notes.md §1.9, §7.16).
 
 Silos: 4 functional units of 5 specialists, 30% of requests handed off to a second silo, each
 task right first time with probability 0.9 (else a callback after 8 hours on average). Pooled:
@@ -83,7 +83,7 @@ def load_params() -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------------------------
-# The toy model, exactly (domain notes §1.9)
+# The toy model, exactly (docs/domain-notes.md §1.9)
 
 
 def tasks_per_request(p: dict[str, Any]) -> float:
@@ -340,7 +340,7 @@ def figure(result: pd.DataFrame, variants: list[str], path: Path) -> None:
         ms=8,
         mfc="none",
         color=OKABE_ITO[7],
-        label="domain notes §1.9 table",
+        label="docs/domain-notes.md §1.9 table",
     )
     ax.plot(
         loads,

@@ -1,4 +1,4 @@
-"""Cross-training study (Wallace & Whitt 2005 style; domain notes §1.6-1.7, §7 D.14).
+"""Cross-training study (Wallace & Whitt 2005 style; docs/domain-notes.md §1.6-1.7, §7.14).
 
 6 skills x 6 groups of 15 people, exponential work of mean 1 hour, lambda = 13.5 per hour per
 class (utilisation 0.9). Four skill designs, each group's second skills at proficiency 1:
@@ -33,7 +33,7 @@ How the model's routing compares with W&W's (§1.7):
   same in distribution, not run for run (who is served next differs). Closed pairs are
   work-conserving inside each pair: three M/M/30 queues (W_q = 0.1571).
 
-Checks (§7 D.14): the long chain captures >= 90% of full flexibility's W_q reduction from
+Checks (§7.14): the long chain captures >= 90% of full flexibility's W_q reduction from
 dedicated; with class loads (18, 13.5, 13.5, 13.5, 13.5, 9) the dedicated and closed-pair designs
 are unstable (class 1's queue grows: the model flags the run unstable, and customers arriving in
 the last fifth of the window wait far longer than those in the first fifth) while the chain stays
@@ -101,7 +101,7 @@ def load_params() -> dict[str, Any]:
 
 
 def targets(params: dict[str, Any]) -> dict[str, float]:
-    """Balanced-load targets: exact where the design is a set of M/M/c queues (§7 A.2-A.4)."""
+    """Balanced-load targets: exact where the design is a set of M/M/c queues (§7.2-7.4)."""
     n = params["people_per_group"]
     lam = params["loads"]["balanced"][0]
     mu = 1.0 / params["work_hours"]

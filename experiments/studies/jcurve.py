@@ -1,4 +1,4 @@
-"""J-curve study: a reorganisation with different learning rates (domain notes §7 E.17).
+"""J-curve study: a reorganisation with different learning rates (docs/domain-notes.md §7.17).
 
 A functional organisation with costly handoffs becomes six cross-functional teams on day 20
 (`scenarios/jcurve.toml`). In steady state the teams win (no handoffs), but everyone starts

@@ -1,4 +1,4 @@
-"""Pooling study: k separate units vs one pooled unit of k people (domain notes §1.2, §7 B.7).
+"""Pooling study: k separate units vs one pooled unit of k people (docs/domain-notes.md §1.2, §7.7).
 
 Validation mode (every mechanism neutral, Poisson arrivals, exponential work of mean 1 hour),
 utilisation 0.8 per person. The same 8 people are organised as `teams` = 8 / k cross-functional

@@ -15,8 +15,8 @@ Usage::
     python -m sim.dashboard.assets --check   # exit 1 if something is missing; no network
 
 Idempotent: a package already in the cache is not fetched again, so a second run takes about a
-second (mostly importing Solara). Adapted from notes/solara-testing.md ("Solara's CDN files,
-taken from npm").
+second (mostly importing Solara). Solara's CDN files are
+taken from the npm registry, like every other front-end package.
 """
 
 from __future__ import annotations
