@@ -104,7 +104,15 @@ EVENT_COLUMNS = [
     "end",
     "handoff",
     "outcome",
+    "start_time",
+    "end_time",
 ]
+
+EVENT_LOG_EPOCH = pd.Timestamp("2024-01-01 00:00")
+"""The date and time of model time 0 in the event log's `start_time` and `end_time` (a Monday
+at midnight): model hours laid end to end, so that process-mining tools, and `sim calibrate`,
+read the log as timestamps. With `run.hours_per_day = 24` they are calendar times; otherwise
+each working day follows the previous one without a night."""
 
 
 class EventLog:
@@ -141,7 +149,11 @@ class EventLog:
         )
 
     def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.rows, columns=EVENT_COLUMNS)
+        frame = pd.DataFrame(self.rows, columns=EVENT_COLUMNS[:-2])
+        for hours, column in (("start", "start_time"), ("end", "end_time")):
+            since = pd.to_timedelta(frame[hours], unit="h").dt.round("s")
+            frame[column] = EVENT_LOG_EPOCH + since
+        return frame
 
 
 def write_event_log(frame: pd.DataFrame, path: str) -> None:
