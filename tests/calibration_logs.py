@@ -1,0 +1,142 @@
+"""Small event logs the calibration tests write themselves: CSV, XES, gzip or not."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+import pandas as pd
+
+XES_COLUMNS = {
+    "case": "case:concept:name",
+    "activity": "concept:name",
+    "time": "time:timestamp",
+    "team": "org:group",
+    "resource": "org:resource",
+    "lifecycle": "lifecycle:transition",
+}
+
+
+def ticket_log() -> pd.DataFrame:
+    """Six tickets through three teams: one transfer, a ping-pong, a wait for the customer,
+    a reopen, work recorded as start/complete pairs. Times carry a zone offset (dropped on
+    reading: wall-clock times)."""
+    rows = []
+
+    def add(case, activity, time, team, person, lifecycle="complete"):
+        rows.append((case, activity, f"{time}+02:00", team, person, lifecycle))
+
+    add("T1", "Log call", "2024-03-04T09:00:00", "Desk", "ann", "start")
+    add("T1", "Log call", "2024-03-04T09:20:00", "Desk", "ann")
+    add("T1", "Fix", "2024-03-04T10:00:00", "Desk", "ann", "start")
+    add("T1", "Fix", "2024-03-04T10:30:00", "Desk", "ann")
+    add("T2", "Log call", "2024-03-04T09:30:00", "Desk", "bob", "start")
+    add("T2", "Log call", "2024-03-04T09:40:00", "Desk", "bob")
+    add("T2", "Fix", "2024-03-04T11:00:00", "Network", "cat", "start")
+    add("T2", "Fix", "2024-03-04T12:00:00", "Network", "cat")
+    add("T3", "Log call", "2024-03-05T08:00:00", "Desk", "ann", "start")
+    add("T3", "Log call", "2024-03-05T08:15:00", "Desk", "ann")
+    add("T3", "Diagnose", "2024-03-05T09:00:00", "Network", "cat", "start")
+    add("T3", "Diagnose", "2024-03-05T09:45:00", "Network", "cat")
+    add("T3", "Fix", "2024-03-05T10:00:00", "Desk", "bob", "start")
+    add("T3", "Fix", "2024-03-05T10:10:00", "Desk", "bob")
+    add("T4", "Log call", "2024-03-06T14:00:00", "Desk", "bob", "start")
+    add("T4", "Log call", "2024-03-06T14:05:00", "Desk", "bob")
+    add("T4", "Fix", "2024-03-06T15:00:00", "Apps", "dan", "start")
+    add("T4", "Fix", "2024-03-06T16:00:00", "Apps", "dan")
+    add("T5", "Log call", "2024-03-07T10:00:00", "Desk", "ann", "start")
+    add("T5", "Log call", "2024-03-07T10:10:00", "Desk", "ann")
+    add("T6", "Log call", "2024-03-08T11:00:00", "Desk", "bob", "start")
+    add("T6", "Log call", "2024-03-08T11:30:00", "Desk", "bob")
+    return pd.DataFrame(rows, columns=list(XES_COLUMNS.values()))
+
+
+def write_csv(frame: pd.DataFrame, path: Path, sep: str = ",") -> Path:
+    text = frame.to_csv(index=False, sep=sep)
+    if path.suffix == ".gz":
+        path.write_bytes(gzip.compress(text.encode("utf-8")))
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def write_xes(frame: pd.DataFrame, path: Path) -> Path:
+    """An XES file: one trace per case (its id as the trace's concept:name), attributes as
+    typed XES elements."""
+    case_column = XES_COLUMNS["case"]
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        '<log xes.version="1.0" xmlns="http://www.xes-standard.org/">',
+        '  <global scope="trace"><string key="concept:name" value="UNKNOWN"/></global>',
+        '  <global scope="event"><string key="concept:name" value="UNKNOWN"/></global>',
+    ]
+    for case, events in frame.groupby(case_column, sort=False):
+        lines.append("  <trace>")
+        lines.append(f'    <string key="concept:name" value={quoteattr(str(case))}/>')
+        for _, event in events.iterrows():
+            lines.append("    <event>")
+            for column, value in event.items():
+                if column == case_column:
+                    continue
+                kind = "date" if column == XES_COLUMNS["time"] else "string"
+                lines.append(f'      <{kind} key="{column}" value={quoteattr(str(value))}/>')
+            lines.append("    </event>")
+        lines.append("  </trace>")
+    lines.append("</log>")
+    text = "\n".join(lines) + "\n"
+    if path.suffix == ".gz":
+        path.write_bytes(gzip.compress(text.encode("utf-8")))
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def audit_log() -> pd.DataFrame:
+    """A ServiceNow-style audit log: one row per update, the state after it, day-first
+    minute times, '?' for "nobody", an update counter for updates in the same minute.
+
+    - I1: Desk, waits for the customer 3 h, back to work, resolved, closed days later;
+    - I2: Desk -> Network -> Desk (ping-pong), resolved, reopened, resolved again, closed;
+    - I3: Network only, cancelled.
+    """
+    rows = [
+        ("I1", "New", "4/3/2024 09:00", "Desk", "?", 0),
+        ("I1", "Active", "4/3/2024 09:30", "Desk", "Person 1", 1),
+        ("I1", "Awaiting User Info", "4/3/2024 10:00", "Desk", "Person 1", 2),
+        ("I1", "Active", "4/3/2024 13:00", "Desk", "Person 1", 3),
+        ("I1", "Resolved", "4/3/2024 13:30", "Desk", "Person 1", 4),
+        ("I1", "Closed", "9/3/2024 13:30", "Desk", "Person 1", 5),
+        ("I2", "New", "4/3/2024 09:10", "Desk", "?", 0),
+        ("I2", "Active", "4/3/2024 09:40", "Network", "Person 2", 1),
+        ("I2", "Active", "4/3/2024 11:40", "Desk", "Person 1", 2),
+        ("I2", "Resolved", "4/3/2024 12:00", "Desk", "Person 1", 3),
+        ("I2", "Active", "5/3/2024 09:00", "Desk", "Person 1", 4),
+        ("I2", "Resolved", "5/3/2024 09:20", "Desk", "Person 1", 5),
+        ("I2", "Resolved", "5/3/2024 09:20", "Desk", "Person 1", 6),
+        ("I2", "Closed", "10/3/2024 09:20", "Desk", "Person 1", 7),
+        ("I3", "New", "6/3/2024 14:00", "Network", "Person 2", 0),
+        ("I3", "Canceled", "6/3/2024 15:00", "Network", "Person 2", 1),
+    ]
+    return pd.DataFrame(
+        rows,
+        columns=["number", "incident_state", "sys_updated_at", "group", "assigned_to", "mods"],
+    )
+
+
+AUDIT_MAP = """
+timestamp_format = "%d/%m/%Y %H:%M"
+
+[columns]
+case = "number"
+activity = "incident_state"
+timestamp = "sys_updated_at"
+team = "group"
+resource = "assigned_to"
+order = "mods"
+
+[states]
+waiting = ["Awaiting User Info"]
+resolved = ["Resolved", "Closed"]
+cancelled = ["Canceled"]
+"""
