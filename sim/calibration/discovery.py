@@ -1,0 +1,636 @@
+"""From a log's timeline to the numbers of an "as is" scenario, each with what it was measured
+from.
+
+`discover(timeline, cut)` fits on the cases that arrived before `cut` (the training cases) and
+returns a `Calibration`: the scenario as a plain mapping (ready for `sim.scenario`), a note for
+every measured key (what, from how many cases), and the measurements the model cannot use yet
+(hour-of-week arrivals per type, the working week, people's shifts, priorities, the backlog at
+`cut`), kept for the scenario's comments and the fidelity report.
+
+The mapping onto the model (each choice is also said in the scenario's comments):
+
+- **request types** are the routes through teams of the most common cases (until
+  `TYPE_COVERAGE` of the cases, at most `MAX_TYPES`); the other cases are grouped by their number
+  of teams and whether they ping-pong, each group represented by its most common route;
+- **teams** become skills and, in a functional structure, units; every person counts once, in
+  the team where they have most events (their primary skill); a team where most of a group's
+  people also work is that group's secondary skill (people in several teams are
+  multi-skilled), so the cross-functional and matrix structures re-organise the same people;
+- **work** per task is the mean touch time per attempt in that team at that step of the route;
+- **waits for the customer and reopens** become the model's callbacks (a task not finished
+  first time, the customer coming back after `callback_delay_hours`);
+- **handoff delay** is what visits reached by a handoff wait beyond first visits, neither work
+  nor the customer's;
+- **cancellations** become patience (exponential, fitted by maximum likelihood).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.calibration.cases import Timeline, is_ping_pong
+from sim.calibration.workweek import HOURS_PER_WEEK, hour_of_week
+
+TYPE_COVERAGE = 0.8
+"""Routes are kept as request types, most common first, until they cover this share of the
+training cases (the recipe's 80%; Simod keeps the frequent variants the same way)."""
+MAX_TYPES = 30
+"""At most this many routes become request types of their own, so a leader can read the
+scenario; the rest are grouped."""
+MIN_SAMPLES = 5
+"""Fewer visits than this to a team at one step of a route: its work is the team's mean."""
+SECONDARY_SHARE = 0.5
+"""A team is a secondary skill of a group when at least this share of the group's people
+worked in it (the typical member, not the exception)."""
+TREND_LIMIT = 0.2
+"""The log counts as not stationary when a significant (p < 0.01) linear trend changes weekly
+arrivals, median elapsed time or transfers per case by more than this share over the weeks
+before the test window, or a week has under half the median arrivals."""
+RECENT_WEEKS = 4
+"""Weeks fitted on when the log is not stationary: the latest ones before the test window
+predict it best."""
+MIN_TOUCH_HOURS = 1 / 60
+"""Work of a task with no measurable touch time (a minute: the schema needs some work)."""
+
+
+@dataclass
+class Calibration:
+    """What `discover` measured: the scenario, its notes, and what the model cannot use yet."""
+
+    scenario: dict[str, Any]
+    notes: dict[str, str]
+    """Key path ('demand.requests_per_day', 'workforce.3') -> what was measured."""
+    header: list[str]
+    """Lines about the whole calibration (source, cases, windows, what is not modelled)."""
+    warnings: list[str]
+    arrival_profile: list[float]
+    """Mean arrivals per hour of the week (168 values, Monday 00:00 first) in the window."""
+    type_profiles: dict[str, list[float]]
+    window: tuple[pd.Timestamp, pd.Timestamp]
+    """The arrival window rates were measured in."""
+    cut: pd.Timestamp
+    workweek: str
+    on_duty: list[float]
+    """Mean number of people active per hour of the week."""
+    shifts: dict[str, float]
+    priorities: pd.DataFrame | None
+    backlog: dict[str, int]
+    stats: dict[str, float] = field(default_factory=dict)
+
+
+def discover(timeline: Timeline, cut: pd.Timestamp, source: str) -> Calibration:
+    """Fit an "as is" scenario on the cases of `timeline` that arrived before `cut`."""
+    cases = timeline.cases
+    notes: dict[str, str] = dict(FIXED_NOTES)
+    warnings: list[str] = []
+    window, window_note, warning = _fit_window(cases[cases["arrival"] < cut], cut)
+    if warning:
+        warnings.append(warning)
+    train = cases[(cases["arrival"] >= window[0]) & (cases["arrival"] < cut)]
+    visits = timeline.visits[timeline.visits["case"].isin(train["case"])]
+    times = timeline.events["time"]
+    events = timeline.events[(times >= window[0]) & (times < cut)]
+    in_window = train
+    days = (window[1] - window[0]) / pd.Timedelta(days=1)
+    per_day = len(in_window) / days
+    notes["demand.requests_per_day"] = (
+        f"{len(in_window):,} cases arrived in {days:g} days ({window_note}): "
+        f"{7 * per_day:,.0f} per week"
+    )
+    weeks = days / 7
+    hours = hour_of_week(in_window["arrival"])
+    profile = np.bincount(hours, minlength=HOURS_PER_WEEK) / weeks
+    hourly = profile.reshape(7, 24).sum(axis=0)
+    weekly = profile.reshape(7, 24).sum(axis=1)
+    if days < 7:  # under a week the days of the week cannot be told apart
+        weekly = np.ones(7)
+        notes["demand.weekly_profile"] = "flat: the fitting window is shorter than a week"
+
+    types, routes_of, type_notes, coverage = _request_types(train)
+    type_profiles = {}
+    for name, members in routes_of.items():
+        chosen = in_window[in_window["case"].isin(members)]
+        type_profiles[name] = list(
+            np.bincount(hour_of_week(chosen["arrival"]), minlength=HOURS_PER_WEEK) / weeks
+        )
+    type_of = {case: name for name, members in routes_of.items() for case in members}
+    visits = visits.assign(rtype=visits["case"].map(type_of))
+    visits = visits.assign(work=visits["touch_hours"] / visits["attempts"])
+    team_work = visits.groupby("team")["work"].mean()
+    request_types = []
+    for name, route, share, _n, exact in types:
+        tasks = []
+        for step, team in enumerate(route):
+            sample = visits[(visits["rtype"] == name) & (visits["step"] == step)]
+            sample = sample[sample["team"] == team] if exact else sample.iloc[:0]
+            hours = sample["work"].mean() if len(sample) >= MIN_SAMPLES else team_work.get(team)
+            if hours is None or not math.isfinite(hours) or hours < MIN_TOUCH_HOURS:
+                hours = MIN_TOUCH_HOURS
+            tasks.append({"skill": team, "hours": _round(hours)})
+        members = train[train["case"].isin(routes_of[name])]
+        expected = float(members["elapsed_hours"].median())
+        request_types.append(
+            {
+                "name": name,
+                "share": share,
+                "expected_hours": _round(max(expected, 0.01)),
+                "tasks": tasks,
+            }
+        )
+    _fix_shares(request_types)
+    for i, (name, *_rest) in enumerate(types):
+        notes[f"demand.request_types.{i}"] = type_notes[name]
+
+    work_note, distribution, cv = _work_distribution(visits, request_types, types)
+    notes["demand.work_distribution"] = work_note
+
+    workforce, people_notes, multi = _workforce(events, request_types)
+    notes.update(people_notes)
+
+    handoffs = visits[visits["step"] > 0]
+    firsts = visits[visits["step"] == 0]
+    unexplained = visits["hours"] - visits["touch_hours"] - visits["wait_hours"]
+    extra_handoff = float(unexplained[handoffs.index].mean()) if len(handoffs) else 0.0
+    extra_first = float(unexplained[firsts.index].mean()) if len(firsts) else 0.0
+    handoff_delay = max(0.0, extra_handoff - extra_first) if len(handoffs) else 0.0
+    notes["policies.handoff_delay_hours"] = (
+        f"visits reached by a handoff ({len(handoffs):,}) waited {extra_handoff:.1f} h on average "
+        f"beyond work and the customer's time, first visits ({len(firsts):,}) "
+        f"{extra_first:.1f} h: the difference is charged to the handoff"
+        if len(handoffs)
+        else "no handoffs in the fitting cases"
+    )
+
+    attempts = int(visits["attempts"].sum())
+    waits = int(visits["waits"].sum())
+    reopens = int(train["reopens"].sum())
+    failed = waits + reopens
+    fcr = 1.0 - failed / (attempts + reopens) if attempts else 1.0
+    wait_hours = visits["wait_hours"].sum() / waits if waits else 8.0
+    notes["policies.first_contact_resolution"] = (
+        f"{waits:,} waits for the customer and {reopens:,} reopens in {attempts + reopens:,} "
+        f"attempts at a team's task: each is a task not finished first time"
+    )
+    notes["demand.callback_delay_hours"] = (
+        f"mean of {waits:,} waits for the customer (calendar hours)"
+        if waits
+        else "no waits for the customer measured: the model's default"
+    )
+
+    cancelled = int(train["cancelled"].sum())
+    exposure = float(
+        (train["elapsed_hours"] - train["touch_hours"] - train["wait_hours"]).clip(lower=0).sum()
+    )
+    patience = exposure / cancelled if cancelled else 0.0
+    notes["demand.patience_hours"] = (
+        f"{cancelled:,} of {len(train):,} cases cancelled ({cancelled / len(train):.1%}): "
+        "exponential patience fitted by maximum likelihood on the time cases spent neither "
+        "worked on nor with the customer"
+        if cancelled
+        else f"no cancelled cases among {len(train):,}: nobody abandons"
+    )
+
+    weeks_of_events = days / 7
+    active = events.dropna(subset=["resource"])
+    on_duty = (
+        active.assign(how=hour_of_week(active["time"]), week=active["time"].dt.to_period("W"))
+        .groupby(["how", "week"])["resource"]
+        .nunique()
+        .groupby("how")
+        .sum()
+        .reindex(range(HOURS_PER_WEEK), fill_value=0)
+        / weeks_of_events
+    )
+    shifts = _shifts(active)
+    priorities = _priorities(train)
+    backlog = _backlog(cases, timeline.visits, cut)
+
+    scenario = _scenario(
+        source,
+        per_day,
+        hourly,
+        weekly,
+        request_types,
+        workforce,
+        distribution,
+        cv,
+        patience,
+        wait_hours,
+        handoff_delay,
+        fcr,
+        multi,
+    )
+    transfers = float(train["transfers"].mean())
+    header = [
+        f"Calibrated from {source} by `sim calibrate`.",
+        f"Fitted on {len(train):,} cases that arrived from {_day(train['arrival'].min())} to "
+        f"{_day(cut)} (exclusive); {timeline.dropped_cases:,} cases without a team left out.",
+        f"{len(request_types)} request types cover the cases ({coverage:.0%} by their exact "
+        f"route, the rest grouped); {transfers:.2f} transfers per case, "
+        f"{train['ping_pong'].mean():.1%} of cases ping-pong (x -> y -> x).",
+        "Touch times are "
+        + (
+            "recorded in the log"
+            if timeline.observed_starts
+            else "estimated from when each person was free (the log has no start times)"
+        )
+        + "; people are counted, never named.",
+        f"Working week seen in the log: {timeline.workweek.describe()}. People's day (median "
+        f"first and last event): {shifts['first']:05.2f}-{shifts['last']:05.2f} h.",
+        "Until sim has a working calendar the model runs around the clock with everyone on "
+        "duty (run.hours_per_day = 24, arrivals by hour of day x day of week): real nights and "
+        "weekends, shifts, priorities and the backlog at the start are measured below but not "
+        "yet simulated.",
+    ]
+    if priorities is not None:
+        listing = ", ".join(
+            f"{p} {r.share:.0%} (median {r.elapsed_p50:.0f} h)" for p, r in priorities.iterrows()
+        )
+        header.append(f"Priorities (not yet simulated): {listing}.")
+    header.append(
+        f"Backlog when the test window opens: {sum(backlog.values()):,} open cases"
+        + (
+            " (" + ", ".join(f"{t} {n}" for t, n in list(backlog.items())[:8]) + ")"
+            if backlog
+            else ""
+        )
+        + "; not yet simulated (the run starts empty and warms up)."
+    )
+    if type_profiles:
+        pooled = np.asarray(profile) / max(profile.sum(), 1e-12)
+        spread = max(
+            0.5 * np.abs(np.asarray(p) / max(sum(p), 1e-12) - pooled).sum()
+            for p in type_profiles.values()
+            if sum(p) > 0
+        )
+        header.append(
+            "Arrivals by hour of the week differ between request types by up to "
+            f"{spread:.0%} (total variation from the pooled profile); the model uses one "
+            "profile for all types."
+        )
+    return Calibration(
+        scenario=scenario,
+        notes=notes,
+        header=header,
+        warnings=warnings,
+        arrival_profile=list(profile),
+        type_profiles=type_profiles,
+        window=window,
+        cut=cut,
+        workweek=timeline.workweek.describe(),
+        on_duty=list(on_duty.to_numpy(dtype=float)),
+        shifts=shifts,
+        priorities=priorities,
+        backlog=backlog,
+        stats={
+            "transfers_per_case": transfers,
+            "ping_pong_share": float(train["ping_pong"].mean()),
+        },
+    )
+
+
+def _day(t: pd.Timestamp) -> str:
+    return pd.Timestamp(t).strftime("%Y-%m-%d")
+
+
+def _round(x: float) -> float:
+    """Four significant figures: the measurement is not more precise than that."""
+    return float(f"{x:.4g}")
+
+
+# Arrivals ------------------------------------------------------------------------------------
+
+
+def _fit_window(
+    train: pd.DataFrame, cut: pd.Timestamp
+) -> tuple[tuple[pd.Timestamp, pd.Timestamp], str, str | None]:
+    """The whole weeks before `cut` to fit on, a note saying which, and a warning when the
+    log is not stationary: arrivals, elapsed times or transfers that trend over the weeks (or
+    weeks with under half the median arrivals, such as a truncated edge). Then only the last
+    `RECENT_WEEKS` weeks are used: they predict the test window best."""
+    weeks = int((cut - train["arrival"].min()) / pd.Timedelta(days=7))
+    if weeks < 3:
+        window = (cut - pd.Timedelta(days=7 * max(weeks, 1)), cut)
+        if weeks < 1:
+            window = (train["arrival"].min().normalize(), cut)
+        return window, f"{_day(window[0])} to {_day(cut)}", None
+    edges = [cut - pd.Timedelta(days=7 * k) for k in range(weeks, -1, -1)]
+    week = (
+        np.searchsorted(
+            np.asarray(edges, dtype="datetime64[us]"),
+            train["arrival"].to_numpy(dtype="datetime64[us]"),
+            side="right",
+        )
+        - 1
+    )
+    inside = (week >= 0) & (week < weeks)
+    by_week = train[inside].groupby(week[inside])
+    counts = by_week.size().reindex(range(weeks), fill_value=0).to_numpy()
+    reasons = []
+    for label, values, unit in (
+        ("arrivals", counts, " cases"),
+        (
+            "median elapsed time",
+            by_week["elapsed_hours"].median().reindex(range(weeks)).to_numpy(),
+            " h",
+        ),
+        ("transfers per case", by_week["transfers"].mean().reindex(range(weeks)).to_numpy(), ""),
+    ):
+        ok = np.isfinite(values)
+        if ok.sum() < 3 or np.nanmean(values) <= 0:
+            continue
+        fit = stats.linregress(np.flatnonzero(ok), values[ok])
+        change = fit.slope * (weeks - 1) / np.nanmean(values)
+        if fit.pvalue < 0.01 and abs(change) > TREND_LIMIT:
+            direction = "rise" if change > 0 else "fall"
+            reasons.append(
+                f"weekly {label} {direction} from {values[ok][0]:,.3g}{unit} to "
+                f"{values[ok][-1]:,.3g}{unit} over {weeks} weeks (a significant linear trend)"
+            )
+    low = counts < 0.5 * np.median(counts)
+    if low.any():
+        quiet = ", ".join(_day(edges[k]) for k in np.flatnonzero(low)[:4])
+        reasons.append(f"weeks with under half the median arrivals (from {quiet})")
+    if not reasons:
+        window = (edges[0], cut)
+        return window, f"{weeks} weeks, {_day(window[0])} to {_day(cut)}", None
+    recent = min(RECENT_WEEKS, weeks)
+    window = (cut - pd.Timedelta(days=7 * recent), cut)
+    note = f"the last {recent} weeks before the test window, {_day(window[0])} to {_day(cut)}"
+    warning = "the log is not stationary: " + "; ".join(reasons) + f"; fitted on {note}"
+    return window, note, warning
+
+
+# Request types ---------------------------------------------------------------------------------
+
+
+def _route_name(route: tuple[str, ...]) -> str:
+    return " -> ".join(route)
+
+
+def _request_types(train: pd.DataFrame):
+    """(name, route, share, cases, exact) per type; the cases of each; notes; exact coverage."""
+    counts = Counter(train["route"])
+    total = len(train)
+    kept: list[tuple[str, ...]] = []
+    covered = 0
+    for route, n in counts.most_common():
+        if covered / total >= TYPE_COVERAGE or len(kept) >= MAX_TYPES:
+            break
+        kept.append(route)
+        covered += n
+    kept_set = set(kept)
+    types = []
+    members: dict[str, list[str]] = {}
+    notes = {}
+    for route in kept:
+        name = _route_name(route)
+        chosen = train.loc[train["route"] == route, "case"].tolist()
+        members[name] = chosen
+        types.append((name, route, len(chosen) / total, len(chosen), True))
+        notes[name] = f"{len(chosen):,} cases ({len(chosen) / total:.1%}) took exactly this route"
+    rest = train[~train["route"].isin(kept_set)]
+    if len(rest):
+        groups = rest.groupby([rest["route"].map(len), rest["route"].map(is_ping_pong)])
+        for (length, pong), group in groups:
+            route = Counter(group["route"]).most_common(1)[0][0]
+            if group["route"].nunique() == 1:  # nothing to group: the route itself
+                name = _route_name(route)
+                chosen = group["case"].tolist()
+                members[name] = chosen
+                types.append((name, route, len(chosen) / total, len(chosen), True))
+                notes[name] = (
+                    f"{len(chosen):,} cases ({len(chosen) / total:.1%}) took exactly this route"
+                )
+                continue
+            label = f"other: {length} team{'s' if length > 1 else ''}" + (
+                ", ping-pong" if pong else ""
+            )
+            chosen = group["case"].tolist()
+            members[label] = chosen
+            types.append((label, route, len(chosen) / total, len(chosen), False))
+            notes[label] = (
+                f"{len(chosen):,} cases ({len(chosen) / total:.1%}) on "
+                f"{group['route'].nunique():,} rarer routes through {length} team"
+                f"{'s' if length > 1 else ''}{' with ping-pong' if pong else ''}, represented by "
+                f"the most common one; work is each team's mean"
+            )
+    return types, members, notes, covered / total
+
+
+def _fix_shares(request_types: list[dict[str, Any]]) -> None:
+    """Round shares to 6 decimals so that they sum to exactly 1 (the schema checks it)."""
+    rounded = [round(t["share"], 6) for t in request_types]
+    biggest = int(np.argmax(rounded))
+    rounded[biggest] = round(1.0 - sum(rounded) + rounded[biggest], 6)
+    for t, share in zip(request_types, rounded, strict=True):
+        t["share"] = share
+
+
+def _work_distribution(visits: pd.DataFrame, request_types, types) -> tuple[str, str, float]:
+    """The model's work distribution closest (1-Wasserstein) to the relative work sizes."""
+    means = {
+        (name, step): task["hours"]
+        for (name, *_), rtype in zip(types, request_types, strict=True)
+        for step, task in enumerate(rtype["tasks"])
+    }
+    key = list(zip(visits["rtype"], visits["step"], strict=True))
+    mean = np.array([means.get(k, np.nan) for k in key])
+    relative = (visits["work"].to_numpy() / mean)[np.isfinite(mean) & (mean > 0)]
+    relative = relative[np.isfinite(relative)]
+    if len(relative) < 10:
+        return "too few measured tasks to choose: the model's default", "lognormal", 1.0
+    relative = relative / relative.mean()
+    cv = float(min(5.0, relative.std()))
+    rng = np.random.default_rng(0)
+    sigma = math.sqrt(math.log1p(cv * cv))
+    candidates = {
+        "exponential": rng.exponential(1.0, 20_000),
+        "lognormal": rng.lognormal(-0.5 * sigma * sigma, sigma, 20_000),
+        "deterministic": np.ones(1),
+    }
+    distances = {k: stats.wasserstein_distance(relative, v) for k, v in candidates.items()}
+    best = min(distances, key=distances.__getitem__)
+    listing = ", ".join(f"{k} {v:.3f}" for k, v in distances.items())
+    note = (
+        f"{len(relative):,} tasks' work relative to their mean (coefficient of variation "
+        f"{cv:.2f}); distance to each of the model's distributions (1-Wasserstein): {listing}"
+    )
+    return note, best, _round(cv)
+
+
+# People --------------------------------------------------------------------------------------
+
+
+def _workforce(events: pd.DataFrame, request_types: list[dict[str, Any]]):
+    """Workforce groups (one per team with people), notes, and whether anyone is multi-skilled."""
+    active = events.dropna(subset=["resource"])
+    counts = active.groupby(["resource", "team"]).size().rename("n").reset_index()
+    counts = counts.sort_values(["resource", "n", "team"], ascending=[True, False, True])
+    primary = counts.groupby("resource").head(1).set_index("resource")["team"]
+    needed = [t["skill"] for rt in request_types for t in rt["tasks"]]
+    needed = list(dict.fromkeys(needed))
+    moved = 0
+    assumed = []
+    for team in needed:
+        if (primary == team).any():
+            continue
+        sizes = primary.value_counts()
+        candidates = counts[(counts["team"] == team)]
+        candidates = candidates[candidates["resource"].map(primary).map(sizes) > 1]
+        if len(candidates):
+            person = candidates.sort_values("n", ascending=False)["resource"].iloc[0]
+            primary[person] = team
+            moved += 1
+        else:
+            assumed.append(team)
+    worked = counts.groupby("resource")["team"].agg(set)
+    groups = []
+    notes = {}
+    teams = list(dict.fromkeys([*needed, *sorted(primary.unique())]))
+    multi = False
+    for team in teams:
+        people = primary.index[primary == team]
+        headcount = len(people)
+        if headcount == 0:
+            if team not in assumed:
+                continue
+            headcount = 1
+        others = Counter(t for person in people for t in worked[person] if t != team)
+        secondary = {
+            t: 1.0 for t, n in sorted(others.items()) if n >= SECONDARY_SHARE * max(len(people), 1)
+        }
+        multi = multi or bool(secondary)
+        groups.append({"skill": team, "headcount": headcount, "other_skills": secondary})
+        i = len(groups) - 1
+        if team in assumed:
+            notes[f"workforce.{i}"] = (
+                "nobody in the log works mostly here and nobody could be spared: one person assumed"
+            )
+        else:
+            notes[f"workforce.{i}"] = (
+                f"{headcount} people work mostly here; {len(secondary)} other teams where most of "
+                "them also work (secondary skills, proficiency 1: no evidence they are slower)"
+            )
+    total = sum(g["headcount"] for g in groups)
+    notes["workforce"] = (
+        f"{len(primary):,} people active in the fitting window, each counted once, in the team "
+        f"of most of their events"
+        + (f"; {moved} moved to staff a team nobody worked in mostly" if moved else "")
+        + (f"; {len(assumed)} teams with one assumed person" if assumed else "")
+        + f" ({total} in all)"
+    )
+    return groups, notes, multi
+
+
+def _shifts(active: pd.DataFrame) -> dict[str, float]:
+    """Median first and last event hour of people's working days."""
+    if active.empty:
+        return {"first": 0.0, "last": 24.0}
+    day = active["time"].dt.normalize()
+    hour = active["time"].dt.hour + active["time"].dt.minute / 60
+    per = pd.DataFrame({"r": active["resource"], "d": day, "h": hour}).groupby(["r", "d"])["h"]
+    return {"first": float(per.min().median()), "last": float(per.max().median())}
+
+
+def _priorities(train: pd.DataFrame) -> pd.DataFrame | None:
+    if train["priority"].isna().all():
+        return None
+    grouped = train.groupby("priority")
+    frame = pd.DataFrame(
+        {"share": grouped.size() / len(train), "elapsed_p50": grouped["elapsed_hours"].median()}
+    )
+    return frame.sort_index()
+
+
+def _backlog(cases: pd.DataFrame, visits: pd.DataFrame, cut: pd.Timestamp) -> dict[str, int]:
+    """Open cases at `cut` by the team holding them then."""
+    open_cases = cases[(cases["arrival"] < cut) & (cases["end"] >= cut)]["case"]
+    held = visits[visits["case"].isin(open_cases) & (visits["entered"] < cut)]
+    holder = held.groupby("case")["team"].last()
+    return {str(k): int(v) for k, v in holder.value_counts().items()}
+
+
+# The scenario ----------------------------------------------------------------------------------
+
+
+def _scenario(
+    source: str,
+    per_day: float,
+    hourly: np.ndarray,
+    weekly: np.ndarray,
+    request_types: list[dict[str, Any]],
+    workforce: list[dict[str, Any]],
+    distribution: str,
+    cv: float,
+    patience: float,
+    callback: float,
+    handoff_delay: float,
+    fcr: float,
+    multi: bool,
+) -> dict[str, Any]:
+    def weights(values: np.ndarray) -> list[float]:
+        top = values.max()
+        return [_round(v / top) if top > 0 else 1.0 for v in values]
+
+    name = source.replace("\\", "/").rsplit("/", 1)[-1]
+    return {
+        "name": f"As is (calibrated from {name})",
+        "description": "Measured from a ticket export by sim calibrate; see the comments.",
+        "run": {
+            "days": 56,
+            "warmup_days": 7,
+            "hours_per_day": 24.0,
+            "seed": 1,
+            "drain_limit_days": 60.0,
+        },
+        "demand": {
+            "requests_per_day": _round(per_day),
+            "work_distribution": distribution,
+            "work_cv": cv,
+            "patience_hours": _round(patience),
+            "callback_delay_hours": _round(callback),
+            "hourly_profile": weights(hourly),
+            "weekly_profile": weights(weekly),
+            "request_types": request_types,
+        },
+        "workforce": workforce,
+        "structure": {"kind": "functional"},
+        "policies": {
+            "handoff_delay_hours": _round(handoff_delay),
+            "handoff_info_loss": 0.0,
+            "misrouting": 0.0,
+            "help_across_units": 1.0 if multi else 0.0,
+            "first_contact_resolution": _round(fcr),
+            "engagement_effect": 0.0,
+            "customer_metric_weight": 1.0,
+        },
+        "managers": {"encounters_per_week": 0.0, "tie_weight": 0.0},
+    }
+
+
+FIXED_NOTES = {
+    "run.hours_per_day": "around the clock until sim has a working calendar (see the header)",
+    "run.days": "days are calendar days; change freely",
+    "demand.hourly_profile": "arrivals by hour of the day (00-01 first), relative to the busiest",
+    "demand.weekly_profile": "arrivals by day of the week (Monday first), relative to the busiest",
+    "structure.kind": "the teams of the log, one unit each; try cross_functional or matrix "
+    "with the same people",
+    "policies.handoff_info_loss": "0: measured work already includes any extra work after a "
+    "handoff (set it to explore)",
+    "policies.misrouting": "0: misroutes and ping-pong are in the request types' routes",
+    "policies.help_across_units": "people working in several teams help there whenever idle",
+    "policies.engagement_effect": "0: engagement is not in a log; measured times include it",
+    "policies.customer_metric_weight": "1: the behaviour local metrics cause is already in "
+    "the measured routes and times",
+    "managers.encounters_per_week": "0: measured capacity is net of meetings",
+    "managers.tie_weight": "0: help follows the measured multi-skilling, not modelled ties",
+}
+"""Notes on the keys whose value is a mapping choice rather than a measurement."""
