@@ -6,6 +6,7 @@
     sim validate scenarios/*.toml
     sim sweep experiments/sweeps/demo.toml --workers 2
     sim sensitivity experiments/sweeps/sensitivity.toml --workers 2
+    sim calibrate tickets.csv.gz --map tickets-map.toml --out as-is.toml --report fidelity.html
 
 Output contract: tables (rich) or one JSON object on stdout; progress bars, notes, warnings and
 problems on stderr, one line each (``file: key.path: what is wrong (what is allowed)``). Exit
@@ -14,7 +15,8 @@ status: 0 ok, 1 internal error (a bug: please report it) or a failed worker, 2 b
 
 The package: this module (the app, `main` and how errors become exit statuses), `common`
 (errors, output, options, input checks), `tables` (the rich tables), `run` (run, validate,
-compare) and `experiments` (compare --reps, sweep, sensitivity). Heavy modules (the model,
+compare), `experiments` (compare --reps, sweep, sensitivity) and `calibrate` (an "as is"
+scenario from a ticket export). Heavy modules (the model,
 numpy, pandas) are imported inside the commands, so that `sim --help` starts fast.
 """
 
@@ -26,6 +28,7 @@ from collections.abc import Sequence
 
 import typer
 
+from sim.cli.calibrate import calibrate_command
 from sim.cli.common import (
     EXIT_BUG,
     EXIT_INPUT,
@@ -60,6 +63,7 @@ app.command("compare")(compare_command)
 app.command("validate")(validate_command)
 app.command("sweep")(sweep_command)
 app.command("sensitivity")(sensitivity_command)
+app.command("calibrate")(calibrate_command)
 app.command("dashboard")(dashboard_command)
 
 

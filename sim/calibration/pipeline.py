@@ -1,0 +1,111 @@
+"""`calibrate`: from a log file to a validated "as is" scenario and its fidelity."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sim.calibration.cases import Timeline, build_timeline
+from sim.calibration.discovery import Calibration, discover
+from sim.calibration.fidelity import Fidelity, held_out_window, holdout_cut, measure, simulate
+from sim.calibration.mapping import LogError, LogMapping
+from sim.calibration.readers import read_log
+from sim.calibration.writer import to_scenario
+from sim.scenario import Scenario
+
+MIN_TEST_CASES = 2
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class Calibrated:
+    timeline: Timeline
+    calibration: Calibration
+    scenario: Scenario
+    fidelity: Fidelity | None
+
+
+def load_timeline(path: Path, mapping: LogMapping) -> Timeline:
+    """Read and take apart a log; `LogError` when it cannot be calibrated from."""
+    table = read_log(path, mapping)
+    timeline = build_timeline(table, mapping.states)
+    if len(timeline.cases) < 2:
+        raise LogError(
+            [
+                f"{path}: column {mapping.columns.team!r}: only {len(timeline.cases)} case "
+                "names a team (allowed: at least 2 cases with a team)"
+            ]
+        )
+    return timeline
+
+
+def calibrate(
+    path: Path,
+    mapping: LogMapping,
+    holdout: float = 0.2,
+    reps: int = 5,
+    seed: int = 1,
+    workers: int = 1,
+    progress: Progress | None = None,
+) -> Calibrated:
+    """Fit on the earlier cases (all of them when `holdout` is 0) and, with a holdout,
+    measure the fidelity on the later ones with `reps` replications."""
+    timeline = load_timeline(path, mapping)
+    cases = timeline.cases
+    if holdout > 0:
+        cut = holdout_cut(timeline, holdout)
+        later = int((cases["arrival"] >= cut).sum())
+        if later < MIN_TEST_CASES or later == len(cases):
+            raise LogError(
+                [
+                    f"{path}: --holdout {holdout:g}: the test window would hold {later} of "
+                    f"{len(cases)} cases (allowed: a holdout leaving cases on both sides of a "
+                    "midnight; --holdout 0 fits on every case without a fidelity check)"
+                ]
+            )
+    else:
+        cut = (cases["arrival"].max() + __import__("pandas").Timedelta(days=1)).normalize()
+    calibration = discover(timeline, cut, str(path))
+    scenario = to_scenario(calibration, str(path))
+    fidelity = None
+    if holdout > 0:
+        from sim.experiment import replication_seeds
+
+        window = held_out_window(timeline, cut)
+        seeds = replication_seeds(seed, reps)
+        runner = _runner(workers, progress)
+        fidelity = measure(scenario, timeline, window, seeds, runner)
+    return Calibrated(timeline, calibration, scenario, fidelity)
+
+
+def _runner(workers: int, progress: Progress | None):
+    def run_all(jobs: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
+        done = 0
+        if progress is not None:
+            progress(0, len(jobs))
+        if workers == 1:
+            out = []
+            for job in jobs:
+                out.append(simulate(*job))
+                done += 1
+                if progress is not None:
+                    progress(done, len(jobs))
+            return out
+        from concurrent.futures import as_completed
+
+        from sim.executors import local_executor
+
+        with local_executor(workers) as pool:
+            futures = {pool.submit(simulate, *job): i for i, job in enumerate(jobs)}
+            results: dict[int, dict[str, Any]] = {}
+            for future in as_completed(futures):
+                results[futures[future]] = future.result()
+                done += 1
+                if progress is not None:
+                    progress(done, len(jobs))
+        return [results[i] for i in range(len(jobs))]
+
+    return run_all
