@@ -16,8 +16,8 @@ status: 0 ok, 1 internal error (a bug: please report it) or a failed worker, 2 b
 The package: this module (the app, `main` and how errors become exit statuses), `common`
 (errors, output, options, input checks), `tables` (the rich tables), `run` (run, validate,
 compare), `experiments` (compare --reps, sweep, sensitivity) and `calibrate` (an "as is"
-scenario from a ticket export). Heavy modules (the model,
-numpy, pandas) are imported inside the commands, so that `sim --help` starts fast.
+scenario from a ticket export). Heavy modules (the model, numpy, pandas) are imported inside
+the commands, so that `sim --help` starts fast.
 """
 
 from __future__ import annotations
