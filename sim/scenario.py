@@ -350,24 +350,37 @@ class ScenarioError(Exception):
         self.problems = problems
 
 
+def parse_toml(
+    data: bytes, source: str, kind: str = "scenario", error: type[ScenarioError] = ScenarioError
+) -> dict[str, Any]:
+    """The raw mapping of a `kind` file's bytes, read the same way wherever it comes from (a
+    file on the command line, an upload in the dashboard): UTF-8, with or without the
+    byte-order mark some Windows editors write. A problem raises `error` with one line."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise error([f"{source}: not a text file (allowed: a TOML {kind} file)"]) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise error([f"{source}: not valid TOML: {exc}"]) from None
+
+
 def read_toml(
     path: Path, kind: str = "scenario", error: type[ScenarioError] = ScenarioError
 ) -> dict[str, Any]:
-    """The raw mapping of a `kind` file (a scenario, a sweep); a file that cannot be read or is
-    not TOML raises `error` with one line."""
+    """The raw mapping of a `kind` file (a scenario, a sweep), read by `parse_toml`; a file
+    that cannot be read or is not TOML raises `error` with one line."""
     source = str(path)
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
     except FileNotFoundError:
         raise error([f"{source}: file not found"]) from None
     except IsADirectoryError:
         raise error([f"{source}: is a directory, not a {kind} file"]) from None
-    except UnicodeDecodeError:
-        raise error([f"{source}: not a text file (expected TOML)"]) from None
     except OSError as exc:
         raise error([f"{source}: cannot be read ({exc.strerror})"]) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise error([f"{source}: not valid TOML: {exc}"]) from None
+    return parse_toml(data, source, kind, error)
 
 
 def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Scenario:

@@ -170,6 +170,19 @@ def test_ctrl_c_exits_130_with_one_line():
     assert out.stdout == ""
 
 
+def test_closed_stdout_exits_2_with_one_line():
+    """`sim run ... >&-`: nowhere to print to; one line on stderr, no traceback."""
+    command = '"$0" -m sim run "$1" --json >&-'
+    out = subprocess.run(
+        ["bash", "-c", command, sys.executable, str(SMALL)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 2
+    assert out.stderr.count("\n") == 1 and "standard output is closed" in out.stderr, out.stderr
+
+
 # In-process: the entry point itself, and failures that need a patched runner.
 
 

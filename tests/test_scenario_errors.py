@@ -82,6 +82,19 @@ def test_binary_file(sim):
     assert "not a text file" in line
 
 
+def test_byte_order_mark_is_read_as_the_dashboard_reads_it(sim, tmp_path):
+    """Some Windows editors start a UTF-8 file with a byte-order mark: the command line and a
+    dashboard upload read it the same way (one reader), and accept it."""
+    from sim.dashboard.compare_scenarios import parse_upload
+    from sim.scenario import load_scenario
+
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + SMALL.read_bytes())
+    out = sim("validate", path)
+    assert (out.returncode, out.stdout) == (0, f"{path}: ok\n"), out.stderr
+    assert parse_upload("bom.toml", path.read_bytes()) == load_scenario(SMALL)
+
+
 def test_directory_instead_of_file(sim):
     line = only_line(sim("run", DATA), DATA)
     assert "directory" in line

@@ -23,6 +23,7 @@ the commands, so that `sim --help` starts fast.
 from __future__ import annotations
 
 import os
+import sys
 import traceback
 from collections.abc import Sequence
 
@@ -74,6 +75,9 @@ def _one_line(text: str) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `sim` and `python -m sim`; returns the exit status."""
     debug = os.environ.get("SIM_DEBUG") == "1"
+    if sys.stdout is None:  # started with stdout closed (`sim run ... >&-`)
+        err("sim: standard output is closed: nowhere to print to (to discard it, use >/dev/null)")
+        return EXIT_INPUT
     try:
         command = typer.main.get_command(app)
         status = command.main(args=argv, prog_name="sim", standalone_mode=False)

@@ -39,7 +39,10 @@ class Failed(Exception):
 
 
 def err(line: str) -> None:
-    """One line on stderr, unwrapped (no rich console: lines must stay whole for tools)."""
+    """One line on stderr, unwrapped (no rich console: lines must stay whole for tools);
+    nothing when stderr is closed."""
+    if sys.stderr is None:
+        return
     sys.stderr.write(line.rstrip("\n") + "\n")
     sys.stderr.flush()
 

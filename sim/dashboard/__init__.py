@@ -10,6 +10,7 @@ internet at all.
 
 from __future__ import annotations
 
+import errno
 import os
 import socket
 import subprocess
@@ -29,13 +30,40 @@ def results_dir() -> Path | None:
     return Path(value) if value else None
 
 
-def _port_free(host: str, port: int) -> bool:
-    with socket.socket() as s:
+def _listen_problem(host: str, port: int) -> tuple[int, str | None]:
+    """Check, as the server will bind, that `host`:`port` can be listened on. Returns the port
+    (a free one for port 0) and what is wrong, for the user (None when nothing is)."""
+    if not 0 <= port <= 65535:
+        return port, f"--port: {port} is out of range (allowed: 0 to 65535; 0 picks a free port)"
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        return port, (
+            f"--host: {host!r} is neither an IP address nor a host name this machine can look up "
+            f"({reason}; allowed: 127.0.0.1, one of this machine's addresses, 0.0.0.0 for all)"
+        )
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
         try:
-            s.bind((host, port))
-        except OSError:
-            return False
-    return True
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return port, f"{host}:{port} is already in use; choose another with --port"
+            if exc.errno == errno.EADDRNOTAVAIL:
+                return port, (
+                    f"--host: {host} is not an address of this machine (allowed: 127.0.0.1, one "
+                    "of this machine's addresses, 0.0.0.0 for all)"
+                )
+            if exc.errno == errno.EACCES:
+                return port, (
+                    f"--port: {port} needs administrator rights (ports below 1024); choose "
+                    "another with --port"
+                )
+            return port, f"cannot listen on {host}:{port} ({exc.strerror})"
+        return probe.getsockname()[1], None
 
 
 def _wait_until_up(url: str, child: subprocess.Popen, timeout: float) -> bool:
@@ -74,18 +102,12 @@ def serve(host: str = "127.0.0.1", port: int = 8765, results_dir: str | Path | N
     if results_dir is not None:
         folder = Path(results_dir).expanduser().resolve()
         if not folder.is_dir():
-            print(f"error: --results {results_dir}: no such folder", file=sys.stderr)
+            print(f"sim dashboard: --results: {results_dir}: no such folder", file=sys.stderr)
             return 2
         env[RESULTS_ENV] = str(folder)
-    if port == 0:
-        with socket.socket() as s:
-            s.bind((host, 0))
-            port = s.getsockname()[1]
-    elif not _port_free(host, port):
-        print(
-            f"error: {host}:{port} is already in use; choose another with --port",
-            file=sys.stderr,
-        )
+    port, problem = _listen_problem(host, port)
+    if problem:
+        print(f"sim dashboard: {problem}", file=sys.stderr)
         return 2
     try:
         if assets.ensure(log=lambda line: print(line, file=sys.stderr)):

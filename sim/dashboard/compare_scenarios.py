@@ -5,8 +5,9 @@ No Solara here (the page is in `sim.dashboard.compare`), so all of it is testabl
 - Presets are the ``.toml`` files in the project's ``scenarios/`` and ``scenarios/lessons/``
   (``$SIM_SCENARIOS_DIR`` points elsewhere). They are read once per server and shared: a
   `Scenario` is immutable.
-- An upload is parsed as data only, never run as code: at most `MAX_UPLOAD_BYTES`, UTF-8,
-  ``tomllib.loads``, then `sim.scenario.parse_scenario`. Every problem is one line
+- An upload is parsed as data only, never run as code: at most `MAX_UPLOAD_BYTES`, read by
+  `sim.scenario.parse_toml` (as the command line reads a file), then
+  `sim.scenario.parse_scenario`. Every problem is one line
   ``file: key.path: what is wrong (allowed)`` (a `ScenarioError`).
 - The form holds the numbers a leader knows (headcount per skill, demand, request mix,
   structure, three policies) and applies them to a preset with `Scenario.with_overrides`, which
@@ -18,7 +19,6 @@ from __future__ import annotations
 import itertools
 import math
 import os
-import tomllib
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path, PurePath
@@ -26,7 +26,7 @@ from typing import Any
 
 from sim.dashboard.lessons import KIND_LABELS
 from sim.dashboard.lessons import scenarios_dir as _checkout_scenarios
-from sim.scenario import Scenario, ScenarioError, load_scenario, parse_scenario
+from sim.scenario import Scenario, ScenarioError, load_scenario, parse_scenario, parse_toml
 
 SCENARIOS_ENV = "SIM_SCENARIOS_DIR"
 """Where the presets are, when not in the project's own ``scenarios/``."""
@@ -173,14 +173,7 @@ def parse_upload(filename: str, data: bytes, size: int | None = None) -> Scenari
                 f"{MAX_UPLOAD_BYTES // 1000} kB, a scenario file is a few kB)"
             ]
         )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ScenarioError([f"{name}: not a text file (allowed: a TOML scenario file)"]) from None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError([f"{name}: not valid TOML: {exc}"]) from None
+    raw = parse_toml(data, name)
     return parse_scenario(raw, source=name)
 
 

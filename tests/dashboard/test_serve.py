@@ -11,6 +11,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 SERVE = "import sys; from sim.dashboard import serve; sys.exit(serve({args}))"
 
@@ -74,3 +76,25 @@ def test_serve_refuses_a_busy_port_and_a_missing_results_folder(tmp_path):
     done = start(f"port=0, results_dir={str(tmp_path / 'nowhere')!r}")
     _, err = done.communicate(timeout=60)
     assert done.returncode == 2 and "no such folder" in err
+
+
+@pytest.mark.parametrize(
+    ("options", "says"),
+    [
+        (["--port", "70000"], "--port: 70000 is out of range (allowed: 0 to 65535"),
+        (["--port", "-1"], "--port: -1 is out of range"),
+        (["--host", "999.1.1.1"], "--host: '999.1.1.1' is neither an IP address nor a host name"),
+        (["--host", "192.0.2.1"], "--host: 192.0.2.1 is not an address of this machine"),
+    ],
+)
+def test_bad_port_or_host_is_one_line_that_names_the_option(options, says):
+    done = subprocess.run(
+        [sys.executable, "-m", "sim", "dashboard", *options],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(f"sim dashboard: {says}"), done.stderr
+    assert done.stderr.count("\n") == 1 and "in use" not in done.stderr
