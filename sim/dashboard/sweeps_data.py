@@ -66,13 +66,22 @@ def find_sweeps(root: Path, limit: int = MAX_SWEEPS) -> list[str]:
 
 
 def sweep_folder(root: Path, relative: str) -> Path:
-    """The folder `relative` below `root`, refused when it leads outside `root`."""
+    """The folder `relative` below `root`, refused when it, its manifest, its ``parts/`` or a
+    file in there leads outside `root` (through a symbolic link: real paths are compared)."""
     root = Path(root).resolve()
     folder = (root / relative).resolve()
     if not folder.is_relative_to(root):
         raise SweepDataError(f"{relative}: not inside the results folder")
     if not (folder / MANIFEST).is_file():
         raise SweepDataError(f"{relative}: no sweep here ({MANIFEST} not found)")
+    parts = folder / PARTS
+    inside = [folder / MANIFEST, parts, *(parts.iterdir() if parts.is_dir() else ())]
+    for path in inside:
+        if not path.resolve().is_relative_to(root):
+            raise SweepDataError(
+                f"{relative}: {path.relative_to(folder).as_posix()} is a link to a place outside "
+                "the results folder, which this page does not read (copy the files instead)"
+            )
     return folder
 
 

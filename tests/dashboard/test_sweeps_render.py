@@ -287,6 +287,32 @@ def test_a_broken_folder_is_an_error_on_the_page(view, folder, message):
     assert "line" in charts(view)
 
 
+@pytest.mark.parametrize("link", ["parts folder", "part files"])
+def test_runs_linked_from_outside_the_results_folder_are_not_read(
+    results, tmp_path, monkeypatch, link
+):
+    """A real sweep folder whose parts/ (or each part file) is a symbolic link to a sweep
+    outside the results folder: refused with a message, nothing from outside shown."""
+    outside = results.parent / "outside"
+    root = tmp_path / "results"
+    sweep = root / "linked-runs"
+    sweep.mkdir(parents=True)
+    shutil.copy(outside / "manifest.json", sweep)
+    if link == "parts folder":
+        (sweep / "parts").symlink_to(outside / "parts", target_is_directory=True)
+    else:
+        (sweep / "parts").mkdir()
+        for part in (outside / "parts").glob("*.parquet"):
+            (sweep / "parts" / part.name).symlink_to(part)
+    with pytest.raises(sweeps_data.SweepDataError, match="a link to a place outside"):
+        sweeps_data.load_sweep(root, "linked-runs")
+    monkeypatch.setenv(RESULTS_ENV, str(root))
+    box, rc = solara.render(Page(), handle_error=False)  # the only sweep: opened at once
+    assert "is a link to a place outside the results folder" in texts(box)
+    assert not charts(box) and "runs saved" not in texts(box)
+    rc.close()
+
+
 def test_an_empty_results_folder_says_how_to_fill_it(tmp_path, monkeypatch):
     monkeypatch.setenv(RESULTS_ENV, str(tmp_path))
     box, rc = solara.render(Page(), handle_error=False)
