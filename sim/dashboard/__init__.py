@@ -110,8 +110,7 @@ def serve(host: str = "127.0.0.1", port: int = 8765, results_dir: str | Path | N
         print(f"sim dashboard: {problem}", file=sys.stderr)
         return 2
     try:
-        if assets.ensure(log=lambda line: print(line, file=sys.stderr)):
-            print("Solara's front end is now cached for offline use.", file=sys.stderr)
+        assets.ensure()  # progress on stderr
     except assets.AssetsError as exc:
         print(
             f"warning: {exc}. The page will fetch its front end from the internet.",
