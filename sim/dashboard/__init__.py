@@ -1,25 +1,29 @@
 """The Solara dashboard: classroom, leadership comparison, sweep explorer.
 
-`serve` is what ``sim dashboard`` runs. It starts Solara's own server, ``solara run
-sim.dashboard.app --production``, as a child process: that is Solara's supported way to serve
-an app (its CLI sets up the server, the asset proxy and the per-browser kernels), and a child
-process keeps the dashboard's threads and widgets out of the caller. Before that it makes sure
-Solara's front end is in the local cache (`sim.dashboard.assets`), so the page works with no
-internet at all.
+`serve` is what ``sim dashboard`` runs. It checks its options, makes sure Solara's front end is
+in the local cache (`sim.dashboard.assets`, so the page works with no internet at all), then
+starts the web server (`sim.dashboard.server`: Solara's app behind `sim.dashboard.guard`) as a
+child process in a process group of its own, and prints the address once the page answers. A
+child keeps the dashboard's threads and widgets out of the caller; its own process group lets
+a stop (Ctrl+C, SIGTERM, SIGHUP) end it and everything it started (comparison workers), so no
+orphan keeps serving the port.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-APP = "sim.dashboard.app"
 RESULTS_ENV = "SIM_RESULTS_DIR"
 """Where the comparison and sweep pages look for saved results (set by `serve`)."""
 
@@ -81,15 +85,68 @@ def _wait_until_up(url: str, child: subprocess.Popen, timeout: float) -> bool:
     return False
 
 
-def serve(host: str = "127.0.0.1", port: int = 8765, results_dir: str | Path | None = None) -> int:
-    """Serve the dashboard until Ctrl+C; print its address once it answers. Returns an exit
-    status (0 after Ctrl+C, 2 for bad arguments, else the server's own).
+class _Stopped(Exception):
+    """SIGTERM or SIGHUP: stop as Ctrl+C does."""
+
+
+@contextlib.contextmanager
+def _stop_signals() -> Iterator[None]:
+    """The first Ctrl+C, SIGTERM or SIGHUP raises (KeyboardInterrupt or `_Stopped`); later ones
+    are ignored, so that stopping the server is not itself interrupted. Signals arrive in the
+    main thread only: elsewhere this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    stopping = False
+
+    def stop(signum: int, _frame) -> None:
+        nonlocal stopping
+        if stopping:
+            return
+        stopping = True
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise _Stopped(signal.Signals(signum).name)
+
+    kinds = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {kind: signal.signal(kind, stop) for kind in kinds}
+    try:
+        yield
+    finally:
+        for kind, handler in previous.items():
+            signal.signal(kind, handler)
+
+
+def _stop(child: subprocess.Popen) -> None:
+    """Stop the server and its whole process group: politely, then for good after 10 s."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(child.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        child.wait(10)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(child.pid, signal.SIGKILL)  # whatever did not stop in time
+    child.wait()
+
+
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    results_dir: str | Path | None = None,
+    allow_hosts: Sequence[str] = (),
+    pages_per_client: int | None = None,
+) -> int:
+    """Serve the dashboard until Ctrl+C, SIGTERM or SIGHUP; print its address once it answers.
+    Returns an exit status (0 when stopped, 2 for bad arguments, else the server's own).
 
     Binds to 127.0.0.1 (this machine only) unless `host` says otherwise; port 0 picks a free
-    port.
+    port. The server answers only to its own address and the loopback names, plus
+    `allow_hosts` (``NAME`` or ``NAME:PORT``), and keeps at most `pages_per_client` pages
+    per client address (`sim.dashboard.guard`).
     """
     from sim.dashboard import assets
+    from sim.dashboard.guard import PAGES_PER_CLIENT, parse_allowed_host
 
+    pages_per_client = PAGES_PER_CLIENT if pages_per_client is None else pages_per_client
     env = {
         **os.environ,
         "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",  # no phoning home (and no internet anyway)
@@ -99,46 +156,59 @@ def serve(host: str = "127.0.0.1", port: int = 8765, results_dir: str | Path | N
         # keeps its classroom, and a playing one its CPU, for 10 minutes, not Solara's 24 h.
         "SOLARA_KERNEL_CULL_TIMEOUT": os.environ.get("SOLARA_KERNEL_CULL_TIMEOUT", "10m"),
     }
+    problems = []
     if results_dir is not None:
         folder = Path(results_dir).expanduser().resolve()
-        if not folder.is_dir():
-            print(f"sim dashboard: --results: {results_dir}: no such folder", file=sys.stderr)
-            return 2
-        env[RESULTS_ENV] = str(folder)
-    port, problem = _listen_problem(host, port)
-    if problem:
-        print(f"sim dashboard: {problem}", file=sys.stderr)
+        if folder.is_dir():
+            env[RESULTS_ENV] = str(folder)
+        else:
+            problems.append(f"--results: {results_dir}: no such folder")
+    for text in allow_hosts:
+        try:
+            parse_allowed_host(text)
+        except ValueError as exc:
+            problems.append(f"--allow-host: {exc}")
+    if pages_per_client < 1:
+        problems.append(f"--pages-per-client: {pages_per_client} is too few (allowed: >= 1)")
+    if not problems:
+        port, problem = _listen_problem(host, port)
+        problems += [problem] if problem else []
+    if problems:
+        for problem in problems:
+            print(f"sim dashboard: {problem}", file=sys.stderr)
         return 2
     try:
-        assets.ensure()  # progress on stderr
+        assets.ensure()
     except assets.AssetsError as exc:
         print(
-            f"warning: {exc}. The page will fetch its front end from the internet.",
+            f"sim dashboard: warning: {exc}. The page will fetch its front end from the internet.",
             file=sys.stderr,
         )
     command = [
-        sys.executable, "-m", "solara", "run", APP,
-        "--host", host, "--port", str(port), "--production", "--no-open",
+        sys.executable, "-m", "sim.dashboard.server", "--host", host, "--port", str(port),
+        "--pages-per-client", str(pages_per_client),
+        *(option for name in allow_hosts for option in ("--allow-host", name)),
     ]  # fmt: skip
-    child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
-    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
-    url = f"http://{shown}:{port}/"
-    try:
-        if not _wait_until_up(url, child, timeout=120):
-            if child.poll() is None:
-                child.terminate()
-            print("error: the dashboard server did not start", file=sys.stderr)
-            return child.wait() or 1
-        print(f"Dashboard: {url}  (Ctrl+C to stop)", flush=True)
-        if shown != host:
-            print(f"(listening on every network interface, port {port})", flush=True)
-        return child.wait()
-    except KeyboardInterrupt:
-        return 0
-    finally:
-        if child.poll() is None:
-            child.terminate()
-            try:
-                child.wait(10)
-            except subprocess.TimeoutExpired:
-                child.kill()
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    url = f"http://{f'[{shown}]' if ':' in shown else shown}:{port}/"
+    child = None
+    with _stop_signals():
+        try:
+            child = subprocess.Popen(
+                command, env=env, stdout=subprocess.DEVNULL, start_new_session=True
+            )
+            if not _wait_until_up(url, child, timeout=120):
+                print("sim dashboard: the dashboard server did not start", file=sys.stderr)
+                return child.poll() or 1
+            print(f"Dashboard: {url}  (Ctrl+C to stop)", flush=True)
+            if shown != host:
+                print(f"(listening on every network interface, port {port})", flush=True)
+            return child.wait()
+        except KeyboardInterrupt:
+            return 0
+        except _Stopped as stop:
+            print(f"sim dashboard: stopped ({stop})", file=sys.stderr)
+            return 0
+        finally:
+            if child is not None:
+                _stop(child)

@@ -1,11 +1,11 @@
 """Fixtures and helpers of the dashboard tests: the served app, Debian's Chromium, and the
 widget-tree helpers of the tests that render a page without a browser (`solara.render`).
 
-Browser tests (marked `e2e`) start the real app with ``solara run`` in a subprocess on a free
-loopback port and drive it with Playwright through Debian's ``chromium`` (``playwright
-install`` cannot download a browser here; ``.ci/install-browser`` installs Chromium). They skip
-when there is no Chromium. A failing browser test leaves a screenshot of the page in
-``test-results/dashboard/<test>-failed.png``.
+Browser tests (marked `e2e`) start the real app with ``sim dashboard --port 0`` in a
+subprocess (a free loopback port) and drive it with Playwright through Debian's ``chromium``
+(``playwright install`` cannot download a browser here; ``.ci/install-browser`` installs
+Chromium). They skip when there is no Chromium. A failing browser test leaves a screenshot of
+the page in ``test-results/dashboard/<test>-failed.png``.
 
 Test modules import the helpers with ``from conftest import ...``.
 """
@@ -15,12 +15,14 @@ from __future__ import annotations
 import contextlib
 import html
 import os
+import re
+import select
 import shutil
-import socket
+import signal
 import subprocess
 import sys
+import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import ipyvuetify as v
@@ -124,53 +126,46 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1280, "height": 900}}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def first_line(process: subprocess.Popen, timeout: float) -> str:
+    """The first line `process` prints on stdout ('' if it exits or `timeout` passes first)."""
+    deadline = time.monotonic() + timeout
+    while process.poll() is None and time.monotonic() < deadline:
+        if select.select([process.stdout], [], [], 0.5)[0]:
+            return process.stdout.readline()
+    return ""
 
 
 @contextlib.contextmanager
-def solara_server(app: str, timeout: float = 90):
-    """``solara run APP`` on a free loopback port; yields its URL once it answers."""
-    from sim.dashboard import assets
-
-    assets.ensure()  # offline front end (fast when already there)
-    port = _free_port()
-    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+def dashboard_server(*options: str, timeout: float = 180):
+    """``sim dashboard --port 0 OPTIONS``, the command users run, with this process's
+    environment; yields its URL once it printed it, and stops it as a service manager would
+    (SIGTERM). Its stderr goes to test-results/dashboard/dashboard-<pid>.log."""
     SHOTS.mkdir(parents=True, exist_ok=True)
-    log = open(SHOTS / f"solara-{port}.log", "w")  # noqa: SIM115 - closed in finally
-    command = [sys.executable, "-m", "solara", "run", app, "--host", "127.0.0.1",
-               "--port", str(port), "--production", "--no-open"]  # fmt: skip
-    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if server.poll() is not None:
-                raise RuntimeError(f"solara exited with {server.returncode}, see {log.name}")
-            try:
-                with urllib.request.urlopen(url, timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"solara not ready after {timeout} s, see {log.name}")
-            time.sleep(0.2)
-        yield url
-    finally:
-        server.terminate()
+    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+    with tempfile.TemporaryFile("w+") as log:
+        command = [sys.executable, "-m", "sim", "dashboard", "--port", "0", *options]
+        server = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=log, text=True
+        )
         try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
+            found = re.match(r"Dashboard: (\S+)  ", first_line(server, timeout))
+            if found is None:
+                log.seek(0)
+                raise RuntimeError(f"sim dashboard did not start: {log.read()[-3000:]}")
+            yield found.group(1)
+        finally:
+            server.send_signal(signal.SIGTERM)
+            try:
+                server.wait(30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+            log.seek(0)
+            (SHOTS / f"dashboard-{server.pid}.log").write_text(log.read())
 
 
 @pytest.fixture(scope="module")
 def dashboard_url():
-    with solara_server("sim.dashboard.app") as url:
+    with dashboard_server() as url:
         yield url
 
 

@@ -1,4 +1,4 @@
-"""The classroom in a real browser: headless Chromium against ``solara run sim.dashboard.app``.
+"""The classroom in a real browser: headless Chromium against ``sim dashboard``.
 
 Proves what `solara.render` cannot: the front end loads with no internet (nothing is fetched
 from anywhere but the local server, nothing is missing), the page plays, the sliders answer the

@@ -1,5 +1,4 @@
-"""The leadership comparison in a real browser: headless Chromium against ``solara run
-sim.dashboard.app``.
+"""The leadership comparison in a real browser: headless Chromium against ``sim dashboard``.
 
 Proves what `solara.render` cannot: the page loads at /compare, the replications and days typed
 into the page reach the server, a comparison runs on the process pool and its results show,

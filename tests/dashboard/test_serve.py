@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import signal
 import socket
@@ -9,11 +11,14 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+ADDRESS = re.compile(r"Dashboard: (http://127\.0\.0\.1:(\d+)/)  \(Ctrl\+C to stop\)\n")
+"""The line `serve` prints once the page answers."""
 SERVE = "import sys; from sim.dashboard import serve; sys.exit(serve({args}))"
 
 
@@ -42,9 +47,7 @@ def test_serve_prints_a_loopback_address_that_answers_and_stops_on_ctrl_c():
     server = start("port=0")
     try:
         line = server.stdout.readline()  # printed once the page answers
-        match = re.fullmatch(
-            r"Dashboard: (http://127\.0\.0\.1:(\d+)/)  \(Ctrl\+C to stop\)\n", line
-        )
+        match = ADDRESS.fullmatch(line)
         assert match, line + server.stderr.read() if server.poll() is not None else line
         url, port = match.group(1), int(match.group(2))
         with urllib.request.urlopen(url, timeout=10) as answer:
@@ -98,3 +101,55 @@ def test_bad_port_or_host_is_one_line_that_names_the_option(options, says):
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith(f"sim dashboard: {says}"), done.stderr
     assert done.stderr.count("\n") == 1 and "in use" not in done.stderr
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                found.append(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not Path("/proc").exists(), reason="needs /proc (Linux)")
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_a_stop_signal_stops_the_server_it_started_too(stop):
+    """A service manager's SIGTERM (or a closed terminal's SIGHUP) sent to `sim dashboard`
+    alone stops the web server it started, even with a page open, and frees the port."""
+    from websockets.sync.client import connect
+
+    server = start("port=0")
+    try:
+        line = server.stdout.readline()
+        match = ADDRESS.fullmatch(line)
+        assert match, line + (server.stderr.read() if server.poll() is not None else "")
+        url, port = match.group(1), int(match.group(2))
+        started = children(server.pid)
+        assert started, "the web server runs in a child process"
+        with connect(  # an open page: its websocket must not hold the stop up
+            f"ws://127.0.0.1:{port}/jupyter/api/kernels/{uuid.uuid4()}/channels?session_id=s",
+            additional_headers={"Origin": url.rstrip("/")},
+        ):
+            server.send_signal(stop)
+            assert server.wait(30) == 0
+        assert f"stopped ({stop.name})" in server.stderr.read()
+    finally:
+        if server.poll() is None:
+            server.kill()
+    deadline = time.monotonic() + 10
+    while any(map(alive, started)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(map(alive, started)), "the web server outlived sim dashboard"
+    with pytest.raises(OSError):
+        urllib.request.urlopen(url, timeout=2)

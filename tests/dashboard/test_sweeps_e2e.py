@@ -1,5 +1,4 @@
-"""The sweep explorer in a real browser: headless Chromium against ``solara run sim.dashboard.app``
-with ``SIM_RESULTS_DIR`` set, as ``sim dashboard --results`` sets it.
+"""The sweep explorer in a real browser: headless Chromium against ``sim dashboard --results``.
 
 Proves what `solara.render` cannot: the served page lists the sweeps, the drop-down works in
 the browser, and the chart arrives as an image. The screenshot is in test-results/dashboard/.
@@ -7,14 +6,10 @@ the browser, and the chart arrives as an image. The screenshot is in test-result
 
 from __future__ import annotations
 
-import os
-
 import pytest
-from conftest import solara_server
+from conftest import dashboard_server
 from playwright.sync_api import Page, expect
 from test_sweeps_render import STRUCTURE, make_results  # the same tiny real sweeps
-
-from sim.dashboard import RESULTS_ENV
 
 pytestmark = pytest.mark.e2e
 
@@ -23,19 +18,10 @@ FIRST_LOAD_MS = 60_000  # the first page load pulls ~10 MB of JavaScript; slow u
 
 @pytest.fixture(scope="module")
 def sweeps_url(tmp_path_factory):
-    """The dashboard, served with a results folder of real sweeps (`solara_server` passes its
-    environment on to the server; this module's tests are the only ones that see it)."""
+    """The dashboard, served with a results folder of real sweeps."""
     results = make_results(tmp_path_factory.mktemp("sweeps-e2e"))
-    before = os.environ.get(RESULTS_ENV)
-    os.environ[RESULTS_ENV] = str(results)
-    try:
-        with solara_server("sim.dashboard.app") as url:
-            yield url
-    finally:
-        if before is None:
-            os.environ.pop(RESULTS_ENV, None)
-        else:
-            os.environ[RESULTS_ENV] = before
+    with dashboard_server("--results", str(results)) as url:
+        yield url
 
 
 def test_pick_a_sweep_and_see_its_charts(page: Page, sweeps_url, shots):
