@@ -92,8 +92,9 @@ class _Stopped(Exception):
 @contextlib.contextmanager
 def _stop_signals() -> Iterator[None]:
     """The first Ctrl+C, SIGTERM or SIGHUP raises (KeyboardInterrupt or `_Stopped`); later ones
-    are ignored, so that stopping the server is not itself interrupted. Signals arrive in the
-    main thread only: elsewhere this does nothing."""
+    are ignored, so that stopping the server is not itself interrupted. A signal the caller
+    ignores stays ignored (``nohup sim dashboard``). Signals arrive in the main thread only:
+    elsewhere this does nothing."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -109,7 +110,8 @@ def _stop_signals() -> Iterator[None]:
         raise _Stopped(signal.Signals(signum).name)
 
     kinds = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-    previous = {kind: signal.signal(kind, stop) for kind in kinds}
+    ignored = {kind for kind in kinds if signal.getsignal(kind) == signal.SIG_IGN}  # nohup, &
+    previous = {kind: signal.signal(kind, stop) for kind in kinds if kind not in ignored}
     try:
         yield
     finally:

@@ -22,13 +22,14 @@ ADDRESS = re.compile(r"Dashboard: (http://127\.0\.0\.1:(\d+)/)  \(Ctrl\+C to sto
 SERVE = "import sys; from sim.dashboard import serve; sys.exit(serve({args}))"
 
 
-def start(args: str) -> subprocess.Popen:
+def start(args: str, **popen) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-c", SERVE.format(args=args)],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        **popen,
     )
 
 
@@ -153,3 +154,18 @@ def test_a_stop_signal_stops_the_server_it_started_too(stop):
     assert not any(map(alive, started)), "the web server outlived sim dashboard"
     with pytest.raises(OSError):
         urllib.request.urlopen(url, timeout=2)
+
+
+def test_nohup_keeps_the_dashboard_serving_after_sighup():
+    """``nohup sim dashboard &``: SIGHUP was ignored on purpose, and stays ignored."""
+    server = start("port=0", preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
+    try:
+        match = ADDRESS.fullmatch(server.stdout.readline())
+        assert match, server.stderr.read() if server.poll() is not None else "no address"
+        server.send_signal(signal.SIGHUP)
+        time.sleep(2)
+        with urllib.request.urlopen(match.group(1), timeout=10) as answer:
+            assert answer.status == 200
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(30) == 0
