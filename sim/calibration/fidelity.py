@@ -121,6 +121,18 @@ def distances(a: Sample, b: Sample) -> dict[str, float]:
     }
 
 
+def format_number(value: float | None, unit: str) -> str:
+    """A statistic or distance for people: shares in %, big numbers with separators, three
+    significant figures otherwise; '–' when there is none."""
+    if value is None or not math.isfinite(value):
+        return "–"
+    if unit == "share":
+        return f"{100 * value:.1f}%"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
+
+
 def _quantile(values: np.ndarray, q: float) -> float:
     return float(np.quantile(values, q)) if len(values) else math.nan
 

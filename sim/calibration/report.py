@@ -14,34 +14,32 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
-from sim.calibration.fidelity import DISTANCES, STATISTICS, TARGETS, Fidelity, Sample
+from sim.calibration.fidelity import (
+    DISTANCES,
+    STATISTICS,
+    TARGETS,
+    Fidelity,
+    Sample,
+    format_number,
+)
 from sim.calibration.workweek import HOURS_PER_WEEK, hour_of_week
 from sim.report import _CSS, _STYLE, OKABE_ITO, _e, _figure, _png
 
 if TYPE_CHECKING:
     from sim.calibration.pipeline import Calibrated
 
+_n = format_number
+
 SIDES = (("log", "Log (test cases)"), ("model", "Calibrated model"), ("baseline", "Naive baseline"))
 COLOURS = {"log": "#000000", "model": OKABE_ITO[0], "baseline": OKABE_ITO[1]}
 TOP_ROUTES = 12
-
-
-def _value(value: float, unit: str) -> str:
-    if value is None or not math.isfinite(value):
-        return "–"
-    if unit == "share":
-        return f"{100 * value:.1f}%"
-    if abs(value) >= 100:
-        return f"{value:,.0f}"
-    return f"{value:.3g}"
 
 
 def _interval(row: dict[str, float], unit: str) -> str:
     if not math.isfinite(row["log_low"]):
         return ""
     return (
-        f"<br><span class='unit'>[{_value(row['log_low'], unit)}, "
-        f"{_value(row['log_high'], unit)}]</span>"
+        f"<br><span class='unit'>[{_n(row['log_low'], unit)}, {_n(row['log_high'], unit)}]</span>"
     )
 
 
@@ -177,7 +175,7 @@ def _statistics_table(fidelity: Fidelity) -> str:
         target = targets.get(key)
         verdict = "<td></td><td></td>"
         if target:
-            error = target["model_error"]
+            error = (row["model"] - row["log"]) / row["log"] if row["log"] else math.nan
             css = "met" if target["met"] else "missed"
             verdict = (
                 f"<td class='num'>{100 * error:+.0f}%</td>"
@@ -188,9 +186,9 @@ def _statistics_table(fidelity: Fidelity) -> str:
             )
         rows.append(
             f"<tr><td>{_e(label)} <span class='unit'>({_e(unit)})</span></td>"
-            f"<td class='num'>{_value(row['log'], unit)}{_interval(row, unit)}</td>"
-            f"<td class='num'>{_value(row['model'], unit)} ± {_value(row['model_sd'], unit)}</td>"
-            f"<td class='num'>{_value(row['baseline'], unit)}</td>{verdict}</tr>"
+            f"<td class='num'>{_n(row['log'], unit)}{_interval(row, unit)}</td>"
+            f"<td class='num'>{_n(row['model'], unit)} ± {_n(row['model_sd'], unit)}</td>"
+            f"<td class='num'>{_n(row['baseline'], unit)}</td>{verdict}</tr>"
         )
     return (
         "<table><thead><tr><th>Statistic</th><th>Log<br><span class='unit'>[95% sampling "
@@ -206,9 +204,9 @@ def _distances_table(fidelity: Fidelity) -> str:
         row = fidelity.distances[key]
         rows.append(
             f"<tr><td>{_e(label)}</td>"
-            f"<td class='num'>{_value(row['model'], unit)} ± {_value(row['model_sd'], unit)}</td>"
-            f"<td class='num'>{_value(row['baseline'], unit)}</td>"
-            f"<td class='num'>{_value(row['noise_floor'], unit)}</td><td>{_e(unit)}</td></tr>"
+            f"<td class='num'>{_n(row['model'], unit)} ± {_n(row['model_sd'], unit)}</td>"
+            f"<td class='num'>{_n(row['baseline'], unit)}</td>"
+            f"<td class='num'>{_n(row['noise_floor'], unit)}</td><td>{_e(unit)}</td></tr>"
         )
     return (
         "<table><thead><tr><th>Distance</th><th>Model (mean ± sd)</th><th>Naive baseline</th>"
@@ -222,8 +220,8 @@ def _summary(fidelity: Fidelity) -> str:
     for key, target in fidelity.targets().items():
         if key == "cycle_time":
             text = (
-                f"Cycle-time distance {_value(target['model'], 'hours')} h against the naive "
-                f"baseline's {_value(target['baseline'], 'hours')} h: "
+                f"Cycle-time distance {_n(target['model'], 'hours')} h against the naive "
+                f"baseline's {_n(target['baseline'], 'hours')} h: "
                 f"{'better' if target['met'] else 'not better'} than one pooled queue."
             )
         else:

@@ -180,21 +180,11 @@ def calibrate_command(
             out_console.print(table)
 
 
-def _number(value: float, unit: str) -> str:
-    if value is None or not math.isfinite(value):
-        return "–"
-    if unit == "share":
-        return f"{100 * value:.1f}%"
-    if abs(value) >= 100:
-        return f"{value:,.0f}"
-    return f"{value:.3g}" if abs(value) < 10 else f"{value:.1f}"
-
-
 def fidelity_tables(fidelity: Fidelity) -> list[Table]:
     """The held-out statistics side by side, and the distances with their noise floors."""
     from rich.table import Table
 
-    from sim.calibration.fidelity import DISTANCES, STATISTICS, TARGETS
+    from sim.calibration.fidelity import DISTANCES, STATISTICS, TARGETS, format_number
 
     w = fidelity.window
     title = (
@@ -216,18 +206,20 @@ def fidelity_tables(fidelity: Fidelity) -> list[Table]:
     for key, (label, unit) in STATISTICS.items():
         row = fidelity.statistics[key]
         target = targets.get(key)
-        error = target["model_error"] if target else math.nan
+        error = (row["model"] - row["log"]) / row["log"] if target and row["log"] else math.nan
         verdict = ""
         if target:
             verdict = f"{'met' if target['met'] else 'missed'} (within {TARGETS[key]:.0%})"
         interval = ""
         if math.isfinite(row["log_low"]):
-            interval = f" [{_number(row['log_low'], unit)}, {_number(row['log_high'], unit)}]"
+            interval = (
+                f" [{format_number(row['log_low'], unit)}, {format_number(row['log_high'], unit)}]"
+            )
         stats.add_row(
             f"{label} ({unit})",
-            _number(row["log"], unit) + interval,
-            f"{_number(row['model'], unit)} ± {_number(row['model_sd'], unit)}",
-            _number(row["baseline"], unit),
+            format_number(row["log"], unit) + interval,
+            f"{format_number(row['model'], unit)} ± {format_number(row['model_sd'], unit)}",
+            format_number(row["baseline"], unit),
             f"{100 * error:+.0f}%" if math.isfinite(error) else "–",
             verdict,
         )
@@ -242,9 +234,9 @@ def fidelity_tables(fidelity: Fidelity) -> list[Table]:
         row = fidelity.distances[key]
         table.add_row(
             label,
-            f"{_number(row['model'], unit)} ± {_number(row['model_sd'], unit)}",
-            _number(row["baseline"], unit),
-            _number(row["noise_floor"], unit),
+            f"{format_number(row['model'], unit)} ± {format_number(row['model_sd'], unit)}",
+            format_number(row["baseline"], unit),
+            format_number(row["noise_floor"], unit),
             unit,
         )
     cycle = targets["cycle_time"]
