@@ -79,7 +79,8 @@ class Calibration:
     workweek: str
     on_duty: list[float]
     """Mean number of people active per hour of the week."""
-    shifts: dict[str, float]
+    shifts: list[tuple[int, int, int]]
+    """People's working days: (from hour, to hour, people), most common first."""
     priorities: pd.DataFrame | None
     backlog: dict[str, int]
     stats: dict[str, float] = field(default_factory=dict)
@@ -242,8 +243,9 @@ def discover(timeline: Timeline, cut: pd.Timestamp, source: str) -> Calibration:
             else "estimated from when each person was free (the log has no start times)"
         )
         + "; people are counted, never named.",
-        f"Working week seen in the log: {timeline.workweek.describe()}. People's day (median "
-        f"first and last event): {shifts['first']:05.2f}-{shifts['last']:05.2f} h.",
+        f"Working week seen in the log: {timeline.workweek.describe()}. People's working days "
+        f"(the shortest stretch of the day holding 80% of a person's events): "
+        f"{_shift_text(shifts)}.",
         "Until sim has a working calendar the model runs around the clock with everyone on "
         "duty (run.hours_per_day = 24, arrivals by hour of day x day of week): real nights and "
         "weekends, shifts, priorities and the backlog at the start are measured below but not "
@@ -530,14 +532,41 @@ def _workforce(events: pd.DataFrame, request_types: list[dict[str, Any]]):
     return groups, notes, multi
 
 
-def _shifts(active: pd.DataFrame) -> dict[str, float]:
-    """Median first and last event hour of people's working days."""
+SHIFT_COVERAGE = 0.8
+"""A person's working day is the shortest stretch of the day holding this share of their
+events (over all the days they worked), so that a sparse log still shows it."""
+
+
+def _shifts(active: pd.DataFrame) -> list[tuple[int, int, int]]:
+    """People's working days: (from hour, to hour, people), most common first. People with
+    fewer than five events are left out."""
     if active.empty:
-        return {"first": 0.0, "last": 24.0}
-    day = active["time"].dt.normalize()
-    hour = active["time"].dt.hour + active["time"].dt.minute / 60
-    per = pd.DataFrame({"r": active["resource"], "d": day, "h": hour}).groupby(["r", "d"])["h"]
-    return {"first": float(per.min().median()), "last": float(per.max().median())}
+        return []
+    hours = pd.crosstab(active["resource"], active["time"].dt.hour).reindex(
+        columns=range(24), fill_value=0
+    )
+    hours = hours[hours.sum(axis=1) >= 5]
+    cumulative = np.concatenate([np.zeros((len(hours), 1)), hours.cumsum(axis=1).to_numpy()], 1)
+    need = SHIFT_COVERAGE * cumulative[:, -1]
+    patterns: Counter = Counter()
+    for row, wanted in zip(cumulative, need, strict=True):
+        best = (0, 24)
+        for a in range(24):
+            # The first end hour whose stretch from `a` holds enough events.
+            b = int(np.searchsorted(row, row[a] + wanted - 1e-9))
+            if b <= 24 and b - a < best[1] - best[0]:
+                best = (a, max(b, a + 1))
+        patterns[best] += 1
+    return [(a, b, n) for (a, b), n in patterns.most_common()]
+
+
+def _shift_text(shifts: list[tuple[int, int, int]]) -> str:
+    if not shifts:
+        return "no person active on two days or more"
+    total = sum(n for *_, n in shifts)
+    shown = ", ".join(f"{a:02d}-{b:02d} {n}" for a, b, n in shifts[:5])
+    rest = total - sum(n for *_, n in shifts[:5])
+    return f"{shown}{f', other {rest}' if rest else ''} (of {total} people)"
 
 
 def _priorities(train: pd.DataFrame) -> pd.DataFrame | None:
