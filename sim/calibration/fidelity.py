@@ -42,6 +42,8 @@ WARMUP_DAYS = (3, 14)
 real organisation did not): the 90th percentile of the fitted cases' elapsed time, plus a
 day, within these bounds."""
 NOISE_SPLITS = 5
+SMALL_TEST = 100
+"""Fewer test cases than this and the fidelity figures are mostly noise: the output says so."""
 """Random halvings of the test cases averaged for each noise floor."""
 POOLED = "one pooled queue"
 
@@ -133,6 +135,14 @@ def format_number(value: float | None, unit: str) -> str:
     return f"{value:.3g}"
 
 
+def _mean_sd(values: list[float]) -> tuple[float, float]:
+    """Mean and standard deviation of the finite values (NaN where there are too few)."""
+    finite = np.asarray([v for v in values if math.isfinite(v)], dtype=float)
+    mean = float(finite.mean()) if len(finite) else math.nan
+    sd = float(finite.std(ddof=1)) if len(finite) > 1 else math.nan
+    return mean, sd
+
+
 def _quantile(values: np.ndarray, q: float) -> float:
     return float(np.quantile(values, q)) if len(values) else math.nan
 
@@ -214,7 +224,7 @@ def noise_floor(timeline: Timeline, window: HeldOut, headcount: int, seed: int) 
         a = log_sample(timeline, window, headcount, cases[half])
         b = log_sample(timeline, window, headcount, cases[~half])
         rows.append(distances(a, b))
-    return {k: float(np.nanmean([r[k] for r in rows])) for k in DISTANCES}
+    return {k: _mean_sd([r[k] for r in rows])[0] for k in DISTANCES}
 
 
 def sampling_interval(sample: Sample, seed: int, rounds: int = 200) -> dict[str, tuple]:
@@ -238,7 +248,7 @@ def sampling_interval(sample: Sample, seed: int, rounds: int = 200) -> dict[str,
             out[key] = tuple(np.quantile(values, [0.025, 0.975]))
     half = 1.96 * math.sqrt(sample.count) / sample.weeks
     per_week = sample.count / sample.weeks
-    out["cases_per_week"] = (per_week - half, per_week + half)
+    out["cases_per_week"] = (max(0.0, per_week - half), per_week + half)
     return out
 
 
@@ -336,6 +346,8 @@ class Fidelity:
     """key -> {"model", "baseline", "noise_floor", "model_sd", "baseline_sd"}."""
     samples: dict[str, Any] = field(default_factory=dict, repr=False)
     """For plots: the log's and one replication's samples of model and baseline."""
+    notes: list[str] = field(default_factory=list)
+    """What the reader should know to weigh the figures (a small test window, ...)."""
 
     def targets(self) -> dict[str, dict[str, Any]]:
         """Each target: the relative error of the model and the baseline, and whether met."""
@@ -371,6 +383,7 @@ class Fidelity:
             "statistics": self.statistics,
             "distances": self.distances,
             "targets": self.targets(),
+            "notes": self.notes,
         }
 
 
@@ -404,8 +417,7 @@ def measure(
         row = {"log": log_stats[key], "log_low": spread[key][0], "log_high": spread[key][1]}
         for side, samples in sides.items():
             values = [s.statistics()[key] for s in samples]
-            row[side] = float(np.nanmean(values))
-            row[f"{side}_sd"] = float(np.nanstd(values, ddof=1)) if len(values) > 1 else math.nan
+            row[side], row[f"{side}_sd"] = _mean_sd(values)
         statistics[key] = row
     table: dict[str, dict[str, float]] = {}
     per_side = {side: [distances(real, s) for s in samples] for side, samples in sides.items()}
@@ -413,10 +425,17 @@ def measure(
         row = {"noise_floor": floor[key]}
         for side, rows in per_side.items():
             values = [r[key] for r in rows]
-            row[side] = float(np.nanmean(values))
-            row[f"{side}_sd"] = float(np.nanstd(values, ddof=1)) if len(values) > 1 else math.nan
+            row[side], row[f"{side}_sd"] = _mean_sd(values)
         table[key] = row
+    notes = []
+    if real.count < SMALL_TEST:
+        notes.append(
+            f"only {real.count} cases in the test window: its statistics are mostly sampling "
+            "noise (see the log's 95% sampling intervals); a longer log or a larger --holdout "
+            "tells more"
+        )
     return Fidelity(
+        notes=notes,
         window=window,
         test_cases=real.count,
         replications=len(seeds),

@@ -260,7 +260,7 @@ def render_report(result: Calibrated, source: str) -> str:
 
     w = fidelity.window
     calibration = result.calibration
-    warnings = "".join(f"<li>{_e(x)}</li>" for x in calibration.warnings)
+    warnings = "".join(f"<li>{_e(x)}</li>" for x in [*calibration.warnings, *fidelity.notes])
     parts = [
         "<!DOCTYPE html>",
         "<html lang='en'><head><meta charset='utf-8'>",

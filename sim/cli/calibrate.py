@@ -160,6 +160,8 @@ def calibrate_command(
         f"{s.headcount} people)"
     )
     fidelity = result.fidelity
+    for note in fidelity.notes if fidelity is not None else []:
+        err(f"{source}: note: {note}")
     if report is not None and fidelity is not None:
         from sim.calibration.report import write_report
 
