@@ -222,7 +222,7 @@ def _summary(fidelity: Fidelity) -> str:
             text = (
                 f"Cycle-time distance {_n(target['model'], 'hours')} h against the naive "
                 f"baseline's {_n(target['baseline'], 'hours')} h: "
-                f"{'better' if target['met'] else 'not better'} than one pooled queue."
+                f"{'better' if target['met'] else 'not clearly better'} than one pooled queue."
             )
         else:
             label = STATISTICS[key][0]
