@@ -11,7 +11,6 @@ import typer
 
 from sim.cli.common import (
     InputError,
-    JsonOpt,
     WorkersOpt,
     console,
     err,
@@ -45,24 +44,24 @@ def calibrate_command(
         typer.Option("--out", help="Where to write the calibrated scenario.", metavar="FILE"),
     ] = Path("as-is.toml"),
     case: Annotated[
-        str | None, _column("--case", "Case id column [default: case:concept:name]")
+        str | None, _column("--case", "Case id column (default: case:concept:name)")
     ] = None,
     activity: Annotated[
-        str | None, _column("--activity", "Activity (or state) column [default: concept:name]")
+        str | None, _column("--activity", "Activity (or state) column (default: concept:name)")
     ] = None,
     timestamp: Annotated[
-        str | None, _column("--timestamp", "Time column [default: time:timestamp]")
+        str | None, _column("--timestamp", "Time column (default: time:timestamp)")
     ] = None,
     start: Annotated[
         str | None, _column("--start", "Start time column, for logs with start and end times")
     ] = None,
-    team: Annotated[str | None, _column("--team", "Team column [default: org:group]")] = None,
+    team: Annotated[str | None, _column("--team", "Team column (default: org:group)")] = None,
     resource: Annotated[
-        str | None, _column("--resource", "Person column, counted [default: org:resource]")
+        str | None, _column("--resource", "Person column, counted (default: org:resource)")
     ] = None,
     lifecycle: Annotated[
         str | None,
-        _column("--lifecycle", "start/complete column [default: lifecycle:transition]"),
+        _column("--lifecycle", "start/complete column (default: lifecycle:transition)"),
     ] = None,
     resolved_activity: Annotated[
         str | None,
@@ -77,8 +76,8 @@ def calibrate_command(
         Path | None,
         typer.Option(
             "--map",
-            help="A TOML mapping for audit logs: [columns], [states] waiting/resolved/"
-            "cancelled, timestamp_format; flags override it.",
+            help="A TOML file mapping columns and states (waiting, resolved, cancelled) and "
+            "the time format, for audit logs; flags override it.",
             metavar="FILE",
         ),
     ] = None,
@@ -101,7 +100,10 @@ def calibrate_command(
             "--report", help="Write the fidelity as a self-contained HTML file.", metavar="FILE"
         ),
     ] = None,
-    as_json: JsonOpt = False,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="Print the fidelity (and any warnings) as one JSON object."),
+    ] = False,
 ) -> None:
     """Calibrate an "as is" scenario from a ticket export and measure how well it reproduces
     the later, held-out cases (against a naive one-queue baseline and the noise floor)."""
