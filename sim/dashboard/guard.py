@@ -7,9 +7,13 @@ after the page loaded (DNS rebinding) makes even plain requests "same-origin". S
 neither, so `Guard` does, on every HTTP request and websocket upgrade:
 
 - the ``Host`` header must name this server: the address it was started on, or a loopback name
-  (127.0.0.1, localhost, [::1]), with its port; or a name allowed with ``--allow-host``;
+  (127.0.0.1, localhost, [::1]), with its port; or a name allowed with ``--allow-host``.
+  Listening on every interface (``--host 0.0.0.0``, a classroom) it also answers to this
+  machine's names and to any IP address on its port: a rebound name is a name, so an address
+  in Host cannot come from DNS rebinding;
 - an ``Origin`` header, when there is one (browsers send it with every websocket and every
-  cross-origin fetch), must be such an address too;
+  cross-origin fetch), must be the request's own Host (the page came from this server) or one
+  of the names above;
 - a browser's fetch metadata (``Sec-Fetch-Site``) must not say "another site", except for
   following a link to the dashboard: a plain GET from another site's ``<img>``, ``<script>``
   or no-cors fetch carries no Origin.
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import re
 import socket
@@ -125,7 +130,9 @@ class Guard:
             *(Allowed(name, port) for name in sorted(own_names(host))),
             *(parse_allowed_host(text) for text in allow),
         )
-        shown = "127.0.0.1" if host in WILDCARDS else host
+        self.everywhere = host in WILDCARDS
+        self.port = port
+        shown = "127.0.0.1" if self.everywhere else host
         self.address = f"http://{f'[{shown}]' if ':' in shown else shown}:{port}/"
         self.pages_per_client = pages_per_client
         self._owners: dict[str, _Page] = {}
@@ -135,8 +142,16 @@ class Guard:
     # ----------------------------------------------------------------------------------------
     # Host and Origin
 
-    def admits(self, name: str, port: int) -> bool:
+    def named(self, name: str, port: int) -> bool:
+        """One of this server's names (or an ``--allow-host`` one) on a port it allows."""
         return any(a.admits(name.lower(), port) for a in self.allowed)
+
+    def admits(self, name: str, port: int) -> bool:
+        """A Host this server answers to: one of its names or, listening on every interface,
+        any IP address on its port (DNS rebinding needs a name, never an address)."""
+        return self.named(name, port) or (
+            self.everywhere and port == self.port and _is_address(name)
+        )
 
     def refusal(self, headers: Mapping[str, str]) -> str | None:
         """Why a request with these headers (lower-case names) is refused (None: it is not)."""
@@ -154,7 +169,9 @@ class Guard:
             except ValueError:
                 port = 0
             name = parts.hostname
-            if parts.scheme not in ("http", "https") or not name or not self.admits(name, port):
+            # The page came from this server, under the address it asks for, or by a name.
+            own = bool(name) and ((name, port) == found or self.named(name, port))
+            if parts.scheme not in ("http", "https") or not own:
                 return self._refused("Origin", origin, "; a page from another site may not use it")
         site = headers.get("sec-fetch-site", "same-origin")
         opened = headers.get("sec-fetch-mode") == "navigate" and headers.get("sec-fetch-dest") in (
@@ -235,6 +252,14 @@ class Guard:
             f"403 Forbidden: {client} is opening more than {self.pages_per_client} pages at "
             "once; wait for them, or close some\n"
         )
+
+
+def _is_address(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
 
 
 def _kernels() -> dict:

@@ -11,6 +11,7 @@ import contextlib
 import http.client
 import http.server
 import json
+import socket
 import threading
 import time
 import urllib.request
@@ -80,6 +81,25 @@ def test_a_websocket_from_another_site_is_refused(served):
     assert refused.value.response.status_code == 403
     with connect(kernel_socket(port), additional_headers={"Origin": url.rstrip("/")}) as ws:
         assert ws.protocol.state.name == "OPEN"  # the page's own origin is welcome
+
+
+def test_every_interface_answers_to_addresses_but_not_to_names():
+    """``--host 0.0.0.0`` (a classroom): students type the machine's address, which a rebound
+    name can never be; a page keeps to the address it came from."""
+    with dashboard_server("--host", "0.0.0.0") as url:
+        port = urlsplit(url).port
+        lan = f"192.0.2.77:{port}"  # an address of this machine, as a student's browser sends it
+        assert get(port, lan)[0] == 200
+        assert get(port, lan, f"http://{lan}")[0] == 200
+        assert get(port, lan, f"http://192.0.2.78:{port}")[0] == 403  # a page from elsewhere
+        assert get(port, f"evil.example:{port}")[0] == 403
+        assert get(port, f"127.0.0.1:{port}", f"http://{lan}")[0] == 403
+        with connect(
+            f"ws://{lan}/jupyter/api/kernels/{uuid.uuid4()}/channels?session_id=s",
+            sock=socket.create_connection(("127.0.0.1", port)),
+            additional_headers={"Origin": f"http://{lan}"},
+        ) as ws:
+            assert ws.protocol.state.name == "OPEN"
 
 
 def kernels(port: int) -> int:
