@@ -43,10 +43,10 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
 
 def time_parts(twin_days: float, frames: int, speed: float) -> dict[str, tuple[float, float]]:
     """(a) Milliseconds per frame for each part of the work, after `twin_days` of play."""
-    from sim.dashboard.charts import LiveCharts
-    from sim.dashboard.lessons import list_lessons, load_lesson
-    from sim.dashboard.orgview import org_svg
-    from sim.dashboard.twin import Twin
+    from sim.dashboard.classroom.charts import LiveCharts
+    from sim.dashboard.classroom.lessons import list_lessons, load_lesson
+    from sim.dashboard.classroom.orgview import org_svg
+    from sim.dashboard.classroom.twin import Twin
 
     lesson = load_lesson(list_lessons()[0])
     twin = Twin(lesson.left, lesson.right, ("Functional departments", "Cross-functional teams"))
@@ -74,7 +74,7 @@ def time_page(steps: int) -> tuple[float, float]:
     import ipyvuetify as v
     import solara
 
-    from sim.dashboard.classroom import Page
+    from sim.dashboard.classroom.page import Page
 
     _, rc = solara.render(Page(), handle_error=False)
     step = next(b for b in rc.find(v.Btn).widgets if any("Step" in str(c) for c in b.children))

@@ -11,11 +11,11 @@ and, from (a), what the same work would take on 2 idle cores):
 
 (a) The simulation alone: one run of each preset, serially in this process (CPU seconds per
     run), and the ideal on 2 idle cores: every run's CPU time / 2.
-(b) `sim.experiment.compare` on a fresh 2-worker `local_executor`, as the page calls it:
+(b) `sim.replications.compare` on a fresh 2-worker `local_executor`, as the page calls it:
     cold (the first pool of a process also starts the fork server, which imports `sim`) and
     warm (a second pool; the fork server lives as long as the process).
 (c) The charts: `sim.report`'s five figures drawn to PNG, as the page does after the runs
-    (`compare_run.draw_figures`); and the HTML report a download builds.
+    (`sim.dashboard.compare.run.draw_figures`); and the HTML report a download builds.
 (d) In a browser: ``solara run sim.dashboard.app``, headless Chromium at 1280x900 on /compare,
     click "Run the comparison" with the defaults and time until the KPI table is shown; twice
     (cold server, then warm). This is the figure to quote.
@@ -38,7 +38,7 @@ TARGET_S = 20.0
 
 
 def presets(days: int):
-    from sim.dashboard.compare_scenarios import list_presets, with_run_length
+    from sim.dashboard.compare.scenarios import list_presets, with_run_length
 
     by_key = {p.key: p.scenario for p in list_presets()}
     scenarios = [by_key["functional.toml"], by_key["cross-functional.toml"]]
@@ -48,7 +48,7 @@ def presets(days: int):
 
 def serial_runs(days: int) -> list[float]:
     """(a) CPU seconds of one run of each preset, in this process."""
-    from sim.experiment import _NO_SAMPLING
+    from sim.replications.runs import _NO_SAMPLING
     from sim.runner import run
 
     scenarios, _ = presets(days)
@@ -64,7 +64,7 @@ def serial_runs(days: int) -> list[float]:
 def pooled_compare(days: int, reps: int):
     """(b) Wall seconds of `compare` on a fresh 2-worker pool, and the comparison."""
     from sim.executors import local_executor
-    from sim.experiment import compare
+    from sim.replications import compare
 
     scenarios, names = presets(days)
     t0 = time.perf_counter()
@@ -75,7 +75,7 @@ def pooled_compare(days: int, reps: int):
 
 def drawing(comparison) -> tuple[float, float]:
     """(c) Seconds to draw the page's figures, and to build the HTML report."""
-    from sim.dashboard.compare_run import draw_figures
+    from sim.dashboard.compare.run import draw_figures
     from sim.report import render_report
 
     t0 = time.perf_counter()
@@ -130,7 +130,7 @@ def main() -> int:
     print(f"  ideal for {runs} runs on 2 idle cores: {ideal:.1f} s")
     summary.append(("(a) simulation only, ideal on 2 idle cores", ideal, "info"))
 
-    print("\n(b) sim.experiment.compare on a fresh 2-worker pool (as the page)")
+    print("\n(b) sim.replications.compare on a fresh 2-worker pool (as the page)")
     cold, comparison = pooled_compare(days, reps)
     warm, _ = pooled_compare(days, reps)
     print(f"  cold (fork server starts){cold:18.1f} s\n  warm{warm:39.1f} s")

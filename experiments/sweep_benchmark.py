@@ -42,15 +42,9 @@ from pathlib import Path
 import psutil
 
 from sim import load_scenario, run
-from sim.sweep import (
-    ProgressCallback,
-    Sweep,
-    dask_executor,
-    load_runs,
-    load_spec,
-    local_executor,
-    run_sweep,
-)
+from sim.executors import dask_executor, local_executor
+from sim.progress import ProgressCallback
+from sim.sweeps import Sweep, load_runs, load_spec, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTIONAL = ROOT / "scenarios" / "functional.toml"
@@ -114,7 +108,7 @@ def timed_sweep(
     runs = load_runs(out)
     parts = len(list((out / "parts").glob("part-*.parquet")))
     inside = float(runs["run_time_s"].sum())
-    workers = executor.workers  # type: ignore[attr-defined]  # set by the sim.sweep executors
+    workers = executor.workers  # type: ignore[attr-defined]  # set by the sim.executors executors
     return {
         "runs": result.ran,
         "wall_s": result.elapsed_s,

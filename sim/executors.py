@@ -10,7 +10,7 @@
 - `stop_now(executor)`: that immediate stop, for any executor.
 - `executor_workers(executor)`: how many tasks an executor runs at once (chunk sizing).
 
-`sim.experiment` (`replicate`, `compare`) and `sim.sweep` (`run_sweep`) take any executor; both
+`sim.replications` (`replicate`, `compare`) and `sim.sweeps` (`run_sweep`) take any executor; both
 are identical on one worker or many, because a run is a pure function of (scenario, seed).
 Like every pool that starts processes, a script that uses one needs the
 ``if __name__ == "__main__":`` guard.
@@ -26,7 +26,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 from types import TracebackType
 
-PRELOAD = ["sim.experiment", "sim.sweep"]
+PRELOAD = ["sim.replications", "sim.sweeps"]
 """Modules the worker server imports once (they import the model, pandas, pyarrow, scipy)."""
 
 

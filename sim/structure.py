@@ -7,8 +7,10 @@ only the grouping (and therefore queues, handoffs and coordination) changes.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sim.scenario import Scenario
+if TYPE_CHECKING:  # annotations only: loading a scenario builds its units to check them
+    from sim.scenario.schema import Scenario
 
 
 class StructureError(Exception):

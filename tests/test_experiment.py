@@ -1,4 +1,4 @@
-"""Replications and comparisons (`sim.experiment`) and the HTML report (`sim.report`).
+"""Replications and comparisons (`sim.replications`) and the HTML report (`sim.report`).
 
 Statistical hygiene (docs/domain-notes.md §7.24-7.27): seeds come from SeedSequence and extend
 without changing earlier ones; replications differ; the process pool gives exactly the serial
@@ -22,7 +22,8 @@ import pytest
 from scipy import stats
 
 from sim import load_scenario
-from sim.experiment import (
+from sim.queueing import mmc
+from sim.replications import (
     HEADLINE_KPIS,
     REORG_DAILY_COLUMNS,
     Comparison,
@@ -34,7 +35,6 @@ from sim.experiment import (
     replicate,
     replication_seeds,
 )
-from sim.queueing import mmc
 from sim.report import write_report
 from sim.runner import run
 from sim.scenario import NEUTRAL, Scenario, parse_scenario

@@ -85,7 +85,7 @@ def test_binary_file(sim):
 def test_byte_order_mark_is_read_as_the_dashboard_reads_it(sim, tmp_path):
     """Some Windows editors start a UTF-8 file with a byte-order mark: the command line and a
     dashboard upload read it the same way (one reader), and accept it."""
-    from sim.dashboard.compare_scenarios import parse_upload
+    from sim.dashboard.compare.scenarios import parse_upload
     from sim.scenario import load_scenario
 
     path = tmp_path / "bom.toml"

@@ -25,7 +25,7 @@ import jcurve  # noqa: E402
 import pooling  # noqa: E402
 
 from sim.queueing import mmc  # noqa: E402
-from sim.sweep import load_spec  # noqa: E402
+from sim.sweeps import load_spec  # noqa: E402
 
 
 def _outputs(folder: Path, name: str) -> None:

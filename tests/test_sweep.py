@@ -7,6 +7,9 @@ by the module and the Dask cluster is started once.
 from __future__ import annotations
 
 import itertools
+import re
+import subprocess
+import sys
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -15,21 +18,22 @@ import pandas as pd
 import pytest
 from sweep_specs import sweep_toml
 
-from sim.experiment import replication_seeds
-from sim.sensitivity import INDICES, analyse, check_design, plot_indices, run_sensitivity
-from sim.sweep import (
+from sim.executors import dask_executor, local_executor
+from sim.progress import progress_bar
+from sim.replications import replication_seeds
+from sim.sweeps import (
     SpecError,
     SweepError,
     SweepInterrupted,
-    dask_executor,
+    code_version,
     load_runs,
     load_spec,
-    local_executor,
-    progress_bar,
+    model_files,
     run_id,
     run_sweep,
-    summarise,
+    summarise_sweep,
 )
+from sim.sweeps.sensitivity import INDICES, analyse, check_design, plot_indices, run_sensitivity
 
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTIONAL = ROOT / "scenarios" / "functional.toml"
@@ -200,7 +204,7 @@ def test_sweep_on_a_process_pool_writes_tidy_rows(reference):
     mean = ok.groupby("policies.handoff_delay_hours")["resolution_hours_mean"].mean()
     assert mean[2.0] > mean[0.25]
 
-    summary = summarise(out)
+    summary = summarise_sweep(out)
     assert list(summary.columns) == [
         *factors,
         "kpi",
@@ -322,3 +326,29 @@ def test_sensitivity_needs_a_sobol_or_morris_design(tmp_path):
     sweep = load_spec(write(tmp_path, SWEEP))
     with pytest.raises(SpecError, match=r"design\.method: 'factorial' gives no sensitivity"):
         check_design(sweep)
+
+
+# --------------------------------------------------------------------------------------------
+# The code version a sweep records
+
+
+def test_the_code_version_covers_every_module_a_run_imports():
+    """A sweep refuses to resume with other code (`code_version`): the hash must cover every
+    module whose change can change a row, wherever in the package it lives. A worker imports
+    these to run a chunk; none may be missing from `model_files`."""
+    script = (
+        "import sys; import sim.sweeps.runs; from sim.scenario import load_scenario; "
+        "from sim.runner import run; "
+        f"run(load_scenario({str(FUNCTIONAL)!r}, ['run.days=2', 'run.warmup_days=0']), 1); "
+        "print('\\n'.join(m.__file__ for n, m in sys.modules.items() "
+        "if (n == 'sim' or n.startswith('sim.')) and getattr(m, '__file__', None)))"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    imported = {Path(line).resolve() for line in out.stdout.split()}
+    core = {"model", "agents", "unit", "request", "structure", "metrics", "runner"}
+    assert core <= {p.stem for p in imported}
+    missing = imported - set(model_files())
+    assert not missing, f"not in the sweep's code version: {sorted(map(str, missing))}"
+    assert not any(p.parts[-2] in ("cli", "dashboard") for p in model_files())
+    assert re.fullmatch(r"[0-9a-f]{12}", code_version()["hash"])

@@ -26,10 +26,11 @@ matplotlib.use("Agg")
 import numpy as np
 import pandas as pd
 
-from sim.experiment import estimate, replication_seeds
+from sim.executors import local_executor
+from sim.replications import estimate, replication_seeds
 from sim.runner import RunResult, run
 from sim.scenario import NEUTRAL, Scenario, parse_scenario
-from sim.sweep import Sweep, load_spec, local_executor
+from sim.sweeps import Sweep, load_spec
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]

@@ -73,8 +73,8 @@ from _common import (
     write_table,
 )
 
-from sim.experiment import replication_seeds
 from sim.queueing import mmc
+from sim.replications import replication_seeds
 from sim.scenario import Scenario
 
 PARAMS = Path(__file__).resolve().parent / "cross_training.toml"

@@ -7,7 +7,7 @@ of tasks done since the switch. The sweep `jcurve.toml` varies r in {0.75, 0.85,
 (1.0 = no learning). Each run is paired with its counterfactual (the same customers, no
 reorganisation; `sim.run` does this for a scenario with events).
 
-The sweep file defines the design and the seeds (`sim.sweep.load_spec`); this script runs its
+The sweep file defines the design and the seeds (`sim.sweeps.load_spec`); this script runs its
 runs itself, because it keeps each run's daily series, which a sweep's KPI table does not.
 
 Measured, per learning rate, over the replications:
@@ -62,7 +62,7 @@ from _common import (
     write_table,
 )
 
-from sim.sweep import Sweep
+from sim.sweeps import Sweep
 
 SPEC = Path(__file__).resolve().parent / "jcurve.toml"
 FACTOR = "people.learning_rate"

@@ -6,7 +6,7 @@ teams of k: 8 teams of one person are 8 separate M/M/1 units (W_q = 4.000 hours)
 8 pool k people into one M/M/k queue (Erlang C: W_q = 1.778, 0.7455, 0.2860 hours).
 
 The study is the sweep `pooling.toml` (base scenario `scenarios/pooling.toml`), run with
-`sim.sweep.run_sweep` on a local process pool and summarised with `sim.sweep.summarise`.
+`sim.sweeps.run_sweep` on a local process pool and summarised with `sim.sweeps.summarise_sweep`.
 
     .venv/bin/python experiments/studies/pooling.py            # about 1.5 minutes on 2 cores
     .venv/bin/python experiments/studies/pooling.py --quick    # about 15 s
@@ -42,8 +42,9 @@ from _common import (
     write_table,
 )
 
+from sim.executors import local_executor
 from sim.queueing import mmc
-from sim.sweep import load_runs, local_executor, run_sweep
+from sim.sweeps import load_runs, run_sweep
 
 SPEC = Path(__file__).resolve().parent / "pooling.toml"
 PEOPLE = 8

@@ -31,7 +31,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from sim.scenario import ScenarioError, _describe, read_toml
+from sim.scenario import ScenarioError, describe_errors, read_toml
 
 Name = Annotated[str, Field(min_length=1)]
 
@@ -106,7 +106,7 @@ class LogMapping(_Strict):
             raise LogError(
                 [
                     f"sim calibrate: --{where.split('.')[-1].replace('_', '-')}: {message}"
-                    for where, message in _describe(exc, LogMapping)
+                    for where, message in describe_errors(exc, LogMapping)
                 ]
             ) from None
 
@@ -120,5 +120,5 @@ def load_mapping(path: Path | None) -> LogMapping:
         return LogMapping.model_validate(raw)
     except ValidationError as exc:
         raise LogError(
-            [f"{path}: {where}: {message}" for where, message in _describe(exc, LogMapping)]
+            [f"{path}: {where}: {message}" for where, message in describe_errors(exc, LogMapping)]
         ) from None

@@ -72,7 +72,7 @@ def calibrate(
     scenario = to_scenario(calibration, str(path))
     fidelity = None
     if holdout > 0:
-        from sim.experiment import replication_seeds
+        from sim.replications import replication_seeds
 
         window = held_out_window(timeline, cut)
         seeds = replication_seeds(seed, reps)

@@ -23,7 +23,12 @@ from sim.calibration.fidelity import (
     format_number,
 )
 from sim.calibration.workweek import HOURS_PER_WEEK, hour_of_week
-from sim.report import _CSS, _STYLE, OKABE_ITO, _e, _figure, _png
+from sim.report.style import CSS as _CSS
+from sim.report.style import OKABE_ITO
+from sim.report.style import STYLE as _STYLE
+from sim.report.style import escape as _e
+from sim.report.style import new_figure as _figure
+from sim.report.style import png_base64 as _png
 
 if TYPE_CHECKING:
     from sim.calibration.pipeline import Calibrated

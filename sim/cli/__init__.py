@@ -36,14 +36,13 @@ from sim.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     Failed,
-    InputError,
     Interrupted,
     err,
 )
 from sim.cli.dashboard import dashboard_command
 from sim.cli.experiments import sensitivity_command, sweep_command
 from sim.cli.run import compare_command, run_command, validate_command
-from sim.scenario import ScenarioError
+from sim.scenario import ProblemsError
 
 __all__ = ["app", "main"]
 
@@ -81,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         command = typer.main.get_command(app)
         status = command.main(args=argv, prog_name="sim", standalone_mode=False)
-    except InputError as exc:
+    except ProblemsError as exc:  # bad input: a scenario, a sweep file, options
         for line in exc.problems:
             err(line)
         return EXIT_INPUT
@@ -91,10 +90,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Failed as exc:
         err(_one_line(str(exc)))
         return EXIT_BUG
-    except ScenarioError as exc:
-        for line in exc.problems:
-            err(line)
-        return EXIT_INPUT
     except KeyboardInterrupt:
         err("sim: interrupted")
         return EXIT_INTERRUPTED

@@ -110,7 +110,7 @@ def calibrate_command(
     from sim.calibration.mapping import load_mapping
     from sim.calibration.pipeline import calibrate
     from sim.calibration.writer import write_scenario
-    from sim.sweep import progress_bar
+    from sim.progress import progress_bar
 
     problems = output_problems("--out", out) + output_problems("--report", report)
     problems += workers_problems("calibrate", "--workers", workers)

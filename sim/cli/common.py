@@ -13,17 +13,13 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from sim.scenario import Scenario, ScenarioError, load_scenario, scenario_warnings
+from sim.scenario import ProblemsError, Scenario, ScenarioError, load_scenario, scenario_warnings
 
 EXIT_OK, EXIT_BUG, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
-class InputError(Exception):
-    """Bad user input: `problems` holds one ``file: key.path: message`` line each."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
+class InputError(ProblemsError):
+    """Bad command-line input: `problems` holds one ``file: key.path: message`` line each."""
 
 
 class Interrupted(Exception):

@@ -68,8 +68,8 @@ def compare_replicated(
 ) -> None:
     """Replications with common random numbers: the table and sentences (or JSON), then the
     report and the CSV table where asked for."""
-    from sim.experiment import compare, scenario_names
-    from sim.sweep import progress_bar
+    from sim.progress import progress_bar
+    from sim.replications import compare, scenario_names
 
     for path, scenario in zip(paths, scenarios, strict=True):
         warn(str(path), scenario)
@@ -240,7 +240,8 @@ def _run_spec(
 ) -> Any:
     """Load the spec, run what is left of it with a progress bar, report how it went."""
     from sim.executors import ExecutorError
-    from sim.sweep import SweepInterrupted, load_spec, progress_bar, run_sweep
+    from sim.progress import progress_bar
+    from sim.sweeps import SweepInterrupted, load_spec, run_sweep
 
     problems = _executor_problems(command, workers, dask, dask_local)
     if out.exists() and not out.is_dir():
@@ -275,7 +276,7 @@ def _run_spec(
             f"({result.runs_per_minute:,.0f} per minute); {result.skipped} were already there"
         )
     if result.errors:
-        from sim.sweep import load_runs
+        from sim.sweeps import load_runs
 
         runs = load_runs(out)
         failed = runs[runs["status"] == "error"]
@@ -300,7 +301,7 @@ def sweep_command(
 
     Prints, per KPI, each design point's mean with its 95% confidence interval.
     """
-    from sim.sweep import summarise
+    from sim.sweeps import summarise_sweep
 
     folder = _sweep_out(spec, out)
     sweep = _run_spec("sweep", spec, folder, workers, dask, dask_local, resume, force_resume)
@@ -309,7 +310,7 @@ def sweep_command(
         f"[bold]{escape(sweep.spec.name)}[/bold]: {len(sweep.points)} design points x "
         f"{len(sweep.seeds)} replications, saved in {escape(str(folder))}"
     )
-    for table in summary_tables(summarise(folder), sweep.factors):
+    for table in summary_tables(summarise_sweep(folder), sweep.factors):
         printer.print(table)
 
 
@@ -332,8 +333,8 @@ def sensitivity_command(
     ] = None,
 ) -> None:
     """Global sensitivity: run a Sobol or Morris sweep file, print and plot the indices."""
-    from sim.sensitivity import analyse, check_design, plot_indices
-    from sim.sweep import SweepError
+    from sim.sweeps import SweepError
+    from sim.sweeps.sensitivity import analyse, check_design, plot_indices
 
     folder = _sweep_out(spec, out)
     problems = output_problems("--plot", plot)

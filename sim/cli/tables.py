@@ -1,4 +1,5 @@
-"""The rich tables the commands print; labels, units, groups and formats come from `sim.kpis`."""
+"""The rich tables the commands print; labels, units, groups and formats come from the KPI
+catalogue (`sim.kpi_catalogue`)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,12 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from sim.kpis import CATALOGUE, STATUS_KEYS, as_number, format_mean_ci, grouped, kpi_info
+from sim.kpi_catalogue import CATALOGUE, STATUS_KEYS, as_number, format_mean_ci, grouped, kpi_info
 
 if TYPE_CHECKING:  # imported where used: `sim --help` starts fast
     import pandas as pd
 
-    from sim.experiment import Comparison
+    from sim.replications import Comparison
 
 _RELATIVE_GROUPS = ("Time", "Customers")
 """Groups whose rows show each column's relative difference against the first (comparisons)."""
@@ -110,9 +111,9 @@ _VERDICT_STYLE = {"better": "green", "worse": "red", "no clear difference": "dim
 
 
 def _difference_cell(comparison: Comparison, key: str, i: int) -> Text:
-    """'−34.1% [−40.2, −28.0] better' (see `sim.experiment.difference_text`); 'unclear'
+    """'−34.1% [−40.2, −28.0] better' (see `sim.replications.difference_text`); 'unclear'
     when the CI of the paired difference contains 0."""
-    from sim.experiment import difference_text
+    from sim.replications import difference_text
 
     d = comparison.difference(key, i)
     text = difference_text(d)

@@ -10,7 +10,9 @@ import reacton.ipyvuetify as rv
 import solara
 import solara.server.settings
 
-from sim.dashboard import classroom, compare, sweeps
+from sim.dashboard.classroom import page as classroom
+from sim.dashboard.compare import page as compare
+from sim.dashboard.sweeps import page as sweeps
 
 TITLE = "Silos or teams?"
 

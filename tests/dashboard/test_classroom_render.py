@@ -18,8 +18,9 @@ import solara
 import solara.widgets
 from conftest import all_widgets, button, texts
 
-from sim.dashboard import classroom, lessons
-from sim.dashboard.classroom import Page
+from sim.dashboard.classroom import lessons
+from sim.dashboard.classroom import page as classroom
+from sim.dashboard.classroom.page import Page
 
 ROOT = Path(__file__).resolve().parents[2]
 PNG = b"\x89PNG"

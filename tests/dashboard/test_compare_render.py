@@ -20,16 +20,17 @@ import solara.widgets
 from conftest import BAD_SCENARIO, all_widgets, button, buttons, texts
 from ipyvuetify.extra import FileInput
 
-from sim.dashboard import compare_run, compare_scenarios
-from sim.dashboard.compare import Page
-from sim.dashboard.compare_scenarios import (
+from sim.dashboard.compare import run as compare_run
+from sim.dashboard.compare import scenarios as compare_scenarios
+from sim.dashboard.compare.page import Page
+from sim.dashboard.compare.scenarios import (
     MAX_UPLOAD_BYTES,
     build_from_form,
     form_values,
     list_presets,
     parse_upload,
 )
-from sim.dashboard.compare_upload import ScenarioFileInput
+from sim.dashboard.compare.upload import ScenarioFileInput
 from sim.scenario import ScenarioError
 
 PNG = b"\x89PNG"
@@ -312,8 +313,8 @@ def test_cancel_stops_the_pool_at_once():
 
 
 def test_a_reorganisation_shows_its_j_curve():
-    from sim.dashboard.compare_results import ResultsView
-    from sim.experiment import compare
+    from sim.dashboard.compare.results import ResultsView
+    from sim.replications import compare
 
     preset = {p.key: p for p in list_presets()}
     names = ["Departments", "Reorganised on day 20"]

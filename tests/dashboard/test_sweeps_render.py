@@ -20,8 +20,9 @@ import solara
 from conftest import all_widgets, texts
 from sweep_specs import sweep_toml
 
-from sim.dashboard import RESULTS_ENV, sweeps_data
-from sim.dashboard.sweeps import Page
+from sim.dashboard import RESULTS_ENV
+from sim.dashboard.sweeps import data as sweeps_data
+from sim.dashboard.sweeps.page import Page
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONAL = ROOT / "scenarios" / "functional.toml"
@@ -78,7 +79,7 @@ LATIN = sweep_toml(
 def make_results(base: Path) -> Path:
     """`base`/results with three real sweeps and three broken folders; `base`/outside holds a
     sweep the view must not list (also linked from inside the results folder)."""
-    from sim.sweep import load_spec, run_sweep
+    from sim.sweeps import load_spec, run_sweep
 
     results = base / "results"
     for name, text, out in (

@@ -8,9 +8,20 @@ from pathlib import Path
 import pytest
 
 from sim.dashboard import assets
-from sim.dashboard.charts import LiveCharts, nice_ceiling
-from sim.dashboard.lessons import comment_block, list_lessons, load_lesson, split_watch_for
-from sim.dashboard.twin import CLASSROOM_DAYS, SAMPLE_HOURS, Levers, Twin, classroom_scenario
+from sim.dashboard.classroom.charts import LiveCharts, nice_ceiling
+from sim.dashboard.classroom.lessons import (
+    comment_block,
+    list_lessons,
+    load_lesson,
+    split_watch_for,
+)
+from sim.dashboard.classroom.twin import (
+    CLASSROOM_DAYS,
+    SAMPLE_HOURS,
+    Levers,
+    Twin,
+    classroom_scenario,
+)
 from sim.scenario import ScenarioError, load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]

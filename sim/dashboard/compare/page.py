@@ -2,7 +2,7 @@
 
 A leader picks two to four scenarios (the presets, an uploaded scenario file, or a preset with
 their own numbers typed into a form), runs them side by side with the same customers (common
-random numbers, `sim.experiment.compare`) on a background process pool, and reads the answer
+random numbers, `sim.replications.compare`) on a background process pool, and reads the answer
 in plain words with its 95% confidence intervals: the KPI table, resolution times,
 satisfaction, utilisation, cost and, for a reorganisation, its J-curve and pay-back day. The
 results download as CSV and as the same self-contained HTML report as ``sim compare --report``.
@@ -18,9 +18,9 @@ from html import escape
 
 import solara
 
-from sim.dashboard.compare_results import ResultsView
-from sim.dashboard.compare_run import Runner, RunState
-from sim.dashboard.compare_scenarios import (
+from sim.dashboard.compare.results import ResultsView
+from sim.dashboard.compare.run import Runner, RunState
+from sim.dashboard.compare.scenarios import (
     DEFAULT_DAYS,
     DEFAULT_REPS,
     MAX_DAYS,
@@ -42,9 +42,9 @@ from sim.dashboard.compare_scenarios import (
     upload_entry,
     with_run_length,
 )
-from sim.dashboard.compare_upload import ScenarioUpload
-from sim.dashboard.lessons import KIND_LABELS
-from sim.experiment import scenario_names
+from sim.dashboard.compare.upload import ScenarioUpload
+from sim.dashboard.scenario_files import KIND_LABELS
+from sim.replications import scenario_names
 from sim.scenario import ScenarioError, scenario_warnings
 
 CSS = """

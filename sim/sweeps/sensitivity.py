@@ -1,6 +1,6 @@
 """Global sensitivity of KPIs to scenario factors: Sobol and Morris indices (SALib) from a sweep.
 
-A sensitivity study is an ordinary sweep (`sim.sweep`) whose design is a Sobol or Morris
+A sensitivity study is an ordinary sweep (`sim.sweeps`) whose design is a Sobol or Morris
 sample, so it runs on the same executors, streams to the same Parquet parts and resumes the same
 way; the indices are computed from the finished rows. The replications of a design point are
 averaged first. They share their seeds with every other point (common random numbers), so the
@@ -24,19 +24,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.kpis import kpi_info
-from sim.report import OKABE_ITO
-from sim.sweep import (
-    STATUS_COLUMNS,
-    ProgressCallback,
-    SpecError,
-    Sweep,
-    SweepError,
-    load_runs,
-    read_manifest,
-    run_id,
-    run_sweep,
-)
+from sim.kpi_catalogue import kpi_info
+from sim.progress import ProgressCallback
+from sim.report.style import OKABE_ITO
+from sim.sweeps.design import Sweep, run_id
+from sim.sweeps.runs import SweepError, run_sweep
+from sim.sweeps.spec import STATUS_COLUMNS, SpecError
+from sim.sweeps.store import load_runs, read_manifest
 
 INDICES = {
     "sobol": ("S1", "S1_conf", "ST", "ST_conf"),
@@ -66,7 +60,7 @@ def run_sensitivity(
     force_resume: bool = False,
     progress: ProgressCallback | None = None,
 ) -> pd.DataFrame:
-    """Run the sweep (see `sim.sweep.run_sweep`), then `analyse` it."""
+    """Run the sweep (see `sim.sweeps.run_sweep`), then `analyse` it."""
     check_design(sweep)
     run_sweep(sweep, out_dir, executor, resume=resume, force_resume=force_resume, progress=progress)
     return analyse(out_dir)

@@ -1,21 +1,18 @@
-"""The scenario: one TOML file describing a whole organisation and its customers.
+"""The scenario schema: every section and key of a scenario file, with its unit, default, range
+and source, and the neutral value of every mechanism (`NEUTRAL`).
 
-Every key has a unit, a default and a source (see `docs/scenario-reference.md`). Loading never
-shows a traceback to the user: every problem becomes one line
-``file: key.path: what is wrong (what is allowed)`` collected in a `ScenarioError`.
+Every key has a unit, a default and a source (see `docs/scenario-reference.md`). Each mechanism
+has a *neutral* value that switches it off; with all of them neutral, exponential work and
+Poisson arrivals, a scenario is a pure queueing network (validation mode).
 
-Each mechanism has a *neutral* value that switches it off; with all of them neutral, exponential
-work and Poisson arrivals, a scenario is a pure queueing network (validation mode).
+Reading files, error lines and the checks across fields are in `sim.scenario.loading`.
 """
 
 from __future__ import annotations
 
-import difflib
-import tomllib
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
@@ -25,13 +22,13 @@ Proficiency = Annotated[float, Field(ge=0.05, le=1.0)]
 slower) a person cannot really do the task; leave the skill out instead."""
 
 
-class _Strict(BaseModel):
+class StrictSection(BaseModel):
     """Base for every section: unknown keys are errors, values are not silently coerced."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, strict=True)
 
 
-class RunSettings(_Strict):
+class RunSettings(StrictSection):
     days: Annotated[int, Field(ge=1, le=3650)] = 60
     """Working days during which customers arrive. After them arrivals stop and the model drains."""
     warmup_days: Annotated[int, Field(ge=0)] = 5
@@ -53,13 +50,13 @@ class RunSettings(_Strict):
         return self
 
 
-class Task(_Strict):
+class Task(StrictSection):
     skill: Annotated[str, Field(min_length=1)]
     hours: Positive
     """Mean work hours for a fully proficient employee with no behavioural effect."""
 
 
-class RequestType(_Strict):
+class RequestType(StrictSection):
     name: Annotated[str, Field(min_length=1)]
     share: Fraction
     """Share of all arriving requests that are of this type (shares sum to 1)."""
@@ -69,7 +66,7 @@ class RequestType(_Strict):
     """Ordered skill steps of the request."""
 
 
-class Demand(_Strict):
+class Demand(StrictSection):
     requests_per_day: Positive = 100.0
     work_distribution: Literal["exponential", "lognormal", "deterministic"] = "lognormal"
     work_cv: Annotated[float, Field(ge=0.0, le=5.0)] = 1.0
@@ -87,7 +84,7 @@ class Demand(_Strict):
     request_types: Annotated[list[RequestType], Field(min_length=1)]
 
 
-class WorkforceGroup(_Strict):
+class WorkforceGroup(StrictSection):
     skill: Annotated[str, Field(min_length=1)]
     """Primary skill: proficiency 1 (full speed)."""
     headcount: Annotated[int, Field(ge=1, le=10_000)]
@@ -101,7 +98,7 @@ class WorkforceGroup(_Strict):
     """Fully loaded cost per working hour (currency units)."""
 
 
-class CustomUnit(_Strict):
+class CustomUnit(StrictSection):
     name: Annotated[str, Field(min_length=1)]
     members: dict[str, Annotated[int, Field(ge=1)]]
     """How many employees of each primary skill the unit takes from the workforce."""
@@ -109,7 +106,7 @@ class CustomUnit(_Strict):
     """Skills whose tasks come to this unit; empty = every skill its members have."""
 
 
-class Structure(_Strict):
+class Structure(StrictSection):
     kind: Literal["functional", "cross_functional", "matrix", "custom"] = "functional"
     teams: Annotated[int, Field(ge=1, le=1000)] = 4
     """Number of cross-functional teams (cross_functional and matrix)."""
@@ -119,7 +116,7 @@ class Structure(_Strict):
     """Custom only: explicit units."""
 
 
-class Policies(_Strict):
+class Policies(StrictSection):
     handoff_delay_hours: NonNegative = 0.5
     """Mean transfer time (exponential) of a handoff between units. Neutral 0."""
     handoff_info_loss: Annotated[float, Field(ge=0.0, le=5.0)] = 0.15
@@ -162,7 +159,7 @@ class Policies(_Strict):
     +6.86%). Optional, so that pooling can lose. Neutral 0 (the default)."""
 
 
-class People(_Strict):
+class People(StrictSection):
     """How employees change during a run: engagement, learning and forgetting."""
 
     engagement_recovery: Fraction = 0.05
@@ -202,7 +199,7 @@ class People(_Strict):
     queue; each hour counts as one task of practice. Neutral 0 (the default)."""
 
 
-class Managers(_Strict):
+class Managers(StrictSection):
     """Each unit's manager: collaboration support, cross-unit encounters and help ties."""
 
     support: Fraction = 0.5
@@ -230,7 +227,7 @@ class Managers(_Strict):
     x (1 - benefit x tie). Neutral 0."""
 
 
-class Reorganisation(_Strict):
+class Reorganisation(StrictSection):
     """An event: on `day`, switch structure and/or policies. What the transition costs is in
     the event (Elrod & Tippett 2002: the 'death valley' of change)."""
 
@@ -250,7 +247,7 @@ class Reorganisation(_Strict):
     """Help ties start again from `initial_tie` between the new units (structure switch)."""
 
 
-class SatisfactionSettings(_Strict):
+class SatisfactionSettings(StrictSection):
     """Customer satisfaction on a 1-5 scale (see `sim.satisfaction`)."""
 
     expectation_met_score: Annotated[float, Field(ge=1.0, le=5.0)] = 4.0
@@ -273,7 +270,7 @@ class SatisfactionSettings(_Strict):
     abandoned_score: Annotated[float, Field(ge=1.0, le=5.0)] = 1.0
 
 
-class Scenario(_Strict):
+class Scenario(StrictSection):
     name: Annotated[str, Field(min_length=1)]
     description: str = ""
     run: RunSettings = RunSettings()
@@ -301,9 +298,13 @@ class Scenario(_Strict):
 
     def with_overrides(self, **changes: Any) -> Scenario:
         """A copy with dotted keys replaced (``{"run.days": 10}``), validated like a file."""
+        # Validating a whole scenario is the loader's job (it builds the units to check them),
+        # and the loader imports this module: so it is imported here, when first needed.
+        from sim.scenario.loading import parse_scenario, set_path
+
         raw = self.model_dump()
         for path, value in changes.items():
-            _set_path(raw, path.split("."), value)
+            set_path(raw, path.split("."), value)
         return parse_scenario(raw, source="<overrides>")
 
 
@@ -338,314 +339,9 @@ NEUTRAL: dict[str, dict[str, float]] = {
 Poisson arrivals and no abandonment, a scenario is a pure queueing network (validation mode)."""
 
 
-# --------------------------------------------------------------------------------------------
-# Loading and errors
-
-
-class ScenarioError(Exception):
-    """Bad scenario input: `problems` holds one user-facing line per problem."""
-
-    def __init__(self, problems: list[str]):
-        super().__init__("\n".join(problems))
-        self.problems = problems
-
-
-def parse_toml(
-    data: bytes, source: str, kind: str = "scenario", error: type[ScenarioError] = ScenarioError
-) -> dict[str, Any]:
-    """The raw mapping of a `kind` file's bytes, read the same way wherever it comes from (a
-    file on the command line, an upload in the dashboard): UTF-8, with or without the
-    byte-order mark some Windows editors write. A problem raises `error` with one line."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise error([f"{source}: not a text file (allowed: a TOML {kind} file)"]) from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise error([f"{source}: not valid TOML: {exc}"]) from None
-
-
-def read_toml(
-    path: Path, kind: str = "scenario", error: type[ScenarioError] = ScenarioError
-) -> dict[str, Any]:
-    """The raw mapping of a `kind` file (a scenario, a sweep), read by `parse_toml`; a file
-    that cannot be read or is not TOML raises `error` with one line."""
-    source = str(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise error([f"{source}: file not found"]) from None
-    except IsADirectoryError:
-        raise error([f"{source}: is a directory, not a {kind} file"]) from None
-    except OSError as exc:
-        raise error([f"{source}: cannot be read ({exc.strerror})"]) from None
-    return parse_toml(data, source, kind, error)
-
-
-def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Scenario:
-    """Read, override (``key.path=value`` strings, as `sim run --set`) and validate a file."""
-    path = Path(path)
-    source = str(path)
-    raw = read_toml(path)
-    apply_overrides(raw, overrides, source)
-    return parse_scenario(raw, source)
-
-
-def parse_scenario(raw: dict[str, Any], source: str = "<scenario>") -> Scenario:
-    """Validate a raw mapping (from TOML, a form or an upload) into a `Scenario`."""
-    try:
-        scenario = Scenario.model_validate(raw)
-    except ValidationError as exc:
-        raise ScenarioError(
-            [f"{source}: {path}: {message}" for path, message in _describe(exc)]
-        ) from None
-    problems = consistency_problems(scenario)
-    if problems:
-        raise ScenarioError([f"{source}: {path}: {message}" for path, message in problems])
-    return scenario
-
-
-def apply_overrides(raw: dict[str, Any], overrides: list[str] | tuple[str, ...], source: str):
-    """Apply ``key.path=value`` strings in place; values are read as TOML, else as text."""
-    problems = []
-    for item in overrides:
-        key, sep, text = item.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            problems.append(f"{source}: --set {item}: expected key.path=value (e.g. run.days=30)")
-            continue
-        try:
-            value = tomllib.loads(f"v = {text.strip()}")["v"]
-        except tomllib.TOMLDecodeError:
-            value = text.strip()
-        try:
-            _set_path(raw, key.split("."), value)
-        except ScenarioError as exc:
-            problems += [f"{source}: {p}" for p in exc.problems]
-    if problems:
-        raise ScenarioError(problems)
-
-
-def _set_path(raw: Any, parts: list[str], value: Any) -> None:
-    node = raw
-    for depth, part in enumerate(parts):
-        last = depth == len(parts) - 1
-        here = ".".join(parts[: depth + 1])
-        if isinstance(node, list):
-            if not part.isdigit() or int(part) >= len(node):
-                allowed = f"0 to {len(node) - 1}" if node else "none: the list is empty"
-                raise ScenarioError([f"{here}: no item {part!r} (allowed: {allowed})"])
-            index = int(part)
-            if last:
-                node[index] = value
-            else:
-                node = node[index]
-        elif isinstance(node, dict):
-            if last:
-                node[part] = value
-            elif part not in node and parts[depth + 1].isdigit():
-                raise ScenarioError([f"{here}: not set, so it has no item {parts[depth + 1]}"])
-            else:
-                node = node.setdefault(part, {})
-        else:
-            raise ScenarioError([f"{here}: {'.'.join(parts[:depth])} is a value, not a table"])
-
-
-_TYPE_WORDS = {
-    "int": "a whole number",
-    "float": "a number",
-    "string": "text",
-    "bool": "true or false",
-    "list": "a list",
-    "dict": "a table",
-    "model": "a table",
-}
-
-
-def _describe(exc: ValidationError, root: type[BaseModel] = Scenario) -> list[tuple[str, str]]:
-    """Turn pydantic's errors into (key.path, 'what is wrong (what is allowed)') pairs; unknown
-    keys are listed against `root`'s schema."""
-    lines = []
-    for error in exc.errors():
-        loc = [str(p) for p in error["loc"]]
-        path = ".".join(loc) or "(top level)"
-        kind, ctx, value = error["type"], error.get("ctx", {}), error.get("input")
-        if kind == "extra_forbidden":
-            allowed = _allowed_keys(loc[:-1], root)
-            close = difflib.get_close_matches(loc[-1], allowed, n=1)
-            hint = f"did you mean '{close[0]}'? " if close else ""
-            message = f"unknown key ({hint}allowed: {', '.join(allowed)})"
-        elif kind == "missing":
-            message = "missing (required)"
-        elif kind == "literal_error":
-            message = f"{value!r} is not allowed (allowed: {ctx.get('expected')})"
-        elif kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
-            op = {
-                "greater_than_equal": ">=",
-                "greater_than": ">",
-                "less_than_equal": "<=",
-                "less_than": "<",
-            }[kind]
-            bound = next(iter(ctx.values()))
-            message = f"{value!r} is out of range (allowed: {op} {bound})"
-        elif kind == "too_short":
-            message = f"has too few items (allowed: at least {ctx.get('min_length')})"
-        elif kind == "too_long":
-            message = f"has too many items (allowed: at most {ctx.get('max_length')})"
-        elif kind == "string_too_short":
-            message = "is empty (allowed: non-empty text)"
-        elif kind == "int_from_float":
-            message = f"{value!r} is not a whole number (allowed: a whole number)"
-        elif kind == "value_error":
-            message = str(ctx.get("error", error["msg"]))
-        elif kind.endswith("_type") or kind.endswith("_parsing") or kind == "model_type":
-            wanted = _TYPE_WORDS.get(kind.split("_")[0], kind.split("_")[0])
-            message = f"{value!r} has the wrong type (allowed: {wanted})"
-        else:
-            message = error["msg"]
-        lines.append((path, message))
-    return lines
-
-
-def _allowed_keys(loc: list[str], model: type[BaseModel] = Scenario) -> list[str]:
-    """The keys the schema accepts at a location such as ['workforce', '0']."""
-    for part in loc:
-        if part.isdigit():
-            continue
-        field = model.model_fields.get(part)
-        if field is None:
-            return []
-        model = _inner_model(field.annotation)
-        if model is None:
-            return []
-    return list(model.model_fields)
-
-
-def _inner_model(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()):
-        found = _inner_model(arg)
-        if found is not None:
-            return found
-    return None
-
-
-# --------------------------------------------------------------------------------------------
-# Cross-field checks
-
-
-def consistency_problems(s: Scenario) -> list[tuple[str, str]]:
-    """Problems that need more than one field to see. Empty when the scenario is coherent."""
-    problems: list[tuple[str, str]] = []
-    total = sum(t.share for t in s.demand.request_types)
-    if abs(total - 1.0) > 1e-6:
-        problems.append(
-            ("demand.request_types", f"shares sum to {total:g} (allowed: shares summing to 1)")
-        )
-    names = [t.name for t in s.demand.request_types]
-    for i, name in enumerate(names):
-        if names.index(name) != i:
-            problems.append((f"demand.request_types.{i}.name", f"{name!r} is used twice"))
-    skills = s.skills
-    for i, rtype in enumerate(s.demand.request_types):
-        for j, task in enumerate(rtype.tasks):
-            if task.skill not in skills:
-                problems.append(
-                    (
-                        f"demand.request_types.{i}.tasks.{j}.skill",
-                        f"{task.skill!r} is a skill nobody has (allowed: {', '.join(skills)})",
-                    )
-                )
-    primaries = [g.skill for g in s.workforce]
-    for i, group in enumerate(s.workforce):
-        if primaries.index(group.skill) != i:
-            problems.append(
-                (f"workforce.{i}.skill", f"{group.skill!r} has two groups (merge them)")
-            )
-        for skill in group.other_skills:
-            if skill == group.skill:
-                problems.append(
-                    (f"workforce.{i}.other_skills.{skill}", "is the primary skill already")
-                )
-    hours = s.run.hours_per_day
-    profile = s.demand.hourly_profile
-    if profile and len(profile) != round(hours):
-        problems.append(
-            (
-                "demand.hourly_profile",
-                f"has {len(profile)} values (allowed: one per working hour, {round(hours)})",
-            )
-        )
-    for key, values in (("hourly_profile", profile), ("weekly_profile", s.demand.weekly_profile)):
-        if values and max(values) <= 0:
-            problems.append((f"demand.{key}", "is all zero (allowed: some positive weight)"))
-    problems += _structure_problems(s)
-    problems += _event_problems(s)
-    return problems
-
-
-def _event_problems(s: Scenario) -> list[tuple[str, str]]:
-    problems: list[tuple[str, str]] = []
-    last = 0
-    for i, event in enumerate(s.events):
-        if not s.run.warmup_days <= event.day < s.run.days:
-            problems.append(
-                (
-                    f"events.{i}.day",
-                    f"{event.day} is outside the run (allowed: {s.run.warmup_days} to "
-                    f"{s.run.days - 1}, after the warm-up and before arrivals stop)",
-                )
-            )
-        if event.day <= last:
-            problems.append((f"events.{i}.day", "events must be in increasing day order"))
-        last = event.day
-        try:
-            after = event_scenario(s, event)
-        except ValidationError as exc:
-            problems += [
-                (f"events.{i}.policies.{path}", message)
-                for path, message in _describe(exc, Policies)
-            ]
-            continue
-        problems += [(f"events.{i}.{path}", m) for path, m in _structure_problems(after)]
-    return problems
-
-
 def event_scenario(s: Scenario, event: Reorganisation) -> Scenario:
     """The scenario as it is after `event`: new structure and policies, no further events."""
     policies = Policies.model_validate({**s.policies.model_dump(), **event.policies})
     return s.model_copy(
         update={"structure": event.structure or s.structure, "policies": policies, "events": []}
     )
-
-
-def _structure_problems(s: Scenario) -> list[tuple[str, str]]:
-    # Imported here: structure depends on scenario, not the other way round.
-    from sim.structure import StructureError, build_units
-
-    try:
-        build_units(s)
-    except StructureError as exc:
-        return list(exc.problems)
-    return []
-
-
-def scenario_warnings(s: Scenario) -> list[str]:
-    """Warnings that do not stop a run: offered load at or above capacity, per unit."""
-    from sim.structure import build_units, offered_utilisation
-
-    units = build_units(s)
-    loads = offered_utilisation(s, units)
-    over = {name: rho for name, rho in loads.items() if rho >= 1.0}
-    if not over:
-        return []
-    listing = ", ".join(f"{name} {rho:.2f}" for name, rho in loads.items())
-    return [
-        f"offered load may be at or above capacity in {', '.join(over)} "
-        f"(estimated utilisation per unit: {listing}; the estimate leaves out help across "
-        "units and abandonment); if so, queues grow without bound and the run is marked "
-        "unstable"
-    ]
-

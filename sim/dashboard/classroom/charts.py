@@ -19,8 +19,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from PIL import Image
 
+from sim.dashboard.classroom.twin import Frame
 from sim.dashboard.palette import SIDE_STYLES, SIDES
-from sim.dashboard.twin import Frame
 
 PANELS = (
     ("resolution_hours", "Resolution time", "hours"),

@@ -1,9 +1,9 @@
 """The sweep explorer's data: which sweeps are under the results folder, and their numbers.
 
-No Solara here (the page is `sim.dashboard.sweeps`, the charts `sweeps_plots`): a sweep folder
+No Solara here (the page is `sim.dashboard.sweeps.page`, the charts `plots`): a sweep folder
 (``sim sweep SPEC --out DIR``: ``manifest.json`` + ``parts/*.parquet``) is found, opened and
-summarised with the same estimator as `sim.sweep.summarise` (mean and 95% t-interval over the
-runs of a group, `sim.experiment.estimate`), but over any subset of the factors: the factors a
+summarised with the same estimator as `sim.sweeps.summarise_sweep` (mean and 95% t-interval over the
+runs of a group, `sim.replications.estimate`), but over any subset of the factors: the factors a
 chart does not show are either pooled (all their levels) or fixed at one level.
 
 Every problem of a folder (unreadable manifest, corrupt Parquet, no runs yet) is a
@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.kpis import RUN_KPIS, grouped, kpi_info
+from sim.kpi_catalogue import RUN_KPIS, grouped, kpi_info
 
-MANIFEST = "manifest.json"  # = sim.sweep.MANIFEST (not imported: sim.sweep loads the model)
+MANIFEST = "manifest.json"  # = sim.sweeps.MANIFEST (not imported: sim.sweeps loads the model)
 PARTS = "parts"
 STATUS_COLUMNS = ("stable", "unstable_reason")
 MAX_SWEEPS = 500
@@ -160,7 +160,7 @@ def is_structure(key: str) -> bool:
 
 
 @dataclass
-class Sweep:
+class SavedSweep:
     """One sweep folder, read: its manifest and every run, factor values as the charts use them."""
 
     relative: str
@@ -304,9 +304,9 @@ def _bins(
     return pd.Series(mids[index], index=values.index), labels
 
 
-def load_sweep(root: Path, relative: str) -> Sweep:
+def load_sweep(root: Path, relative: str) -> SavedSweep:
     """Read the sweep at `relative` below `root`; `SweepDataError` says what is wrong."""
-    from sim.sweep import load_runs
+    from sim.sweeps import load_runs
 
     folder = sweep_folder(root, relative)
     manifest = _manifest(folder, relative)
@@ -352,15 +352,15 @@ def load_sweep(root: Path, relative: str) -> Sweep:
         if pd.api.types.is_numeric_dtype(ok[k]) and np.isfinite(ok[k].to_numpy(float)).any()
     ]
     kpis = [k for _, keys in grouped(present) for k in keys]
-    return Sweep(relative, folder, manifest, runs, factors, levels, binned, kpis)
+    return SavedSweep(relative, folder, manifest, runs, factors, levels, binned, kpis)
 
 
-def kpi_choices(sweep: Sweep) -> list[tuple[str, str]]:
+def kpi_choices(sweep: SavedSweep) -> list[tuple[str, str]]:
     """(key, 'Group: Label (unit)') of the sweep's KPIs, for the KPI list."""
     return [(k, f"{kpi_info(k).group}: {kpi_info(k).title}") for k in sweep.kpis]
 
 
-def default_kpi(sweep: Sweep) -> str | None:
+def default_kpi(sweep: SavedSweep) -> str | None:
     for key in ("resolution_hours_mean", *RUN_KPIS):
         if key in sweep.kpis:
             return key
@@ -376,7 +376,7 @@ def display_scale(kpi: str) -> float:
     return 100.0 if kpi_info(kpi).kind == "share" else 1.0
 
 
-def _filtered(sweep: Sweep, shown: Sequence[str], fixed: Mapping[str, Any]):
+def _filtered(sweep: SavedSweep, shown: Sequence[str], fixed: Mapping[str, Any]):
     frame = sweep.ok
     for factor, value in fixed.items():
         if factor in shown or value == POOLED or factor not in sweep.levels:
@@ -386,13 +386,13 @@ def _filtered(sweep: Sweep, shown: Sequence[str], fixed: Mapping[str, Any]):
 
 
 def aggregate(
-    sweep: Sweep, kpi: str, by: Sequence[str], fixed: Mapping[str, Any] | None = None
+    sweep: SavedSweep, kpi: str, by: Sequence[str], fixed: Mapping[str, Any] | None = None
 ) -> pd.DataFrame:
     """Mean and 95% t-CI of `kpi` (in display units) per combination of the `by` factors' levels,
     over the finished runs; factors not in `by` are fixed where `fixed` names a level, else
     pooled. Columns: the `by` factors, n, mean, ci_low, ci_high (one row per combination that
     has runs)."""
-    from sim.experiment import estimate
+    from sim.replications import estimate
 
     by = list(dict.fromkeys(by))
     frame = _filtered(sweep, by, fixed or {})
@@ -421,14 +421,14 @@ NO_CLEAR_WINNER = "no clear winner"
 
 
 def winners(
-    sweep: Sweep,
+    sweep: SavedSweep,
     kpi: str,
     contest: str,
     axes: Sequence[str],
     fixed: Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
     """Per combination of the `axes` factors' levels: which level of `contest` has the best
-    mean `kpi` (direction from `sim.kpis`), or `NO_CLEAR_WINNER` when its 95% CI overlaps
+    mean `kpi` (direction from `sim.kpi_catalogue`), or `NO_CLEAR_WINNER` when its 95% CI overlaps
     another level's (or a level has fewer than 2 runs there). Columns: the axes, winner, and
     per level of the contest its mean. Raises `SweepDataError` for a KPI with no direction."""
     better = kpi_info(kpi).better
@@ -462,9 +462,9 @@ def winners(
     return pd.DataFrame(rows)
 
 
-def sensitivity_indices(sweep: Sweep) -> pd.DataFrame:
-    """`sim.sensitivity.analyse` of the sweep (Sobol or Morris design)."""
-    from sim.sensitivity import analyse
+def sensitivity_indices(sweep: SavedSweep) -> pd.DataFrame:
+    """`sim.sweeps.sensitivity.analyse` of the sweep (Sobol or Morris design)."""
+    from sim.sweeps.sensitivity import analyse
 
     try:
         return analyse(sweep.folder)

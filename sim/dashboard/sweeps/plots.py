@@ -1,6 +1,6 @@
 """The sweep explorer's charts, as PNG bytes: KPI against a factor (lines with 95% bands), a
 heatmap over two factors, the map of where each level of a factor wins, and the sensitivity
-indices (`sim.sensitivity.plot_indices`).
+indices (`sim.sweeps.sensitivity.plot_indices`).
 
 Colour-blind safe throughout: Okabe-Ito colours (`palette`) each paired with a marker and a line
 style, cividis for the heatmap, and the winner's name written in every cell of the map.
@@ -24,14 +24,14 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
 from sim.dashboard import palette
-from sim.dashboard.sweeps_data import (
+from sim.dashboard.sweeps.data import (
     NO_CLEAR_WINNER,
-    Sweep,
+    SavedSweep,
     aggregate,
     factor_label,
     winners,
 )
-from sim.kpis import kpi_info
+from sim.kpi_catalogue import kpi_info
 
 COLOURS = (
     palette.BLUE,
@@ -76,7 +76,7 @@ def _value_text(kpi: str, value: float) -> str:
     return info.format(value)
 
 
-def _pooled_note(sweep: Sweep, shown: list[str], fixed: Mapping[str, Any]) -> str:
+def _pooled_note(sweep: SavedSweep, shown: list[str], fixed: Mapping[str, Any]) -> str:
     parts = []
     for factor in sweep.factors:
         if factor in shown:
@@ -108,14 +108,14 @@ def _heading(kpi: str, what: str = "") -> str:
     return f"{text}: {direction(kpi)}" if direction(kpi) else text
 
 
-def _rotation(ticks: list, sweep: Sweep | None = None, factor: str = "") -> int:
+def _rotation(ticks: list, sweep: SavedSweep | None = None, factor: str = "") -> int:
     """Slanted tick labels when they would not fit side by side."""
     if sweep is not None:
         ticks = [sweep.level_label(factor, v) for v in ticks]
     return 0 if sum(len(str(t)) + 2 for t in ticks) <= 60 else 30
 
 
-def _positions(sweep: Sweep, factor: str) -> tuple[dict[Any, float], list[str], bool]:
+def _positions(sweep: SavedSweep, factor: str) -> tuple[dict[Any, float], list[str], bool]:
     """x position of each level, tick labels, and whether the axis is numeric."""
     levels = sweep.levels[factor]
     if sweep.numeric(factor):
@@ -124,7 +124,7 @@ def _positions(sweep: Sweep, factor: str) -> tuple[dict[Any, float], list[str], 
 
 
 def line_chart(
-    sweep: Sweep,
+    sweep: SavedSweep,
     kpi: str,
     x: str,
     hue: str | None = None,
@@ -202,7 +202,7 @@ def line_chart(
     return _png(fig)
 
 
-def _grid(sweep: Sweep, table: pd.DataFrame, x: str, y: str, column: str):
+def _grid(sweep: SavedSweep, table: pd.DataFrame, x: str, y: str, column: str):
     xs, ys = sweep.levels[x], sweep.levels[y]
     grid = table.pivot_table(index=y, columns=x, values=column, aggfunc="first", dropna=False)
     return grid.reindex(index=ys, columns=xs), xs, ys
@@ -213,7 +213,7 @@ def _text_colour(rgb) -> str:
     return "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white"
 
 
-def _axes_labels(ax, sweep: Sweep, x: str, y: str | None, xs: list, ys: list) -> None:
+def _axes_labels(ax, sweep: SavedSweep, x: str, y: str | None, xs: list, ys: list) -> None:
     ax.set_xticks(
         range(len(xs)), [sweep.level_label(x, v) for v in xs], rotation=_rotation(xs, sweep, x)
     )
@@ -229,7 +229,7 @@ def _axes_labels(ax, sweep: Sweep, x: str, y: str | None, xs: list, ys: list) ->
 
 
 def heatmap(
-    sweep: Sweep, kpi: str, x: str, y: str, fixed: Mapping[str, Any] | None = None
+    sweep: SavedSweep, kpi: str, x: str, y: str, fixed: Mapping[str, Any] | None = None
 ) -> bytes:
     """Mean `kpi` over the levels of factors `x` (columns) and `y` (rows), values written in."""
     fixed = fixed or {}
@@ -285,7 +285,7 @@ def heatmap(
 
 
 def winner_map(
-    sweep: Sweep,
+    sweep: SavedSweep,
     kpi: str,
     contest: str,
     axes: list[str],
@@ -386,8 +386,8 @@ def _cell(i: int, j: int, face: str, hatched: bool) -> Rectangle:
 
 
 def sensitivity_chart(indices: pd.DataFrame, kpi: str, title: str) -> bytes:
-    """`sim.sensitivity.plot_indices` of one KPI, as PNG bytes."""
-    from sim.sensitivity import plot_indices
+    """`sim.sweeps.sensitivity.plot_indices` of one KPI, as PNG bytes."""
+    from sim.sweeps.sensitivity import plot_indices
 
     part = indices[indices["kpi"] == kpi].copy()
     if part.empty:

@@ -1,7 +1,7 @@
 """The results of a leadership comparison: sentences, the KPI table, figures and downloads.
 
-The numbers come from `sim.experiment.Comparison` (`table()`, `difference()`, `sentences()`,
-`j_curves()`), their names, units and formats from the `sim.kpis` catalogue, and the figures
+The numbers come from `sim.replications.Comparison` (`table()`, `difference()`, `sentences()`,
+`j_curves()`), their names, units and formats from the `sim.kpi_catalogue`, and the figures
 and their captions from `sim.report`: the page says what the HTML report says.
 """
 
@@ -12,11 +12,11 @@ from html import escape
 import reacton.ipywidgets as rw
 import solara
 
-from sim import report
-from sim.dashboard.compare_run import Results
-from sim.dashboard.compare_scenarios import kind_label
-from sim.experiment import Comparison, difference_text
-from sim.kpis import format_mean_ci, grouped, kpi_info
+from sim.dashboard.compare.run import Results
+from sim.dashboard.compare.scenarios import kind_label
+from sim.kpi_catalogue import format_mean_ci, grouped, kpi_info
+from sim.replications import Comparison, difference_text
+from sim.report.render import CAPTIONS
 
 KEY_KPIS = (
     "resolution_hours_mean",
@@ -166,7 +166,7 @@ def ResultsView(results: Results):
     show_all = solara.use_reactive(False)
     keys = None if show_all.value else list(KEY_KPIS)
     table = solara.use_memo(lambda: kpi_table_html(c, keys), [results, show_all.value])
-    captions = report._CAPTIONS  # the HTML report's own captions
+    captions = CAPTIONS  # the HTML report's own captions
     solara.Style(CSS)
     with solara.Column(gap="6px", classes=["compare-results"], style={"max-width": "1180px"}):
         solara.Markdown(

@@ -4,7 +4,7 @@ One entry per key of `sim.metrics.kpis`, `sim.metrics.people_kpis`,
 `sim.metrics.reorganisation_effect` and `sim.runner` (its status keys apart): the label and unit
 the tables show, the group it is listed in, how its numbers are written, whether higher is
 better, and the phrase a comparison sentence is built from. The `sim` command's tables, the
-comparison sentences (`sim.experiment`), the HTML report (`sim.report`), sweeps and the
+comparison sentences (`sim.replications`), the HTML report (`sim.report`), sweeps and the
 sensitivity charts all read it; a key it does not know gets a neutral entry (`kpi_info`).
 
 Light on purpose (no numpy, no pandas): `sim --help` imports it.

@@ -1,6 +1,6 @@
 """Running a leadership comparison in the background, and drawing its results.
 
-`Runner` runs `sim.experiment.compare` in a thread of its own on a process pool
+`Runner` runs `sim.replications.compare` in a thread of its own on a process pool
 (`sim.executors.local_executor`, 2 workers), so the page stays responsive, and reports progress
 through a callback. Cancel stops at once: it terminates the pool's workers (`stop_now`), which
 makes `compare` raise in the runner's thread, and the progress callback raises as well if a
@@ -28,9 +28,18 @@ from typing import Literal
 import matplotlib
 from matplotlib.figure import Figure
 
-from sim import report
 from sim.executors import local_executor, stop_now
-from sim.experiment import Comparison, JCurve, compare
+from sim.replications import Comparison, JCurve, compare
+from sim.report import render_report
+from sim.report.figures import (
+    figure_cost,
+    figure_csat,
+    figure_differences,
+    figure_resolution,
+    figure_utilisation,
+)
+from sim.report.jcurve import figure_j_curve
+from sim.report.style import STYLE
 from sim.scenario import Scenario
 
 WORKERS = 2
@@ -69,7 +78,7 @@ class Results:
 
     def report_html(self) -> str:
         """The same self-contained report as ``sim compare --report``."""
-        return report.render_report(self.comparison)
+        return render_report(self.comparison)
 
 
 @dataclass(frozen=True)
@@ -103,14 +112,14 @@ def draw_figures(
     figures: dict[str, bytes] = {}
     curves = []
     draw = {
-        "differences": report.figure_differences,
-        "resolution": report.figure_resolution,
-        "csat": report.figure_csat,
-        "utilisation": report.figure_utilisation,
-        "cost": report.figure_cost,
+        "differences": figure_differences,
+        "resolution": figure_resolution,
+        "csat": figure_csat,
+        "utilisation": figure_utilisation,
+        "cost": figure_cost,
     }
     # The report's own rc settings (font sizes, no top/right spines, light grid).
-    with matplotlib.rc_context(report._STYLE):
+    with matplotlib.rc_context(STYLE):
         for key, function in draw.items():
             check()
             fig = function(comparison)
@@ -118,7 +127,7 @@ def draw_figures(
                 figures[key] = png(fig)
         for name, curve in comparison.j_curves().items():
             check()
-            curves.append((name, curve, png(report.figure_j_curve(curve))))
+            curves.append((name, curve, png(figure_j_curve(curve))))
     return figures, curves
 
 

@@ -9,7 +9,7 @@ lists the sweep folders below it and takes no other path. For the chosen sweep a
 - with two factors, a heatmap of the mean over both;
 - the map of where each level of a factor (the structure, by default) wins: the best mean whose
   CI overlaps no other level's, "no clear winner" elsewhere;
-- for Sobol and Morris designs, the sensitivity indices (`sim.sensitivity`).
+- for Sobol and Morris designs, the sensitivity indices (`sim.sweeps.sensitivity`).
 
 Factors a chart does not show are pooled (all levels) or fixed at one level. Whatever is wrong
 with a folder (damaged files, no runs yet) is said on the page; nothing here raises.
@@ -27,10 +27,10 @@ import reacton.ipywidgets as rw
 import solara
 
 from sim.dashboard import results_dir
-from sim.dashboard.sweeps_data import (
+from sim.dashboard.sweeps.data import (
     BINS,
     POOLED,
-    Sweep,
+    SavedSweep,
     SweepDataError,
     default_kpi,
     factor_label,
@@ -156,7 +156,7 @@ def SweepPicker(root: Path):
         SweepView(root, chosen.value, looks.value).key(f"{chosen.value}#{looks.value}")
 
 
-def _load(root: Path, relative: str) -> Sweep | str:
+def _load(root: Path, relative: str) -> SavedSweep | str:
     sweep, problem = _attempt(lambda: load_sweep(root, relative))
     return sweep if sweep is not None else problem
 
@@ -175,7 +175,7 @@ def SweepView(root: Path, relative: str, token: int):
 
 
 @solara.component
-def Summary(sweep: Sweep):
+def Summary(sweep: SavedSweep):
     runs, planned = len(sweep.runs), sweep.planned
     lines = [
         f"<b>{html.escape(sweep.name)}</b>"
@@ -216,13 +216,13 @@ def Summary(sweep: Sweep):
         )
 
 
-def _level_items(sweep: Sweep, factor: str) -> list[tuple[str, str]]:
+def _level_items(sweep: SavedSweep, factor: str) -> list[tuple[str, str]]:
     items = [(POOLED, "all levels (pooled)")]
     items += [(str(i), sweep.level_label(factor, v)) for i, v in enumerate(sweep.levels[factor])]
     return items
 
 
-def _fixed_levels(sweep: Sweep, chosen: dict[str, str]) -> dict[str, Any]:
+def _fixed_levels(sweep: SavedSweep, chosen: dict[str, str]) -> dict[str, Any]:
     """Factor -> level value (or POOLED) from the index strings the drop-downs hold."""
     fixed: dict[str, Any] = {}
     for factor in sweep.factors:
@@ -234,7 +234,7 @@ def _fixed_levels(sweep: Sweep, chosen: dict[str, str]) -> dict[str, Any]:
     return fixed
 
 
-def _contenders(sweep: Sweep) -> list[str]:
+def _contenders(sweep: SavedSweep) -> list[str]:
     """Factors whose levels can compete in the winner map: structures first, then categories,
     then the other factors with a few levels."""
     able = [
@@ -246,7 +246,7 @@ def _contenders(sweep: Sweep) -> list[str]:
 
 
 @solara.component
-def FixedLevel(sweep: Sweep, factor: str, fixed: solara.Reactive):
+def FixedLevel(sweep: SavedSweep, factor: str, fixed: solara.Reactive):
     value = fixed.value.get(factor, POOLED)
 
     def pick(index: str) -> None:
@@ -264,8 +264,8 @@ def FixedLevel(sweep: Sweep, factor: str, fixed: solara.Reactive):
 
 
 @solara.component
-def Explorer(sweep: Sweep):
-    from sim.dashboard import sweeps_plots as plots
+def Explorer(sweep: SavedSweep):
+    from sim.dashboard.sweeps import plots
 
     factors = sweep.factors
     contenders = _contenders(sweep)
@@ -360,8 +360,8 @@ def Explorer(sweep: Sweep):
         Sensitivity(sweep, key)
 
 
-def _csv(sweep: Sweep, kpi: str, by: list[str], levels: dict[str, Any]) -> bytes:
-    from sim.dashboard.sweeps_data import aggregate
+def _csv(sweep: SavedSweep, kpi: str, by: list[str], levels: dict[str, Any]) -> bytes:
+    from sim.dashboard.sweeps.data import aggregate
 
     frame = aggregate(sweep, kpi, by, levels)
     frame.insert(0, "kpi", kpi)
@@ -369,9 +369,9 @@ def _csv(sweep: Sweep, kpi: str, by: list[str], levels: dict[str, Any]) -> bytes
 
 
 @solara.component
-def Sensitivity(sweep: Sweep, kpi: str):
-    from sim.dashboard import sweeps_plots as plots
-    from sim.dashboard.sweeps_data import sensitivity_indices
+def Sensitivity(sweep: SavedSweep, kpi: str):
+    from sim.dashboard.sweeps import plots
+    from sim.dashboard.sweeps.data import sensitivity_indices
 
     solara.HTML(
         tag="h3",

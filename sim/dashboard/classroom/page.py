@@ -1,7 +1,7 @@
 """The classroom: two organisations side by side, fed the same customers, live.
 
 For trainers. The default lesson shows the functional and the cross-functional presets; any
-scenario under ``scenarios/lessons/`` can be picked instead (see `sim.dashboard.lessons`). Both
+scenario under ``scenarios/lessons/`` can be picked instead (see `lessons`). Both
 organisations use one seed (common random numbers), so every difference on screen comes from
 structure. The levers (load, handoff delay, help, customer metric weight, manager support) act
 on both sides alike from the moment they move (`OrgModel.adjust`); Reset replays the same
@@ -20,11 +20,17 @@ from html import escape
 import reacton.ipywidgets as rw
 import solara
 
-from sim.dashboard.charts import NOTE, LiveCharts
-from sim.dashboard.lessons import Lesson, LessonInfo, list_lessons, load_lesson, side_label
-from sim.dashboard.orgview import mark, org_svg
+from sim.dashboard.classroom.charts import NOTE, LiveCharts
+from sim.dashboard.classroom.lessons import (
+    Lesson,
+    LessonInfo,
+    list_lessons,
+    load_lesson,
+    side_label,
+)
+from sim.dashboard.classroom.orgview import mark, org_svg
+from sim.dashboard.classroom.twin import Frame, Levers, OrgView, Twin
 from sim.dashboard.palette import ACTIVITIES, HANDOFF, QUEUE, SIDE_STYLES, SIDES
-from sim.dashboard.twin import Frame, Levers, OrgView, Twin
 from sim.scenario import ScenarioError
 
 SPEEDS = {"½": 0.5, "1": 1.0, "2": 2.0, "4": 4.0, "8": 8.0, "16": 16.0}

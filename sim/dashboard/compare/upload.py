@@ -16,7 +16,7 @@ import solara
 import traitlets
 from ipyvuetify.extra import FileInput
 
-from sim.dashboard.compare_scenarios import MAX_UPLOAD_BYTES
+from sim.dashboard.compare.scenarios import MAX_UPLOAD_BYTES
 
 OnUpload = Callable[[str, bytes, int], None]
 

@@ -1,6 +1,6 @@
 """The scenarios of the leadership comparison: presets, uploads and the leader's form.
 
-No Solara here (the page is in `sim.dashboard.compare`), so all of it is testable on its own.
+No Solara here (the page is `sim.dashboard.compare.page`), so all of it is testable on its own.
 
 - Presets are the ``.toml`` files in the project's ``scenarios/`` and ``scenarios/lessons/``
   (``$SIM_SCENARIOS_DIR`` points elsewhere). They are read once per server and shared: a
@@ -18,18 +18,14 @@ from __future__ import annotations
 
 import itertools
 import math
-import os
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path, PurePath
 from typing import Any
 
-from sim.dashboard.lessons import KIND_LABELS
-from sim.dashboard.lessons import scenarios_dir as _checkout_scenarios
+from sim.dashboard.scenario_files import KIND_LABELS, scenarios_dir
 from sim.scenario import Scenario, ScenarioError, load_scenario, parse_scenario, parse_toml
 
-SCENARIOS_ENV = "SIM_SCENARIOS_DIR"
-"""Where the presets are, when not in the project's own ``scenarios/``."""
 MAX_UPLOAD_BYTES = 200_000
 """Largest scenario file the page accepts (the presets are 6-10 kB)."""
 MIN_SCENARIOS, MAX_SCENARIOS = 2, 4
@@ -39,12 +35,6 @@ DEFAULT_DAYS = 60
 MIN_REPS, MAX_REPS = 2, 50
 MIN_DAYS, MAX_DAYS = 5, 365
 FORM_SOURCE = "Form"
-
-
-def scenarios_dir() -> Path:
-    """``$SIM_SCENARIOS_DIR``, else the project's ``scenarios/`` (found from the package)."""
-    value = os.environ.get(SCENARIOS_ENV)
-    return Path(value).expanduser() if value else _checkout_scenarios()
 
 
 # --------------------------------------------------------------------------------------------

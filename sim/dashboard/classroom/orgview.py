@@ -15,8 +15,8 @@ from __future__ import annotations
 import math
 from html import escape
 
+from sim.dashboard.classroom.twin import OrgView, UnitView
 from sim.dashboard.palette import ACTIVITIES, HANDOFF, QUEUE
-from sim.dashboard.twin import OrgView, UnitView
 
 WIDTH = 600
 HEIGHT = 300

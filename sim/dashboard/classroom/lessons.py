@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from sim.dashboard.scenario_files import KIND_LABELS, scenarios_dir
 from sim.scenario import Scenario, ScenarioError, load_scenario
 
 DEFAULT = "default"
@@ -33,18 +34,6 @@ _LABEL = re.compile(r"^[A-Z][\w' -]{0,40}:\s")
 _WATCH = re.compile(
     r"^(what to (watch|look) (for|at)|watch for|look for|what to notice)\s*:\s*", re.I
 )
-KIND_LABELS = {
-    "functional": "Functional departments",
-    "cross_functional": "Cross-functional teams",
-    "matrix": "Matrix (teams + pools)",
-    "custom": "Custom units",
-}
-
-
-def scenarios_dir() -> Path:
-    """The project's ``scenarios/`` (a source checkout), else ``./scenarios``."""
-    here = Path(__file__).resolve().parents[2] / "scenarios"
-    return here if here.is_dir() else Path.cwd() / "scenarios"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,214 @@
+"""Replications of one scenario: their seeds, what is kept of each run, and running them.
+
+A run is a pure function of (scenario, seed). Seeds come from
+`numpy.random.SeedSequence(root_seed).spawn(n)` (`replication_seeds`): the first n seeds of a
+longer list are the seeds of a shorter one, so adding replications never changes the earlier
+ones. The seeds are recorded with every replication and in every table.
+
+Extension point: what is kept of a run is decided by a *summariser* (`summarise_run` by
+default), a top-level function ``RunResult -> Replication`` that `replicate` and
+`sim.replications.compare` accept. Other transient analyses plug in there by keeping what they
+need in `Replication.extra`, without changing how replications are scheduled, seeded or run in
+parallel. For a run with a reorganisation, `summarise_run` keeps the small per-day series a
+J-curve needs (`reorganisation_series`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, as_completed
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.executors import cpu_count, executor_workers, local_executor
+from sim.progress import ProgressCallback
+from sim.runner import RunResult, run
+from sim.scenario import Scenario
+
+_NO_SAMPLING = 1e9
+"""`sample_every_hours` for replications: the time series is not kept, so do not sample it."""
+
+
+def replication_seeds(root_seed: int, n: int) -> list[int]:
+    """`n` independent replication seeds derived from `root_seed` (SeedSequence spawning).
+
+    Deterministic, and prefix-stable: ``replication_seeds(r, n)[:m] == replication_seeds(r, m)``.
+    Each seed is a 32-bit integer (easy to pass back to ``sim run --seed``).
+    """
+    if n < 0:
+        raise ValueError(f"n must be >= 0 (got {n})")
+    children = np.random.SeedSequence(int(root_seed)).spawn(n)
+    return [int(child.generate_state(1, dtype=np.uint32)[0]) for child in children]
+
+
+@dataclass(eq=False)
+class Replication:
+    """What an experiment keeps of one run: KPIs, per-request samples, the unit table."""
+
+    seed: int
+    kpis: dict[str, Any]
+    resolution_hours: np.ndarray
+    """Resolution time (working hours) of each resolved counted request."""
+    csat: np.ndarray
+    """Satisfaction score (1-5) of each closed counted request, abandoned ones included."""
+    rating: np.ndarray
+    """Survey rating (whole number 1-5) of each closed counted request."""
+    units: pd.DataFrame
+    """Per unit: unit, headcount, utilisation."""
+    warnings: list[str] = field(default_factory=list)
+    reorg_daily: pd.DataFrame | None = None
+    """For a run with a reorganisation (None otherwise): one row per arrival day from the end
+    of the warm-up to the horizon (`run.days`), columns `REORG_DAILY_COLUMNS`: the customers'
+    mean resolution time (hours), their summed resolution time (customer hours) and mean
+    CSAT, with the reorganisation and (``*_without``) for the same customers without it."""
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Whatever a custom summariser adds (see the module docstring)."""
+
+    @property
+    def stable(self) -> bool:
+        return bool(self.kpis.get("stable", True))
+
+
+REORG_DAILY_COLUMNS: tuple[str, ...] = (
+    "day",
+    "resolution_hours_mean",
+    "resolution_hours_mean_without",
+    "customer_hours",
+    "customer_hours_without",
+    "csat_mean",
+    "csat_mean_without",
+)
+"""Columns of `Replication.reorg_daily`."""
+
+_REORG_SERIES = ("resolution_hours_mean", "customer_hours", "csat_mean")
+
+
+def reorganisation_series(result: RunResult) -> pd.DataFrame | None:
+    """The per-day series a J-curve needs, from a run with a counterfactual (else None)."""
+    if result.counterfactual is None:
+        return None
+    run_settings = result.scenario.run
+    days = pd.DataFrame({"day": np.arange(run_settings.warmup_days, run_settings.days)})
+    columns = ["day", *_REORG_SERIES]
+    frame = days.merge(result.daily[columns], on="day", how="left").merge(
+        result.counterfactual[columns], on="day", how="left", suffixes=("", "_without")
+    )
+    return frame[list(REORG_DAILY_COLUMNS)].astype({"day": np.int64})
+
+
+def summarise_run(result: RunResult) -> Replication:
+    """The default summariser: keep what comparisons and reports need, drop the big frames
+    (for a reorganisation, the small per-day series of `reorganisation_series`)."""
+    requests = result.requests
+    done = requests[~requests["abandoned"]]
+    return Replication(
+        seed=int(result.seed),
+        kpis=dict(result.kpis),
+        resolution_hours=done["resolution_hours"].to_numpy(dtype=np.float64, copy=True),
+        csat=requests["csat"].to_numpy(dtype=np.float64, copy=True),
+        rating=requests["rating"].to_numpy(dtype=np.int8, copy=True),
+        units=result.units[["unit", "headcount", "utilisation"]].reset_index(drop=True),
+        warnings=list(result.warnings),
+        reorg_daily=reorganisation_series(result),
+    )
+
+
+Summariser = Callable[[RunResult], Replication]
+
+
+def _run_chunk(
+    scenario: Scenario, seeds: Sequence[int], summarise: Summariser
+) -> list[Replication]:
+    """Worker entry point (top level, so that worker processes can import it)."""
+    return [summarise(run(scenario, seed=s, sample_every_hours=_NO_SAMPLING)) for s in seeds]
+
+
+@contextmanager
+def executor_for(workers: int, executor: Executor | None) -> Iterator[Executor | None]:
+    """The executor to use: the caller's, a fresh `local_executor` (stopped at once on Ctrl-C
+    or an error), or None (serial, for ``workers == 1``)."""
+    if executor is not None:
+        yield executor
+        return
+    if workers <= 0:
+        workers = cpu_count()
+    if workers == 1:
+        yield None
+        return
+    with local_executor(workers) as pool:
+        yield pool
+
+
+def run_jobs(
+    jobs: Sequence[tuple[int, Scenario, int]],
+    pool: Executor | None,
+    summarise: Summariser,
+    tick: Callable[[int], None],
+) -> dict[tuple[int, int], Replication]:
+    """Run (key, scenario, seed) jobs; results by (key, seed). Order-independent, so the
+    process pool gives exactly the serial results."""
+    out: dict[tuple[int, int], Replication] = {}
+    if pool is None:
+        for key, scenario, seed in jobs:
+            out[(key, seed)] = _run_chunk(scenario, [seed], summarise)[0]
+            tick(1)
+        return out
+    workers = executor_workers(pool)
+    size = max(1, min(4, math.ceil(len(jobs) / (4 * workers))))
+    chunks: list[tuple[int, Scenario, list[int]]] = []
+    for key, scenario, seed in jobs:
+        last = chunks[-1] if chunks else None
+        if last is not None and last[0] == key and len(last[2]) < size:
+            last[2].append(seed)
+        else:
+            chunks.append((key, scenario, [seed]))
+    futures = {
+        pool.submit(_run_chunk, sc, seeds, summarise): (key, seeds) for key, sc, seeds in chunks
+    }
+    try:
+        for future in as_completed(futures):
+            key, seeds = futures[future]
+            for seed, rep in zip(seeds, future.result(), strict=True):
+                out[(key, seed)] = rep
+            tick(len(seeds))
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
+    return out
+
+
+def replicate(
+    scenario: Scenario,
+    seeds: Sequence[int],
+    workers: int = 1,
+    *,
+    executor: Executor | None = None,
+    summarise: Summariser = summarise_run,
+    progress: ProgressCallback | None = None,
+) -> list[Replication]:
+    """Run `scenario` once per seed; one `Replication` per seed, in the order of `seeds`.
+
+    ``workers > 1`` runs on a fresh `sim.executors.local_executor` (``workers <= 0``: one per
+    CPU); any `concurrent.futures.Executor` (a `local_executor` kept for several calls, or
+    `sim.executors.dask_executor`) can be passed instead. Results are identical to a serial
+    run. Like every process pool, a script that calls this with ``workers > 1`` needs the
+    ``if __name__ == "__main__":`` guard.
+    """
+    seeds = [int(s) for s in seeds]
+    done = 0
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress is not None:
+            progress(done, len(seeds))
+
+    with executor_for(workers, executor) as pool:
+        results = run_jobs([(0, scenario, s) for s in seeds], pool, summarise, tick)
+    return [results[(0, s)] for s in seeds]

@@ -1,0 +1,237 @@
+"""The comparison's figures: paired differences, resolution-time distributions, CSAT ratings,
+utilisation by unit and cost. Each returns a matplotlib `Figure` (None where there is no data);
+the HTML report embeds them and the dashboard shows them."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import matplotlib.ticker
+import numpy as np
+from matplotlib.figure import Figure
+
+from sim.kpi_catalogue import format_mean_ci, kpi_info
+from sim.replications import Comparison
+from sim.report.style import RATING_COLOURS, RATING_TEXT, colour, new_figure, wrap
+
+MAX_UNITS_SHOWN = 40
+"""Units per scenario in the utilisation figure."""
+
+
+def figure_differences(c: Comparison, kpis: Sequence[str] | None = None) -> Figure | None:
+    """Relative paired difference vs the baseline, with 95% CI, for the headline KPIs."""
+    keys = list(kpis if kpis is not None else c.headline)
+    if len(c.names) < 2 or not keys:
+        return None
+    others = range(1, len(c.names))
+    fig = new_figure(8.5, 0.7 + 0.45 * len(keys) * len(others) + 0.4 * len(keys))
+    ax = fig.add_subplot()
+    step = 0.8 / max(1, len(others))
+    labels, ticks = [], []
+    for row, key in enumerate(keys):
+        info = kpi_info(key)
+        better = {1: "higher is better", -1: "lower is better"}.get(info.better, "")
+        labels.append(wrap(f"{info.label} ({better})" if better else info.label, 30))
+        ticks.append(-row)
+        for j, i in enumerate(others):
+            d = c.difference(key, i)
+            y = -row + 0.4 - step * (j + 0.5)
+            if not math.isfinite(d.rel_pct):
+                continue
+            low = d.rel_pct - d.rel_ci_low if math.isfinite(d.rel_ci_low) else 0.0
+            high = d.rel_ci_high - d.rel_pct if math.isfinite(d.rel_ci_high) else 0.0
+            ax.errorbar(
+                d.rel_pct,
+                y,
+                xerr=[[low], [high]],
+                fmt="o",
+                color=colour(i),
+                capsize=4,
+                markersize=7,
+                label=wrap(c.names[i], 40) if row == 0 else None,
+            )
+    ax.axvline(0, color="black", linewidth=1)
+    ax.set_yticks(ticks, labels)
+    ax.set_ylim(-len(keys) + 0.5, 0.5)
+    ax.grid(axis="y", visible=False)
+    ax.set_xlabel(wrap(f"difference vs {c.baseline} (% of the baseline mean, 95% CI)", 80))
+    ax.set_title("Paired differences against the baseline (common random numbers)", loc="left")
+    fig.legend(loc="outside lower center", ncols=min(3, len(c.names) - 1), frameon=False)
+    return fig
+
+
+def figure_resolution(c: Comparison) -> Figure | None:
+    """Resolution-time distributions: histogram (density) and ECDF, one colour per scenario."""
+    samples = [
+        np.concatenate([r.resolution_hours for r in reps]) if reps else np.array([])
+        for reps in c.replications
+    ]
+    if not any(len(s) for s in samples):
+        return None
+    pooled = np.concatenate([s for s in samples if len(s)])
+    cut = float(np.quantile(pooled, 0.99))
+    if cut <= 0:
+        cut = float(pooled.max()) or 1.0
+    bins = np.linspace(0, cut, 50)
+    fig = new_figure(11, 4.4)
+    hist, ecdf = fig.subplots(1, 2)
+    for i, (name, s) in enumerate(zip(c.names, samples, strict=True)):
+        if not len(s):
+            continue
+        label = wrap(name, 40)
+        hist.hist(
+            s,
+            bins=bins,
+            density=True,
+            histtype="step",
+            linewidth=2,
+            color=colour(i),
+            label=label,
+        )
+        hist.axvline(float(s.mean()), color=colour(i), linestyle="--", linewidth=1.5)
+        grid = np.linspace(0, 1, 501)
+        ecdf.plot(np.quantile(s, grid), grid, color=colour(i), linewidth=2, label=label)
+    hist.set_xlim(0, cut)
+    hist.set_xlabel("resolution time (working hours)")
+    hist.set_ylabel("density (share of requests per hour)")
+    hist.set_title("Distribution (dashed: mean)", loc="left")
+    ecdf.set_xlim(0, cut)
+    ecdf.set_ylim(0, 1.01)
+    ecdf.set_xlabel("resolution time (working hours)")
+    ecdf.set_ylabel("share of requests resolved within x")
+    ecdf.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ecdf.set_title("Cumulative distribution", loc="left")
+    ecdf.legend(loc="lower right")
+    fig.suptitle(
+        f"Resolution time of resolved requests, all replications pooled "
+        f"(x axis cut at the 99th percentile, {cut:.0f} h)",
+        x=0.01,
+        ha="left",
+        fontsize=12,
+    )
+    return fig
+
+
+def figure_csat(c: Comparison) -> Figure | None:
+    """Share of ratings 1-5 per scenario (stacked), with the mean score and its CI."""
+    shares = []
+    for reps in c.replications:
+        ratings = np.concatenate([r.rating for r in reps]) if reps else np.array([], dtype=int)
+        counts = np.bincount(np.clip(ratings, 1, 5), minlength=6)[1:6].astype(float)
+        shares.append(counts / counts.sum() if counts.sum() else counts)
+    if not any(s.sum() for s in shares):
+        return None
+    n = len(c.names)
+    fig = new_figure(10, 1.5 + 0.75 * n)
+    ax = fig.add_subplot()
+    ys = np.arange(n)[::-1]
+    for rating in range(5):
+        left = np.array([s[:rating].sum() for s in shares])
+        width = np.array([s[rating] for s in shares])
+        label = {0: "1 (very dissatisfied)", 4: "5 (very satisfied)"}.get(rating, str(rating + 1))
+        ax.barh(
+            ys,
+            width,
+            left=left,
+            color=RATING_COLOURS[rating],
+            edgecolor="white",
+            height=0.6,
+            label=label,
+        )
+        for y, lo, w in zip(ys, left, width, strict=True):
+            if w >= 0.05:
+                ax.text(
+                    lo + w / 2,
+                    y,
+                    f"{100 * w:.0f}%",
+                    ha="center",
+                    va="center",
+                    color=RATING_TEXT[rating],
+                    fontsize=10,
+                )
+    for i, y in enumerate(ys):
+        e = c.estimate("csat_mean", i)
+        mean = format_mean_ci("csat_mean", e.mean, e.ci_low, e.ci_high)
+        ax.text(1.01, y, f"mean {mean}", va="center", fontsize=10)
+    ax.set_yticks(ys, [wrap(name) for name in c.names])
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.set_xlabel("share of closed requests (abandoned ones rate 1)")
+    ax.grid(axis="y", visible=False)
+    ax.legend(
+        title="customer rating (1-5)",
+        ncols=5,
+        loc="lower left",
+        bbox_to_anchor=(0.0, 1.0),
+        frameon=False,
+    )
+    return fig
+
+
+def figure_utilisation(c: Comparison) -> Figure | None:
+    """Utilisation per unit (mean over replications, 95% CI), one panel per scenario."""
+    units = c.units_table()
+    if units.empty:
+        return None
+    groups = [units[units["scenario"] == name].head(MAX_UNITS_SHOWN) for name in c.names]
+    heights = [max(1, len(g)) for g in groups]
+    fig = new_figure(9, 1.2 + 0.38 * sum(heights) + 0.5 * len(groups))
+    axes = fig.subplots(len(groups), 1, sharex=True, height_ratios=heights, squeeze=False)[:, 0]
+    for i, (ax, name, group) in enumerate(zip(axes, c.names, groups, strict=True)):
+        ys = np.arange(len(group))[::-1]
+        mean = group["utilisation"].to_numpy(dtype=float)
+        low = np.nan_to_num(mean - group["ci_low"].to_numpy(dtype=float))
+        high = np.nan_to_num(group["ci_high"].to_numpy(dtype=float) - mean)
+        ax.barh(ys, mean, xerr=[low, high], color=colour(i), height=0.65, capsize=3)
+        for y, m, h in zip(ys, mean, high, strict=True):
+            ax.text(min(m + h, 1.0) + 0.01, y, f"{100 * m:.0f}%", va="center", fontsize=9)
+        labels = [f"{u} ({h})" for u, h in zip(group["unit"], group["headcount"], strict=True)]
+        ax.set_yticks(ys, labels)
+        ax.grid(axis="y", visible=False)
+        shown = units[units["scenario"] == name]
+        more = f" (first {len(group)} of {len(shown)} units)" if len(shown) > len(group) else ""
+        ax.set_title(f"{name}{more}", loc="left", fontsize=11, color=colour(i))
+    axes[-1].set_xlim(0, 1.1)
+    axes[-1].xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    axes[-1].set_xlabel("utilisation (share of working time busy; bar: mean, line: 95% CI)")
+    fig.suptitle("Utilisation by unit (headcount in brackets)", x=0.01, ha="left", fontsize=12)
+    return fig
+
+
+def figure_cost(c: Comparison) -> Figure | None:
+    """Cost per resolved request per scenario, mean with 95% CI."""
+    estimates = [c.estimate("cost_per_resolved", i) for i in range(len(c.names))]
+    if not any(math.isfinite(e.mean) for e in estimates):
+        return None
+    n = len(c.names)
+    fig = new_figure(max(5.5, 2.2 * n + 1.5), 4.4)
+    ax = fig.add_subplot()
+    xs = np.arange(n)
+    means = np.array([e.mean for e in estimates])
+    halves = np.nan_to_num(np.array([e.half_width for e in estimates]))
+    ax.bar(xs, means, yerr=halves, color=[colour(i) for i in range(n)], capsize=6, width=0.6)
+    for x, m, h in zip(xs, means, halves, strict=True):
+        if math.isfinite(m):
+            ax.text(x, m + h, f"{m:,.2f}\n± {h:,.2f}", ha="center", va="bottom", fontsize=10)
+    top = np.nanmax(means + halves)
+    ax.set_ylim(0, top * 1.25 if math.isfinite(top) and top > 0 else 1)
+    labels = [wrap(c.names[0], 22) + "\n(baseline)"]
+    for i in range(1, n):
+        d = c.difference("cost_per_resolved", i)
+        change = (
+            f"\n{d.rel_pct:+.1f}% [{d.rel_ci_low:+.1f}, {d.rel_ci_high:+.1f}]"
+            if math.isfinite(d.rel_ci_low)
+            else ""
+        )
+        labels.append(wrap(c.names[i], 22) + change)
+    ax.set_xticks(xs, labels)
+    ax.set_ylabel("cost per resolved request\n(currency units; bar: mean, line: 95% CI)")
+    ax.grid(axis="x", visible=False)
+    ax.set_title(
+        "Staff cost per resolved request (under the names: paired difference vs the baseline, "
+        "95% CI)",
+        loc="left",
+        fontsize=11,
+    )
+    return fig

@@ -1,0 +1,257 @@
+"""A comparison as one self-contained HTML file: tables, sentences and embedded figures.
+
+`write_report(comparison, path)` writes a single file with inline CSS and every figure as a
+base64 PNG, so it can be mailed or archived and opens offline: no scripts, no style sheets,
+no fonts or images from anywhere else. Every difference is also said in words. A scenario with
+a reorganisation gets its J-curve.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import metadata
+
+import matplotlib
+
+from sim.kpi_catalogue import format_mean_ci, grouped, kpi_info
+from sim.replications import Comparison, difference_text
+from sim.report.figures import (
+    figure_cost,
+    figure_csat,
+    figure_differences,
+    figure_resolution,
+    figure_utilisation,
+)
+from sim.report.jcurve import figure_j_curve
+from sim.report.style import CSS, STYLE, escape, png_base64
+
+
+def _mean_ci(c: Comparison, key: str, i: int) -> str:
+    e = c.estimate(key, i)
+    return format_mean_ci(key, e.mean, e.ci_low, e.ci_high)
+
+
+def _difference_cell(c: Comparison, key: str, i: int) -> str:
+    d = c.difference(key, i)
+    text = difference_text(d)
+    if text == "–":
+        return "<td class='num neutral'>–</td>"
+    css = {"better": "better", "worse": "worse"}.get(d.verdict, "neutral")
+    sentence = escape(c.sentence(key, i))
+    return (
+        f"<td class='num {css}' title='{sentence}'>{escape(text)}"
+        f"<br><span class='unit'>{escape(d.verdict)}</span></td>"
+    )
+
+
+def _kpi_table(c: Comparison) -> str:
+    head = "<th>KPI</th>" + "".join(
+        f"<th>{escape(name)}<br><span class='unit'>mean ± 95% CI half-width</span></th>"
+        for name in c.names
+    )
+    head += "".join(
+        f"<th>{escape(name)} vs {escape(c.baseline)}<br>"
+        "<span class='unit'>paired difference [95% CI]</span></th>"
+        for name in c.names[1:]
+    )
+    rows = []
+    width = 1 + 2 * len(c.names) - 1
+    for title, group in grouped(c.kpis()):
+        rows.append(f"<tr class='group'><td colspan='{width}'>{escape(title)}</td></tr>")
+        for key in group:
+            info = kpi_info(key)
+            unit = f" <span class='unit'>({escape(info.unit)})</span>" if info.unit else ""
+            cells = [
+                f"<td>{escape(info.label)}{unit}<br><span class='unit'>{escape(key)}</span></td>"
+            ]
+            cells += [
+                f"<td class='num'>{escape(_mean_ci(c, key, i))}</td>" for i in range(len(c.names))
+            ]
+            cells += [_difference_cell(c, key, i) for i in range(1, len(c.names))]
+            rows.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def _units_table(c: Comparison) -> str:
+    units = c.units_table()
+    if units.empty:
+        return ""
+    rows = "".join(
+        f"<tr><td>{escape(r.scenario)}</td><td>{escape(r.unit)}</td>"
+        f"<td class='num'>{int(r.headcount)}</td>"
+        f"<td class='num'>{100 * r.utilisation:.1f}% "
+        f"[{100 * r.ci_low:.1f}, {100 * r.ci_high:.1f}]</td></tr>"
+        for r in units.itertuples()
+    )
+    return (
+        "<details><summary>Utilisation by unit as a table</summary><table><thead><tr>"
+        "<th>Scenario</th><th>Unit</th><th>Headcount</th><th>Utilisation [95% CI]</th>"
+        f"</tr></thead><tbody>{rows}</tbody></table></details>"
+    )
+
+
+def _setup(c: Comparison) -> str:
+    rows = "".join(
+        f"<tr><td>{escape(name)}{' (baseline)' if i == 0 else ''}</td>"
+        f"<td>{escape(s.structure.kind.replace('_', '-'))}</td><td class='num'>{s.headcount}</td>"
+        f"<td class='num'>{s.run.days}</td><td class='num'>{s.run.warmup_days}</td>"
+        f"<td class='num'>{s.demand.requests_per_day:g}</td></tr>"
+        for i, (name, s) in enumerate(zip(c.names, c.scenarios, strict=True))
+    )
+    mode = (
+        f"chosen automatically (<code>--reps auto</code>: until every headline KPI's 95% CI "
+        f"half-width is within {100 * c.precision:g}% of its mean, at most {c.max_reps})"
+        if c.reps_mode == "auto"
+        else "fixed"
+    )
+    seeds = ", ".join(str(s) for s in c.seeds)
+    return (
+        "<table><thead><tr><th>Scenario</th><th>Structure</th><th>Employees</th>"
+        "<th>Days</th><th>Warm-up days</th><th>Requests per day</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>"
+        f"<p>{c.n} replications per scenario, {mode}. Replication <i>k</i> of every scenario "
+        "uses the same seed, so all scenarios see the same customers (common random numbers); "
+        "differences are paired by seed and their confidence interval is the CI of the "
+        f"difference. Root seed <code>{c.root_seed}</code>; replication seeds "
+        "(<code>numpy.random.SeedSequence(root).spawn(n)</code>):</p>"
+        f"<p><code>{escape(seeds)}</code></p>"
+    )
+
+
+CAPTIONS = {
+    "differences": "Each point is the mean paired difference against the baseline, relative to "
+    "the baseline mean; the line is its 95% confidence interval. An interval that crosses the "
+    "vertical line at 0 means no clear difference.",
+    "resolution": "Resolution time from arrival to resolution, in working hours (nights and "
+    "weekends do not count), of every resolved request in every replication.",
+    "csat": "Survey ratings of all closed requests in all replications; the mean score (1-5) "
+    "is given with its 95% CI half-width over replications.",
+    "utilisation": "Share of working time each unit's employees were busy during the "
+    "measurement window (after warm-up), averaged over replications.",
+    "cost": "Fully loaded staff cost over the measurement window divided by the number of "
+    "resolved requests.",
+    "jcurve": "Top: mean resolution time of the customers who arrived on each working day "
+    "(5-day rolling mean, mean over replications, 95% CI band), with the reorganisation and for "
+    "the same customers without it (common random numbers). Bottom: customer hours saved since "
+    "the switch against not reorganising, cumulated day by day (above 0: the reorganisation has "
+    "paid back so far). Vertical lines: the switch, the median day on which a 5-day stretch is "
+    "as fast as not reorganising again (recovered) and the median day from which it has paid "
+    "back for good, over the replications where that happened within the horizon.",
+}
+
+
+def render_report(comparison: Comparison, title: str | None = None) -> str:
+    """The report as an HTML string (see `write_report`)."""
+    c = comparison
+    title = title or "Scenario comparison: " + " vs ".join(c.names)
+    with matplotlib.rc_context(STYLE):
+        figures = {
+            "differences": figure_differences(c),
+            "resolution": figure_resolution(c),
+            "csat": figure_csat(c),
+            "utilisation": figure_utilisation(c),
+            "cost": figure_cost(c),
+        }
+        curves = c.j_curves()
+        for name, curve in curves.items():
+            figures[f"jcurve:{name}"] = figure_j_curve(curve)
+        images = {key: png_base64(fig) for key, fig in figures.items() if fig is not None}
+    alt = {
+        "differences": "Paired differences against the baseline for the headline KPIs",
+        "resolution": "Resolution time distributions per scenario",
+        "csat": "Customer rating shares per scenario",
+        "utilisation": "Utilisation by unit per scenario",
+        "cost": "Cost per resolved request per scenario",
+    }
+    alt.update(
+        {
+            f"jcurve:{name}": f"J-curve of the reorganisation in {name}: daily resolution time "
+            "with and without it, and the customer hours saved since the switch"
+            for name in curves
+        }
+    )
+
+    def figure(key: str) -> str:
+        if key not in images:
+            return "<p class='neutral'>No data for this figure.</p>"
+        caption = CAPTIONS[key.split(":")[0]]
+        return (
+            f'<figure><img src="data:image/png;base64,{images[key]}" alt="{escape(alt[key])}">'
+            f"<figcaption>{escape(caption)}</figcaption></figure>"
+        )
+
+    reorganisations = []
+    if curves:
+        reorganisations.append("<h2>Reorganisation: the J-curve</h2>")
+        reorganisations.append(
+            "<p>A reorganisation can make things worse before it makes them better (a "
+            "J-curve). Each run of a scenario with a reorganisation is also run without it, on "
+            "the same customers, so day by day the difference is the reorganisation alone.</p>"
+        )
+        for name, curve in curves.items():
+            reorganisations += [
+                f"<h3>{escape(name)}</h3>",
+                f"<p class='jcurve'><strong>{escape(curve.sentence())}</strong> "
+                f"{escape(curve.dip_sentence())}</p>",
+                figure(f"jcurve:{name}"),
+            ]
+
+    notes = (
+        "<div class='notes'><ul>"
+        + "".join(f"<li>{escape(n)}</li>" for n in c.notes)
+        + "</ul></div>"
+        if c.notes
+        else ""
+    )
+    headline = "".join(f"<li>{escape(s)}</li>" for s in c.sentences())
+    every = "".join(f"<li>{escape(s)}</li>" for s in c.sentences(c.kpis()))
+    try:
+        version = metadata.version("sim")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a checkout
+        version = "unknown"
+    parts = [
+        "<!DOCTYPE html>",
+        "<html lang='en'><head><meta charset='utf-8'>",
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+        f"<title>{escape(title)}</title><style>{CSS}</style></head><body>",
+        f"<h1>{escape(title)}</h1>",
+        f"<p class='unit'>Baseline: {escape(c.baseline)}. Times are in working hours. "
+        f"Generated by sim {escape(version)}.</p>",
+        notes,
+        "<h2>In short</h2>",
+        f"<ul class='sentences'>{headline}</ul>" if headline else "<p>Only one scenario.</p>",
+        figure("differences") if len(c.names) > 1 else "",
+        "<h2>Set-up</h2>",
+        _setup(c),
+        "<h2>KPIs</h2>",
+        "<p>Mean over replications ± the half-width of its 95% confidence interval "
+        "(t distribution). Differences are paired by seed: relative to the baseline mean for "
+        "times, counts and cost; in percentage points (pp) for shares. Blue: better, "
+        "orange: worse; hover over a difference for the sentence.</p>",
+        _kpi_table(c),
+        f"<details><summary>Every difference in words</summary><ul class='sentences'>{every}"
+        "</ul></details>"
+        if every
+        else "",
+        *reorganisations,
+        "<h2>Resolution time</h2>",
+        figure("resolution"),
+        "<h2>Customer satisfaction</h2>",
+        figure("csat"),
+        "<h2>Utilisation by unit</h2>",
+        figure("utilisation"),
+        _units_table(c),
+        "<h2>Cost</h2>",
+        figure("cost"),
+        "</body></html>",
+    ]
+    return "\n".join(p for p in parts if p)
+
+
+def write_report(
+    comparison: Comparison, path: str | os.PathLike[str], title: str | None = None
+) -> None:
+    """Write the comparison as ONE self-contained HTML file (figures embedded as PNG)."""
+    text = render_report(comparison, title)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)

@@ -1,0 +1,98 @@
+"""How the report looks: colours, the matplotlib style, the page's CSS, and small helpers.
+
+Colours are the Okabe–Ito palette (distinguishable with the common colour-vision
+deficiencies). The dashboard draws its figures with the same `STYLE`.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import textwrap
+
+from matplotlib.figure import Figure
+
+OKABE_ITO = [
+    "#0072B2",  # blue
+    "#E69F00",  # orange
+    "#009E73",  # bluish green
+    "#CC79A7",  # reddish purple
+    "#56B4E9",  # sky blue
+    "#D55E00",  # vermillion
+    "#000000",  # black
+    "#F0E442",  # yellow (last: low contrast on white)
+]
+RATING_COLOURS = ["#D55E00", "#E69F00", "#BBBBBB", "#56B4E9", "#0072B2"]
+"""Rating 1 (worst) to 5 (best): a diverging Okabe–Ito scale, grey in the middle."""
+RATING_TEXT = ["white", "black", "black", "black", "white"]
+
+STYLE = {
+    "font.size": 11,
+    "axes.titlesize": 12,
+    "axes.labelsize": 11,
+    "xtick.labelsize": 10,
+    "ytick.labelsize": 10,
+    "legend.fontsize": 10,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "font.family": "DejaVu Sans",
+}
+"""Matplotlib rc settings of every figure the report and the dashboard draw (use it with
+``matplotlib.rc_context(STYLE)``): readable sizes, no top/right spines, a light grid."""
+
+
+def colour(i: int) -> str:
+    """The i-th scenario's colour."""
+    return OKABE_ITO[i % len(OKABE_ITO)]
+
+
+def wrap(text: str, width: int = 28) -> str:
+    """Text broken into lines of at most `width` characters (labels, titles)."""
+    return "\n".join(textwrap.wrap(text, width)) or text
+
+
+def png_base64(fig: Figure) -> str:
+    """A figure as a base64 PNG, to embed in HTML (no timestamp: the same figure, the same text)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def new_figure(width: float, height: float, **kwargs) -> Figure:
+    """A figure of that size (inches) with constrained layout, outside pyplot's global state."""
+    return Figure(figsize=(width, height), layout="constrained", **kwargs)
+
+
+CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif;
+       font-size: 16px; line-height: 1.45; color: #1a1a1a; max-width: 1180px; margin: 2em auto;
+       padding: 0 1em; }
+h1 { font-size: 1.7em; margin-bottom: 0.2em; }
+h2 { font-size: 1.3em; margin-top: 1.8em; border-bottom: 1px solid #ccc; padding-bottom: 0.2em; }
+table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.92em; }
+th, td { padding: 0.3em 0.6em; border-bottom: 1px solid #e3e3e3; vertical-align: top; }
+th { text-align: left; background: #f3f3f3; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr.group td { font-weight: bold; background: #fafafa; padding-top: 0.7em; }
+.better { color: #0060a0; font-weight: 600; }
+.worse { color: #b34700; font-weight: 600; }
+.neutral { color: #555; }
+.unit { color: #666; font-size: 0.9em; }
+.notes { background: #fff8e1; border-left: 4px solid #E69F00; padding: 0.6em 1em; }
+.sentences li { margin: 0.25em 0; }
+figure { margin: 1.2em 0; }
+figure img { max-width: 100%; height: auto; }
+figcaption { color: #444; font-size: 0.92em; }
+code { background: #f3f3f3; padding: 0 0.25em; }
+details { margin: 0.8em 0; }
+"""
+"""The HTML page style of the report (and of the calibration report): system fonts, tables with
+tabular numbers, blue for better and orange for worse."""
+
+
+def escape(text: object) -> str:
+    """Any value as HTML text."""
+    return html.escape(str(text))
