@@ -32,7 +32,6 @@ at is closed; if all are in use, its oldest page.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ipaddress
 import logging
 import re
@@ -91,16 +90,13 @@ def parse_allowed_host(text: str) -> Allowed:
 
 def own_names(host: str) -> set[str]:
     """The names a server listening on `host` answers to: the loopback names, `host` itself,
-    and, listening on every interface (0.0.0.0), this machine's name and addresses."""
+    and, listening on every interface (0.0.0.0), this machine's names (its addresses are
+    admitted as addresses, see `Guard.admits`)."""
     names = {*LOOPBACK_NAMES}
     if host not in WILDCARDS:
         names.add(host.strip("[]").lower())
         return names
-    machine = socket.gethostname()
-    names |= {machine.lower(), socket.getfqdn().lower()}
-    with contextlib.suppress(OSError):  # a machine whose name does not resolve: the name works
-        names |= {info[4][0] for info in socket.getaddrinfo(machine, None)}
-    return names
+    return names | {socket.gethostname().lower(), socket.getfqdn().lower()}
 
 
 class _Page(NamedTuple):

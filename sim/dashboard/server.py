@@ -74,9 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     from sim.dashboard.guard import Guard
 
     settings.main.mode = "production"
-    app = Guard(
-        solara_starlette.app, args.host, args.port, args.allow_host, args.pages_per_client
-    )
+    app = Guard(solara_starlette.app, args.host, args.port, args.allow_host, args.pages_per_client)
     config = uvicorn.Config(
         app,
         host=args.host,
