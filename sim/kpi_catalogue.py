@@ -19,8 +19,9 @@ from typing import Any, Literal
 
 Kind = Literal["count", "day", "hours", "rate", "money", "share", "ratio", "score", "value"]
 
-STATUS_KEYS = ("stable", "unstable_reason", "seed")
-"""Keys of a run's KPIs that say how the run went, not what it measured."""
+STATUS_KEYS = ("stable", "unstable_reason", "seed", "currency")
+"""Keys of a run's KPIs that say how the run went, not what it measured (`currency`: what its
+costs are counted in, ``run.currency``)."""
 
 OTHER = "Other"
 """The group of the KPIs the catalogue does not know."""
@@ -43,8 +44,10 @@ _FORMATS: dict[str, Callable[[float], str]] = {
 }
 """Number formats by kind; hours, rates, money and unknown values get two decimals."""
 
-_AMOUNT_UNITS = {"hours": "working hours", "money": "currency units"}
+_AMOUNT_UNITS = {"hours": "working hours"}
 """The unit after an absolute difference in a sentence, where it is not the table's unit."""
+UNNAMED_CURRENCY = "currency units"
+"""What a money KPI's unit says until it is told the scenario's currency (`kpi_info`)."""
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,9 @@ class KPI:
 
     @property
     def amount_unit(self) -> str:
-        """The unit of an absolute difference in a sentence ('2.5 working hours')."""
+        """The unit of an absolute difference in a sentence ('2.5 working hours', '3 EUR')."""
+        if self.kind == "money":
+            return self.unit.split(" per ", 1)[0]
         return _AMOUNT_UNITS.get(self.kind, self.unit)
 
     def format(self, value: float) -> str:
@@ -186,11 +191,10 @@ CATALOGUE: dict[str, KPI] = {
             KPI("csat_mean", "CSAT, mean", "1-5 scale", "score", 1,
                 "customers are {amount} {word}", "more satisfied", "less satisfied",
                 "customer satisfaction"),
-            KPI("csat_top_box", "CSAT top box", "% rating 5", "share", 1,
+            # On the 1-5 scale the top box (5) is the promoters' share: one KPI, not two.
+            KPI("csat_top_box", "CSAT top box (promoters)", "% rating 5", "share", 1,
                 "the share of delighted customers (rating 5) is {amount} {word}",
                 subject="the CSAT top-box share"),
-            KPI("promoters", "Promoters", "%", "share", 1,
-                "the share of promoters is {amount} {word}", subject="the share of promoters"),
             KPI("detractors", "Detractors", "% rating 1-3", "share", -1,
                 "the share of detractors is {amount} {word}",
                 subject="the share of detractors"),
@@ -201,8 +205,8 @@ CATALOGUE: dict[str, KPI] = {
                 "staff are {amount} {word} utilised", "more", "less", "overall utilisation"),
             KPI("utilisation_by_unit", "Utilisation by unit", "%", "share", 0,
                 "unit utilisation is {amount} {word}", per_unit=True),
-            KPI("cost_per_resolved", "Cost per resolved", "currency per request", "money", -1,
-                "each resolved request costs {amount} {word}", "more", "less",
+            KPI("cost_per_resolved", "Cost per resolved", f"{UNNAMED_CURRENCY} per request",
+                "money", -1, "each resolved request costs {amount} {word}", "more", "less",
                 "cost per resolved request"),
         ),
         *_group(
@@ -242,12 +246,22 @@ RUN_KPIS: tuple[str, ...] = tuple(k.key for k in CATALOGUE.values() if k.always 
 """The numbers every run reports: what a sweep keeps by default."""
 
 
-def kpi_info(key: str) -> KPI:
-    """The catalogue entry of a KPI; an unknown KPI gets a neutral generic entry."""
+def kpi_info(key: str, currency: str | None = None) -> KPI:
+    """The catalogue entry of a KPI; an unknown KPI gets a neutral generic entry. With a
+    `currency` (the scenario's ``run.currency``), money amounts are in it: 'EUR per request'."""
     if key in CATALOGUE:
-        return CATALOGUE[key]
+        info = CATALOGUE[key]
+        if currency and info.kind == "money":
+            info = replace(info, unit=info.unit.replace(UNNAMED_CURRENCY, currency))
+        return info
     label = key.replace("_", " ")
     return KPI(key, label[0].upper() + label[1:], "", "value", 0, f"{label} is {{amount}} {{word}}")
+
+
+def shared_currency(currencies: Iterable[str]) -> str:
+    """The one currency several scenarios state their costs in; 'EUR / USD' when they differ
+    (their costs are then not comparable, which the unit says)."""
+    return " / ".join(dict.fromkeys(currencies)) or UNNAMED_CURRENCY
 
 
 def grouped(keys: Iterable[str]) -> list[tuple[str, list[str]]]:

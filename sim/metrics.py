@@ -285,7 +285,6 @@ def kpis(
         "help_share": share(done["helped"] > 0),
         "csat_mean": mean(requests["csat"]),
         "csat_top_box": share(requests["rating"] == 5),
-        "promoters": share(requests["rating"] == 5),
         "detractors": share(requests["rating"] <= 3),
         "throughput_per_day": n_done / window_days,
         "utilisation": utilisation,

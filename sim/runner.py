@@ -116,6 +116,7 @@ def summarise(model: OrgModel) -> RunResult:
     numbers["stable"] = not reasons
     numbers["unstable_reason"] = "; ".join(reasons) or None
     numbers["seed"] = model.seed
+    numbers["currency"] = s.run.currency
     timeseries = model.datacollector.get_model_vars_dataframe()
     unit_series = (
         model.datacollector.get_agenttype_vars_dataframe(Manager)

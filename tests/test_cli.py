@@ -15,11 +15,14 @@ import pytest
 from rich.console import Console
 
 import sim.runner as sim_runner
+from sim import load_scenario
 from sim.cli import main
-from sim.cli.tables import kpi_table
+from sim.cli.tables import comparison_table, kpi_table
 from sim.metrics import EVENT_COLUMNS, BooksError
+from sim.replications import compare
 
 DATA = Path(__file__).parent / "data" / "cli"
+PRESETS = Path(__file__).parent.parent / "scenarios"
 SMALL = DATA / "small.toml"
 FUNCTIONAL = DATA / "functional.toml"
 CROSS = DATA / "cross.toml"
@@ -68,9 +71,9 @@ def test_run_prints_grouped_kpi_table_with_units():
         "Flow efficiency (%",
         "Handoffs (per request)", "Repeat contacts (per request)",
         "First-contact resolution (%)",
-        "CSAT, mean", "CSAT top box (%", "Promoters (%)", "Detractors (%",
+        "CSAT, mean", "CSAT top box (promoters) (%", "Detractors (%",
         "Utilisation, overall (%)", "billing (%)", "tech (%)",
-        "Cost per resolved (currency per request)",
+        "Cost per resolved (EUR per request)",
     ):  # fmt: skip
         assert label in out.stdout, label
     assert "Traceback" not in out.stderr
@@ -126,6 +129,69 @@ def test_compare_prints_both_names_side_by_side():
     assert "Cross-functional teams" in header  # scenarios are columns
     assert "Resolution time, mean (hours)" in out.stdout
     assert re.search(r"\([+-]\d+\.\d%\)", out.stdout)  # relative difference vs the first
+
+
+def assert_fits(text: str, width: int, names: list[str]) -> None:
+    """Every line within `width`, nothing cut short ("Resolution ti…"), and every word of
+    every scenario name there in full."""
+    assert all(len(line) <= width for line in text.splitlines()), text
+    assert "…" not in text, text
+    head = text.split("┡")[0]  # the header rows, scenario names folded at spaces
+    for name in names:
+        for word in name.split():
+            assert word in head, (word, head)
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_compare_of_three_presets_fits_the_terminal(capsys, monkeypatch, width):
+    """Three long scenario names in an ordinary terminal: their shared prefix ("Insurer
+    customer service: ") goes, names and KPI labels wrap at spaces, numbers stay whole."""
+    monkeypatch.setenv("COLUMNS", str(width))
+    files = [PRESETS / f for f in ("functional.toml", "cross-functional.toml", "matrix.toml")]
+    out = in_process(capsys, "compare", *files, "--days", "6")
+    assert out.returncode == 0, out.stderr
+    names = ["Functional departments", "Cross-functional teams", "Matrix (teams + expert pools)"]
+    assert_fits(out.stdout, width, names)
+    labels = " ".join(  # the KPI column, its wrapped lines joined
+        line.split("│")[1].strip() for line in out.stdout.splitlines() if line.startswith("│")
+    )
+    for label in (
+        "Resolution time, mean (hours)",
+        "Resolution time, p50 (hours)",
+        "Resolution time, p90 (hours)",
+        "Cost per resolved (EUR per request)",
+    ):
+        assert label in labels, label
+    assert re.search(r"\d\.\d\d \([+-]\d+\.\d%\)", out.stdout)  # "5.35 (+14.4%)" on one line
+
+
+def test_replicated_comparison_of_three_presets_fits_80_and_100_columns():
+    """One column per scenario, the paired difference under each value: three presets with
+    long names fit an ordinary terminal, nothing cut short."""
+    short = {"run.days": 5, "run.warmup_days": 1}
+    scenarios = [
+        load_scenario(PRESETS / f).with_overrides(**short)
+        for f in ("functional.toml", "cross-functional.toml", "matrix.toml")
+    ]
+    comparison = compare(scenarios, reps=2)
+    for width in (80, 100):
+        table = comparison_table(comparison, width=width)
+        console = Console(width=width, record=True, file=io.StringIO())
+        console.print(table)
+        text = console.export_text()
+        assert_fits(text, width, ["Functional departments (baseline)", "Cross-functional teams"])
+        assert text.count("unclear") + text.count("better") + text.count("worse") > 20
+
+
+def test_costs_carry_the_scenario_currency(capsys):
+    out = in_process(capsys, "run", SMALL, "--days", "4", "--set", "run.currency=USD")
+    assert out.returncode == 0, out.stderr
+    assert "Cost per resolved (USD per request)" in out.stdout
+    assert "currency units" not in out.stdout
+    out = in_process(capsys, "run", SMALL, "--days", "4", "--json")
+    assert json.loads(out.stdout)["currency"] == "EUR"  # the default
+    out = in_process(capsys, "run", SMALL, "--set", "run.currency=", "--days", "4")
+    assert out.returncode == 2 and "run.currency" in out.stderr
 
 
 def test_compare_json_uses_one_seed_for_all(capsys):

@@ -80,11 +80,12 @@ def test_compare_with_replications_prints_cis_and_sentences_and_writes_files(tmp
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert "3 replications each" in out.stdout and "root seed" in out.stdout
-    header = next(line for line in out.stdout.splitlines() if line.startswith("┃ KPI"))
-    assert "Functional silos" in header and "Cross-functional teams vs Functional silos" in header
-    row = next(line for line in out.stdout.splitlines() if "Resolution time, mean" in line)
-    assert row.count("±") == 2  # mean ± 95% CI half-width for each scenario
-    assert "[" in row and "]" in row  # the paired difference with its CI
+    header = out.stdout.split("┡")[0]
+    assert "Functional silos" in header and "Cross-functional teams" in header
+    rows = out.stdout.splitlines()
+    at = next(i for i, line in enumerate(rows) if "Resolution time, mean" in line)
+    assert rows[at].count("±") == 2  # mean ± 95% CI half-width for each scenario
+    assert "[" in rows[at + 1] and "]" in rows[at + 1]  # under it, the paired difference
     sentences = [line for line in out.stdout.splitlines() if line.startswith("Cross-functional")]
     assert len(sentences) == 4  # one per headline KPI
     assert all("95% CI" in sentence for sentence in sentences)

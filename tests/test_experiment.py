@@ -31,7 +31,9 @@ from sim.replications import (
     JCurve,
     compare,
     describe,
+    difference_text,
     paired_difference,
+    reads_as_relative,
     replicate,
     replication_seeds,
 )
@@ -208,7 +210,10 @@ def test_a_clearly_worse_variant_is_called_worse(worse: Comparison):
     assert "slower than in Functional" in sentence and "95% CI" in sentence
     assert "faster" not in sentence
     handoff = worse.difference("handoff_hours_mean", 1)
-    assert handoff.verdict == "worse" and "longer" in worse.sentence("handoff_hours_mean")
+    assert handoff.verdict == "worse"  # 0.25 -> 3.8 h: said from-to, not "+1400%"
+    assert "mean time in handoffs up from 0.25 in Functional to" in worse.sentence(
+        "handoff_hours_mean"
+    )
     csat = worse.difference("csat_mean", 1)
     assert csat.verdict == "worse"
     assert "less satisfied" in worse.sentence("csat_mean")
@@ -217,6 +222,59 @@ def test_a_clearly_worse_variant_is_called_worse(worse: Comparison):
     # ...so the paired CI is tighter than the two means' CIs taken together.
     a, b = worse.estimate("resolution_hours_mean", 0), worse.estimate("resolution_hours_mean", 1)
     assert d.ci_high - d.ci_low < (a.half_width + b.half_width) * 2
+
+
+def test_a_change_from_a_tiny_base_is_said_from_to():
+    """ "+1475%" from a base of 75 tells nothing a reader can use; "up from 75 to 1,181" does.
+    A percentage stays where it reads well (new value between 5% and 3 times the base)."""
+    assert reads_as_relative(10.0, 29.9) and reads_as_relative(10.0, 0.6)
+    assert not reads_as_relative(10.0, 31.0) and not reads_as_relative(10.0, 0.4)
+    assert not reads_as_relative(0.0, 1.0)
+    jump = paired_difference(
+        "abandoned", [1181, 1150, 1200, 1190], [75, 70, 80, 74], scenario="B", baseline="A"
+    )
+    text = describe(jump)
+    assert re.fullmatch(
+        r"B: abandoned requests up from 75 in A to 1,180 requests "
+        r"\(95% CI of the difference \+[\d,]+ to \+[\d,]+ requests\)\.",
+        text,
+    ), text
+    assert "%" not in difference_text(jump)
+    queue = paired_difference("wait_hours_mean", [0.15, 0.14, 0.16], [0.01, 0.012, 0.011])
+    assert "up from 0.01 in A to 0.15 working hours" in describe(queue)
+    gone = paired_difference("misroutes_per_request", [0.0, 0.0, 0.001], [0.024, 0.02, 0.03])
+    assert "down from 0.025 in A to 0.000" in describe(gone)
+    assert "%" not in difference_text(gone)  # not "−100.0% [−100.0, −100.0]"
+    usual = paired_difference("resolution_hours_mean", [6.6, 7.3, 7.9], [10.0, 11.0, 12.0])
+    assert "% faster" in describe(usual) and "%" in difference_text(usual)
+
+
+def test_costs_are_in_the_scenarios_currency(worse: Comparison):
+    assert worse.currency == "EUR"
+    table = worse.table()
+    assert set(table.loc[table["kpi"] == "cost_per_resolved", "unit"]) == {"EUR per request"}
+    cost = paired_difference("cost_per_resolved", [80.0, 81.0, 79.0], [1.0, 1.2, 0.9])
+    assert describe(cost, "USD").endswith(
+        "to 80.00 USD (95% CI of the difference +76.9 to +81.1 USD)."
+    )
+    base = functional().with_overrides(**{"run.days": 6})
+    mixed = compare([base, base.with_overrides(**{"run.currency": "USD"})], reps=2)
+    assert mixed.currency == "EUR / USD"
+    assert any("different currencies (EUR, USD)" in note for note in mixed.notes)
+
+
+def test_no_kpi_repeats_another(worse: Comparison):
+    """Two KPIs that vary from run to run but are equal in every run are one KPI under two
+    names (as `promoters` was of `csat_top_box`): a table row that can tell nothing new."""
+    runs = worse.runs_table()
+    varying = [k for k in worse.kpis() if runs[k].nunique(dropna=False) > 1]
+    twins = [
+        (a, b)
+        for i, a in enumerate(varying)
+        for b in varying[i + 1 :]
+        if np.allclose(runs[a], runs[b], equal_nan=True)
+    ]
+    assert len(varying) > 20 and twins == []
 
 
 def test_sentences_know_direction_and_unit():

@@ -143,8 +143,14 @@ def report_unstable(source: str, kpis: Mapping[str, Any]) -> None:
 
 
 def column_names(paths: Sequence[Path], scenarios: Sequence[Scenario]) -> list[str]:
-    """Scenario names, made unique (file name, then a number) when two are the same."""
+    """Scenario names as table columns: without the prefix they all share ("Insurer customer
+    service: "), see `sim.replications.scenario_names`; made unique (file name, then a
+    number) when two are the same."""
     names = [s.name for s in scenarios]
+    if len(set(names)) == len(names):
+        from sim.replications import scenario_names
+
+        return scenario_names(scenarios)
     for i, name in enumerate(names):
         if names.count(name) > 1:
             names[i] = f"{name} ({paths[i].name})"

@@ -69,14 +69,11 @@ def compare_replicated(
     """Replications with common random numbers: the table and sentences (or JSON), then the
     report and the CSV table where asked for."""
     from sim.progress import progress_bar
-    from sim.replications import compare, scenario_names
+    from sim.replications import compare
 
     for path, scenario in zip(paths, scenarios, strict=True):
         warn(str(path), scenario)
-    if len({s.name for s in scenarios}) == len(scenarios):
-        names = scenario_names(scenarios)
-    else:
-        names = column_names(paths, scenarios)
+    names = column_names(paths, scenarios)
     planned = len(scenarios) * (AUTO_MIN_REPS if reps == "auto" else int(reps))
     with progress_bar("replications", unit="run") as progress:
         progress(0, planned)
@@ -112,7 +109,7 @@ def compare_replicated(
         )
     else:
         out = console()
-        out.print(comparison_table(comparison))
+        out.print(comparison_table(comparison, width=out.width))
         out.print()
         for sentence in comparison.sentences():
             out.print(escape(sentence), soft_wrap=True)
@@ -200,9 +197,7 @@ def _executor_problems(
 
 
 @contextmanager
-def _executor(
-    workers: int | None, dask: str | None, dask_local: int | None
-) -> Iterator[Executor]:
+def _executor(workers: int | None, dask: str | None, dask_local: int | None) -> Iterator[Executor]:
     """The executor the options ask for; a local pool stops at once on Ctrl-C."""
     from sim.executors import dask_executor, local_executor
 

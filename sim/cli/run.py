@@ -84,7 +84,8 @@ def run_command(
         print_json(result.kpis)
         return
     title = f"{loaded.name}  (seed {result.seed}, {loaded.run.days} days)"
-    console().print(kpi_table([(loaded.name, result.kpis)], title=title))
+    out = console()
+    out.print(kpi_table([(loaded.name, result.kpis)], title=title, width=out.width))
     if events is not None:
         err(f"{source}: event log written to {events} ({len(result.events)} rows)")
 
@@ -220,4 +221,5 @@ def _compare_once(
         return
     days_text = ", ".join(sorted({str(s.run.days) for s in scenarios}))
     title = f"Comparison  (seed {common} for all, {days_text} days; % vs {names[0]})"
-    console().print(kpi_table(columns, title=title))
+    out = console()
+    out.print(kpi_table(columns, title=title, width=out.width))

@@ -1,26 +1,56 @@
 """The rich tables the commands print; labels, units, groups and formats come from the KPI
-catalogue (`sim.kpi_catalogue`)."""
+catalogue (`sim.kpi_catalogue`).
+
+They fit the terminal: one column per scenario (a comparison's difference sits under each
+value, not in a column of its own), and labels and scenario names wrap at spaces instead of
+being cut ("Resolution ti…" three times told nobody which row was which)."""
 
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
 from numbers import Real
 from typing import TYPE_CHECKING, Any
 
+from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from sim.kpi_catalogue import CATALOGUE, STATUS_KEYS, as_number, format_mean_ci, grouped, kpi_info
+from sim.kpi_catalogue import (
+    CATALOGUE,
+    STATUS_KEYS,
+    as_number,
+    format_mean_ci,
+    format_value,
+    grouped,
+    kpi_info,
+    shared_currency,
+)
 
 if TYPE_CHECKING:  # imported where used: `sim --help` starts fast
     import pandas as pd
 
     from sim.replications import Comparison
 
+HEADER_WIDTH = 16
+"""In a table too wide for the terminal, scenario names are folded at spaces to about this
+width, so that a column is as wide as its numbers and the KPI labels keep the room they need
+("Cross-functional" stays whole)."""
 _RELATIVE_GROUPS = ("Time", "Customers")
 """Groups whose rows show each column's relative difference against the first (comparisons)."""
+
+
+def _fit(table: Table, width: int | None) -> Table:
+    """Fold the scenario names (every column but the first) when the table is wider than
+    `width` (see `HEADER_WIDTH`); rich then wraps the rest at spaces."""
+    if width is not None and Console(width=width).measure(table).maximum > width:
+        for column in table.columns[1:]:
+            name = str(column.header)
+            longest = max((len(word) for word in name.split()), default=0)
+            column.header = textwrap.fill(name, width=max(HEADER_WIDTH, longest))
+    return table
 
 
 # --------------------------------------------------------------------------------------------
@@ -42,7 +72,7 @@ def _value(kpis: Mapping[str, Any], key: str, unit: str | None) -> Any:
 
 
 def _rows(
-    columns: Sequence[tuple[str, Mapping[str, Any]]],
+    columns: Sequence[tuple[str, Mapping[str, Any]]], currency: str
 ) -> list[tuple[str, list[tuple[str, str, str | None]]]]:
     """The groups and their rows (label, key, unit name of a per-unit KPI): rows no column has
     are left out; a per-unit KPI gets one row per unit of any column."""
@@ -51,7 +81,7 @@ def _rows(
     for group, group_keys in grouped(keys):
         rows: list[tuple[str, str, str | None]] = []
         for key in group_keys:
-            info = kpi_info(key)
+            info = kpi_info(key, currency)
             if not info.per_unit:
                 rows.append((info.row_label, key, None))
                 continue
@@ -66,26 +96,39 @@ def _rows(
     return groups
 
 
-def _relative(value: float | None, base: float | None) -> str:
-    if value is None or base is None or base == 0:
+def _relative(key: str, value: float | None, base: float | None) -> str:
+    """' (+12.3%)' against the baseline; from a tiny base, the difference in the KPI's own
+    unit (' (+0.61)'), as the comparison's sentences say it (`reads_as_relative`)."""
+    from sim.replications import reads_as_relative
+
+    if value is None or base is None:
         return ""
-    change = (value - base) / abs(base)
-    return f" ({100 * change:+.1f}%)"
+    if reads_as_relative(base, value):
+        return f" ({100 * (value - base) / abs(base):+.1f}%)"
+    text = format_value(key, abs(value - base))
+    return f" ({'+' if value >= base else '-'}{text})"
 
 
 def kpi_table(
-    columns: Sequence[tuple[str, Mapping[str, Any]]], *, title: str | None = None
+    columns: Sequence[tuple[str, Mapping[str, Any]]],
+    *,
+    title: str | None = None,
+    width: int | None = None,
 ) -> Table:
     """A KPI table with one column per (name, kpis) pair, grouped and labelled with units.
 
     With several columns, rows about time and customer satisfaction also show the relative
-    difference of each column against the first one (the baseline).
+    difference of each column against the first one (the baseline). `width`: the terminal's
+    (see `_fit`).
     """
+    currency = shared_currency(
+        str(kpis["currency"]) for _, kpis in columns if kpis.get("currency") is not None
+    )
     table = Table(title=escape(title) if title else None, title_justify="left")
-    table.add_column("KPI", no_wrap=True)
+    table.add_column("KPI", min_width=16)
     for name, _ in columns:
-        table.add_column(escape(name), justify="right", no_wrap=True)
-    for index, (group, rows) in enumerate(_rows(columns)):
+        table.add_column(escape(name), justify="right")
+    for index, (group, rows) in enumerate(_rows(columns, currency)):
         if index:
             table.add_section()
         table.add_row(Text(group, style="bold"), *([""] * len(columns)))
@@ -97,10 +140,10 @@ def kpi_table(
                 value = as_number(_value(kpis, key, unit))
                 cell = info.missing if value is None else info.format(value)
                 if group in _RELATIVE_GROUPS and position > 0 and value is not None:
-                    cell += _relative(value, base)
+                    cell += _relative(key, value, base)
                 cells.append(cell)
             table.add_row(escape(label), *cells)
-    return table
+    return _fit(table, width)
 
 
 # --------------------------------------------------------------------------------------------
@@ -125,33 +168,35 @@ def _difference_cell(comparison: Comparison, key: str, i: int) -> Text:
     return Text(f"{text} {verdict}", style=_VERDICT_STYLE.get(d.verdict, ""))
 
 
-def comparison_table(comparison: Comparison) -> Table:
-    """One row per KPI: mean ± 95% CI half-width per scenario, then each scenario's paired
-    difference from the baseline with its 95% CI and verdict."""
+def comparison_table(comparison: Comparison, width: int | None = None) -> Table:
+    """One row per KPI, one column per scenario: mean ± 95% CI half-width, and under it (for
+    all but the baseline) the paired difference from the baseline with its 95% CI and
+    verdict. `width`: the terminal's (see `_fit`)."""
     days = ", ".join(sorted({str(s.run.days) for s in comparison.scenarios}))
     title = (
         f"Comparison  ({comparison.n} replications each, common random numbers, root seed "
-        f"{comparison.root_seed}, {days} days): mean ± 95% CI, paired difference [95% CI]"
+        f"{comparison.root_seed}, {days} days): mean ± 95% CI; under it, the paired "
+        f"difference from {comparison.baseline} [95% CI]"
     )
     table = Table(title=escape(title), title_justify="left")
     table.add_column("KPI", min_width=16)  # everything may wrap: narrow terminals fold, not cut
-    for name in comparison.names:
-        table.add_column(escape(name), justify="right")
-    for name in comparison.names[1:]:
-        table.add_column(f"{escape(name)} vs {escape(comparison.baseline)}", justify="right")
-    width = 2 * len(comparison.names) - 1
+    for i, name in enumerate(comparison.names):
+        table.add_column(escape(name) + (" (baseline)" if i == 0 else ""), justify="right")
     for index, (group, keys) in enumerate(grouped(comparison.kpis())):
         if index:
             table.add_section()
-        table.add_row(Text(group, style="bold"), *([""] * width))
+        table.add_row(Text(group, style="bold"), *([""] * len(comparison.names)))
         for key in keys:
             cells: list[str | Text] = []
             for i in range(len(comparison.names)):
                 e = comparison.estimate(key, i)
-                cells.append(format_mean_ci(key, e.mean, e.ci_low, e.ci_high))
-            cells += [_difference_cell(comparison, key, i) for i in range(1, len(comparison.names))]
-            table.add_row(escape(kpi_info(key).row_label), *cells)
-    return table
+                cell = Text(format_mean_ci(key, e.mean, e.ci_low, e.ci_high))
+                if i:
+                    cell.append("\n").append_text(_difference_cell(comparison, key, i))
+                cells.append(cell)
+            label = kpi_info(key, comparison.currency).row_label
+            table.add_row(escape(label), *cells)
+    return _fit(table, width)
 
 
 # --------------------------------------------------------------------------------------------

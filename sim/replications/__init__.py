@@ -39,7 +39,7 @@ from sim.replications.statistics import (
     estimate,
     paired_difference,
 )
-from sim.replications.wording import describe, difference_text
+from sim.replications.wording import describe, difference_text, reads_as_relative
 
 __all__ = [
     "CONFIDENCE",
@@ -57,6 +57,7 @@ __all__ = [
     "estimate",
     "j_curve",
     "paired_difference",
+    "reads_as_relative",
     "reorganisation_series",
     "replicate",
     "replication_seeds",

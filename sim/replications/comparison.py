@@ -19,7 +19,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from sim.kpi_catalogue import CATALOGUE, STATUS_KEYS, kpi_info
+from sim.kpi_catalogue import CATALOGUE, STATUS_KEYS, kpi_info, shared_currency
 from sim.progress import ProgressCallback
 from sim.replications.jcurve import JCurve, j_curve
 from sim.replications.runs import (
@@ -71,6 +71,11 @@ class Comparison:
     def baseline(self) -> str:
         return self.names[0]
 
+    @property
+    def currency(self) -> str:
+        """What the scenarios' costs are counted in ('EUR'; 'EUR / USD' when they differ)."""
+        return shared_currency(s.run.currency for s in self.scenarios)
+
     def kpis(self) -> list[str]:
         """Numeric scalar KPIs present in every run, in catalogue order, then the rest."""
         present: dict[str, None] = {}
@@ -107,7 +112,7 @@ class Comparison:
     def sentence(self, kpi: str, scenario: int | str = 1) -> str:
         """Plain language, e.g. 'B: requests are resolved 34% faster than in A (95% CI
         28–40%).' or 'B: no clear difference in mean resolution time from A (...)'."""
-        return describe(self.difference(kpi, scenario))
+        return describe(self.difference(kpi, scenario), self.currency)
 
     def sentences(self, kpis: Sequence[str] | None = None) -> list[str]:
         keys = list(kpis) if kpis is not None else list(self.headline)
@@ -122,7 +127,7 @@ class Comparison:
         """Tidy: one row per (KPI, scenario); difference columns are NaN for the baseline."""
         rows = []
         for key in self.kpis():
-            info = kpi_info(key)
+            info = kpi_info(key, self.currency)
             for i, name in enumerate(self.names):
                 e = self.estimate(key, i)
                 row: dict[str, Any] = {
@@ -153,7 +158,7 @@ class Comparison:
                         rel_diff_ci_high=d.rel_ci_high,
                         clear=d.clear,
                         verdict=d.verdict,
-                        sentence=describe(d),
+                        sentence=describe(d, self.currency),
                     )
                 row.update(reps=self.n, root_seed=self.root_seed)
                 rows.append(row)
@@ -351,6 +356,12 @@ def compare(
                 break
             target = _next_target(comparison.n, worst, precision, max_reps)
     comparison.notes += _stability_notes(comparison)
+    currencies = list(dict.fromkeys(s.run.currency for s in scenarios))
+    if len(currencies) > 1:
+        comparison.notes.append(
+            f"The scenarios count their costs in different currencies ({', '.join(currencies)}):"
+            " their cost differences compare numbers, not money."
+        )
     return comparison
 
 

@@ -1,5 +1,10 @@
 """A paired difference in plain language: the sentence (`describe`) and the table cell
-(`difference_text`), worded from the KPI catalogue (`sim.kpi_catalogue`)."""
+(`difference_text`), worded from the KPI catalogue (`sim.kpi_catalogue`).
+
+A change is said relative to the baseline ("34% faster") only where a percentage reads well
+(`reads_as_relative`): from a tiny or vanishing base it would not ("+1475%", "−100%"), so
+there the sentence says where the value went ("up from 0.01 in A to 0.15") and the table cell
+gives the difference in the KPI's own unit."""
 
 from __future__ import annotations
 
@@ -8,6 +13,18 @@ from collections.abc import Sequence
 
 from sim.kpi_catalogue import KPI, format_value, kpi_info
 from sim.replications.statistics import Difference
+
+RELATIVE_RATIOS = (0.05, 3.0)
+"""A change reads as a percentage while the new value is between 5% and 3 times the
+baseline (−95% to +200%); beyond, the base is tiny or the value vanishes."""
+
+
+def reads_as_relative(base: float, new: float) -> bool:
+    """Whether the change from `base` to `new` reads well as a percentage of `base`."""
+    if not (math.isfinite(base) and math.isfinite(new)) or base == 0:
+        return False
+    low, high = RELATIVE_RATIOS
+    return low <= new / base <= high
 
 
 def _decimals(values: Sequence[float], kind: str) -> int:
@@ -43,7 +60,11 @@ def _amount(d: Difference, info: KPI) -> tuple[str, str, str]:
     elif info.kind == "score":
         est, low, high, kind = d.diff, d.ci_low, d.ci_high, "score"
         unit, ci_unit, suffix = " points (on the 1–5 scale)", " points", ""
-    elif math.isfinite(d.rel_pct) and math.isfinite(d.rel_ci_low) and d.baseline_mean != 0:
+    elif (
+        math.isfinite(d.rel_pct)
+        and math.isfinite(d.rel_ci_low)
+        and reads_as_relative(d.baseline_mean, d.baseline_mean + d.diff)
+    ):
         est, low, high, kind = d.rel_pct, d.rel_ci_low, d.rel_ci_high, "percent"
         unit, ci_unit, suffix = "%", "%", "%"
     else:
@@ -62,9 +83,22 @@ def _amount(d: Difference, info: KPI) -> tuple[str, str, str]:
     )
 
 
-def describe(d: Difference) -> str:
-    """One plain-language sentence for a paired difference."""
-    info = kpi_info(d.kpi)
+def _from_to(d: Difference, info: KPI) -> str:
+    """'mean time in queue up from 0.13 in A to 0.74 working hours (95% CI of the
+    difference +0.55 to +0.67 working hours)': a clear change from a tiny base."""
+    unit = f" {info.amount_unit}" if info.amount_unit else ""
+    base, new = (format_value(d.kpi, v) for v in (d.baseline_mean, d.baseline_mean + d.diff))
+    _, low, high = _group([d.diff, d.ci_low, d.ci_high], "value", signed=True)
+    return (
+        f"{d.scenario}: {info.noun} {'up' if d.diff > 0 else 'down'} from {base} in "
+        f"{d.baseline} to {new}{unit} (95% CI of the difference {low} to {high}{unit})."
+    )
+
+
+def describe(d: Difference, currency: str | None = None) -> str:
+    """One plain-language sentence for a paired difference (`currency`: what the
+    scenarios' costs are counted in)."""
+    info = kpi_info(d.kpi, currency)
     if d.n < 2 or not math.isfinite(d.ci_low):
         return f"{d.scenario}: not enough replications to compare {info.noun} with {d.baseline}."
     if d.diff == 0 and d.ci_low == 0 and d.ci_high == 0:
@@ -77,6 +111,10 @@ def describe(d: Difference) -> str:
         return (
             f"{d.scenario}: no clear difference in {info.noun} from {d.baseline} ({estimate_text})."
         )
+    if info.kind not in ("share", "score") and not reads_as_relative(
+        d.baseline_mean, d.baseline_mean + d.diff
+    ):
+        return _from_to(d, info)
     word = info.up if d.diff > 0 else info.down
     body = info.phrase.format(amount=amount, word=word)
     return f"{d.scenario}: {body} than in {d.baseline} (95% CI {ci})."
@@ -93,6 +131,7 @@ def difference_text(d: Difference) -> str:
         return "identical"
     relative = math.isfinite(d.rel_pct) and math.isfinite(d.rel_ci_low)
     relative = relative and (d.rel_ci_low > 0 or d.rel_ci_high < 0) == d.clear
+    relative = relative and reads_as_relative(d.baseline_mean, d.baseline_mean + d.diff)
     if kpi_info(d.kpi).kind == "share":
         return f"{100 * d.diff:+.1f} pp [{100 * d.ci_low:+.1f}, {100 * d.ci_high:+.1f}]"
     if relative:

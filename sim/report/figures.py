@@ -226,7 +226,7 @@ def figure_cost(c: Comparison) -> Figure | None:
         )
         labels.append(wrap(c.names[i], 22) + change)
     ax.set_xticks(xs, labels)
-    ax.set_ylabel("cost per resolved request\n(currency units; bar: mean, line: 95% CI)")
+    ax.set_ylabel(f"cost per resolved request\n({c.currency}; bar: mean, line: 95% CI)")
     ax.grid(axis="x", visible=False)
     ax.set_title(
         "Staff cost per resolved request (under the names: paired difference vs the baseline, "

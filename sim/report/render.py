@@ -59,7 +59,7 @@ def _kpi_table(c: Comparison) -> str:
     for title, group in grouped(c.kpis()):
         rows.append(f"<tr class='group'><td colspan='{width}'>{escape(title)}</td></tr>")
         for key in group:
-            info = kpi_info(key)
+            info = kpi_info(key, c.currency)
             unit = f" <span class='unit'>({escape(info.unit)})</span>" if info.unit else ""
             cells = [
                 f"<td>{escape(info.label)}{unit}<br><span class='unit'>{escape(key)}</span></td>"
@@ -129,7 +129,7 @@ CAPTIONS = {
     "utilisation": "Share of working time each unit's employees were busy during the "
     "measurement window (after warm-up), averaged over replications.",
     "cost": "Fully loaded staff cost over the measurement window divided by the number of "
-    "resolved requests.",
+    "resolved requests, in the currency the scenarios state (run.currency).",
     "jcurve": "Top: mean resolution time of the customers who arrived on each working day "
     "(5-day rolling mean, mean over replications, 95% CI band), with the reorganisation and for "
     "the same customers without it (common random numbers). Bottom: customer hours saved since "

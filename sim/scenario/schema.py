@@ -40,6 +40,9 @@ class RunSettings(StrictSection):
     drain_limit_days: Annotated[float, Field(gt=0.0)] = 30.0
     """After arrivals stop, the longest the model keeps running to finish counted requests.
     Hitting it marks the run unstable (load beyond capacity)."""
+    currency: Annotated[str, Field(min_length=1, max_length=12, pattern=r"^\S(.*\S)?$")] = "EUR"
+    """What `hourly_cost` and every cost the run reports are counted in: a label shown with
+    them (an ISO 4217 code such as EUR or USD, or a short name), never converted."""
 
     @model_validator(mode="after")
     def _warmup_shorter_than_run(self) -> RunSettings:
@@ -95,7 +98,7 @@ class WorkforceGroup(StrictSection):
     engagement: Fraction = 0.7
     """Enthusiasm; scales speed, quality and warmth (Harter et al. 2002)."""
     hourly_cost: NonNegative = 50.0
-    """Fully loaded cost per working hour (currency units)."""
+    """Fully loaded cost per working hour, in `run.currency`."""
 
 
 class CustomUnit(StrictSection):

@@ -99,7 +99,7 @@ def kpi_table_html(c: Comparison, keys: list[str] | None = None) -> str:
     for title, group in grouped(keys):
         rows.append(f"<tr class='group'><td colspan='{1 + len(c.names)}'>{escape(title)}</td></tr>")
         for key in group:
-            info = kpi_info(key)
+            info = kpi_info(key, c.currency)
             unit = f" <span class='unit'>({escape(info.unit)})</span>" if info.unit else ""
             cells = "".join(_kpi_cell(c, key, i) for i in range(len(c.names)))
             rows.append(f"<tr><td>{escape(info.label)}{unit}</td>{cells}</tr>")
