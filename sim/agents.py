@@ -11,13 +11,11 @@ import math
 from typing import TYPE_CHECKING
 
 import mesa
-from mesa.time import Schedule
 
 from sim.structure import EmployeeSpec
 
 if TYPE_CHECKING:
-    from mesa.time import EventGenerator
-
+    from sim.agenda import Repeat
     from sim.model import OrgModel
     from sim.request import Request
     from sim.unit import Unit
@@ -45,7 +43,13 @@ class Employee(mesa.Agent):
         self.base_proficiency = dict(spec.proficiency)
         """Proficiency with no practice yet; learning closes the gap to 1, forgetting reopens it."""
         self.proficiency = dict(spec.proficiency)
-        self.practice = dict.fromkeys(spec.proficiency, 0.0)
+        self.full_skills = tuple(k for k, v in spec.proficiency.items() if v >= 1.0)
+        """Skills at full proficiency from the start: they stay there (nothing to learn)."""
+        self.partial_skills = tuple(k for k, v in spec.proficiency.items() if v < 1.0)
+        self.practice = dict.fromkeys(self.partial_skills, 0.0)
+        """Practice in each skill that can still be learnt."""
+        self.idle_order = -1
+        """When this person became idle, in their unit's order (`Roster`); -1 while busy."""
         self.customer_orientation = spec.customer_orientation
         self.baseline_engagement = spec.engagement
         self.engagement = spec.engagement
@@ -79,7 +83,7 @@ class Employee(mesa.Agent):
         self.burnt_out = False
         """Engagement stayed below the burnout threshold for `burnout_days` in the window."""
         unit.members.append(self)
-        unit.idle.append(self)
+        unit.roster.add(self)
 
     @property
     def warmth(self) -> float:
@@ -92,13 +96,13 @@ class Employee(mesa.Agent):
     def start(self, request: Request, now: float, helping: bool = False) -> None:
         """Take `request` and schedule the end of its task."""
         model = self.model
-        self.unit.idle.remove(self)
+        self.unit.roster.remove(self)
         self.request = request
         self.activity = "helping" if helping else "working"
         self.started = now
         model.begin_work(self, request, now)
         hours, self.right_first_time = self.plan(request)
-        model.schedule_event(self.finish, at=now + hours)
+        model.agenda.at(now + hours, self.finish)
 
     def plan(self, request: Request) -> tuple[float, bool]:
         """How long the task will take this person, and whether it will be done right.
@@ -150,13 +154,13 @@ class Employee(mesa.Agent):
         self.tasks_done += 1
         self.request = None
         self.activity = "idle"
-        self.unit.idle.append(self)
         if not request.triage and not self.transferring:
             skill = request.rtype.tasks[request.step].skill
             self.tasks_today += 1
             self.rework_today += not self.right_first_time
             self.role_tasks += 1
             self.practise(skill, 1.0)
+        self.unit.roster.add(self)
         model.complete_task(self, request, self.started, self.right_first_time, now)
         if self.request is None:
             self.next_step(now)
@@ -184,11 +188,11 @@ class Employee(mesa.Agent):
             self.owed.append((hours, kind))
 
     def _meet(self, hours: float, kind: str, now: float) -> None:
-        self.unit.idle.remove(self)
+        self.unit.roster.remove(self)
         self.activity = kind
         self.started = now
         self.meeting = (hours, kind)
-        self.model.schedule_event(self.end_meeting, at=now + hours)
+        self.model.agenda.at(now + hours, self.end_meeting)
 
     def end_meeting(self) -> None:
         """Event: an encounter or training session is over."""
@@ -200,26 +204,32 @@ class Employee(mesa.Agent):
             weakest = min(self.proficiency, key=self.proficiency.__getitem__)
             self.practise(weakest, hours)
         self.activity = "idle"
-        self.unit.idle.append(self)
+        self.unit.roster.add(self)
         self.next_step(now)
 
     # Learning, forgetting, engagement ---------------------------------------------------------
 
     def practise(self, skill: str, amount: float) -> None:
-        self.practice[skill] += amount
-        self._refresh(skill)
+        if skill in self.practice:
+            self.practice[skill] += amount
+            self._refresh(skill)
 
     def _refresh(self, skill: str) -> None:
-        base = self.base_proficiency[skill]
-        if base < 1.0:
-            gap = learning_curve(1.0 - base, self.practice[skill], self.model.learning_rate)
-            self.proficiency[skill] = 1.0 - gap
+        gap = learning_curve(
+            1.0 - self.base_proficiency[skill], self.practice[skill], self.model.learning_rate
+        )
+        self.proficiency[skill] = 1.0 - gap
 
     def forget(self, share: float) -> None:
         """Practice depreciates (Argote et al. 1990); proficiency drifts back to its base."""
+        if not self.practice:
+            return
+        before = dict(self.proficiency) if self.activity == "idle" else None
         for skill in self.practice:
             self.practice[skill] *= 1.0 - share
             self._refresh(skill)
+        if before is not None:
+            self.unit.roster.relevel(self, before)
 
     def end_day(self, now: float, support: float, counted: bool) -> None:
         """The daily review: engagement moves with support, feedback, overload and rework."""
@@ -272,15 +282,15 @@ class Manager(mesa.Agent):
         super().__init__(model)
         self.unit = unit
         self.support = model.config.managers.support
-        self.encounters: EventGenerator | None = None
+        self.engagement = math.nan
+        """The unit's mean engagement at the last `take_stock`."""
+        self.encounters: Repeat | None = None
         per_week = model.config.managers.encounters_per_week
         if per_week > 0 and model.config.managers.encounter_hours > 0:
             every = 5 * model.hours_per_day / per_week
             # Managers' encounters are spread over the week rather than all at once.
             offset = every * (unit.index + 0.5) / max(1, len(model.units))
-            self.encounters = model.schedule_recurring(
-                self.hold_encounter, Schedule(interval=every, start=model.time + offset)
-            )
+            self.encounters = model.agenda.every(every, self.hold_encounter, model.time + offset)
 
     def hold_encounter(self) -> None:
         """Event: members of this unit meet members of another unit; the two units' help tie
@@ -290,8 +300,9 @@ class Manager(mesa.Agent):
             return
         managers = model.config.managers
         rng = model.behaviour_rng
-        others = [u for u in model.units if u is not self.unit]
-        other = others[int(rng.random() * len(others))]
+        # Any unit but this one, uniformly: the pick-th of the others, in order.
+        pick = int(rng.random() * (len(model.units) - 1))
+        other = model.units[pick + (pick >= self.unit.index)]
         now = model.time
         for unit in (self.unit, other):
             people = list(unit.members)
@@ -309,6 +320,13 @@ class Manager(mesa.Agent):
     def review_day(self, now: float, counted: bool) -> None:
         for employee in self.unit.members:
             employee.end_day(now, self.support, counted)
+        self.take_stock()
+
+    def take_stock(self) -> None:
+        """Note the unit's mean engagement for its time series. Engagement changes only at the
+        daily review and at a reorganisation, so the samples in between read this."""
+        members = self.unit.members
+        self.engagement = sum(e.engagement for e in members) / len(members) if members else math.nan
 
     @property
     def unit_name(self) -> str:
@@ -324,7 +342,3 @@ class Manager(mesa.Agent):
         members = self.unit.members
         return (len(members) - len(self.unit.idle)) / len(members) if members else 0.0
 
-    @property
-    def engagement(self) -> float:
-        members = self.unit.members
-        return sum(e.engagement for e in members) / len(members) if members else math.nan

@@ -14,13 +14,15 @@ from __future__ import annotations
 import math
 import random
 from bisect import bisect_right
-from itertools import accumulate, count
+from heapq import heappop
+from itertools import accumulate, chain, count
 
 import mesa
 import numpy as np
-from mesa.time import Priority, Schedule
 
+from sim.agenda import LOW, Agenda, cancel, cancelled
 from sim.agents import Employee, Manager
+from sim.dispatch import HelpIndex
 from sim.metrics import EventLog, RequestLog, time_series_reporters
 from sim.request import Request
 from sim.satisfaction import satisfaction_score
@@ -56,6 +58,8 @@ class OrgModel(mesa.Model):
         seed = scenario.run.seed if rng is None else int(rng)
         super().__init__(rng=seed)
         self.seed = seed
+        self.agenda = Agenda()
+        """The model's own events (see `sim.agenda`); Mesa's event list keeps Mesa's step."""
         self.config = scenario
         """The scenario in force (Mesa reserves `Model.scenario` for its experimental Scenario
         class); a reorganisation replaces it with the scenario after the event."""
@@ -87,6 +91,8 @@ class OrgModel(mesa.Model):
             for unit, spec in zip(units, self.org.units, strict=True)
             for person in spec.members
         ]
+        for unit in units:
+            unit.manager.take_stock()
         self._apply_policies()
 
         self._type_cumulative = list(accumulate(t.share for t in demand.request_types))
@@ -112,7 +118,7 @@ class OrgModel(mesa.Model):
         self.drained = True
         self.daily: list[dict[str, float]] = []
         """One row per working day: engagement, burnout, ties (for the people-side charts)."""
-        self.schedule_recurring(self.end_day, Schedule(interval=self.hours_per_day, start=0.0))
+        self.agenda.every(self.hours_per_day, self.end_day, start=0.0)
         self._reorganisations = iter(scenario.events)
         self._schedule_next_reorganisation()
 
@@ -127,15 +133,25 @@ class OrgModel(mesa.Model):
                 }
             },
         )
-        self.schedule_recurring(self.collect, Schedule(interval=sample_every_hours, start=0.0))
-        self.schedule_event(self.arrive, after=self._next_gap())
+        self.agenda.every(sample_every_hours, self.collect, start=0.0)
+        self.agenda.at(self.time + self._next_gap(), self.arrive)
 
     def _build_units(self, org: Organisation) -> list[Unit]:
         """Make the units (and their managers) of a structure; employees join them later."""
         self.org = org
         first = len(self.unit_names)
-        self.units = [
-            Unit(i, first + i, spec, coordination_share(self.config, spec), self.config)
+        self.units = []
+        self.help_index = HelpIndex(self.units)
+        """Idle people and waiting work across the units, for help (`sim.dispatch`)."""
+        self.units += [
+            Unit(
+                i,
+                first + i,
+                spec,
+                coordination_share(self.config, spec),
+                self.config,
+                self.help_index,
+            )
             for i, spec in enumerate(org.units)
         ]
         for unit in self.units:
@@ -184,10 +200,8 @@ class OrgModel(mesa.Model):
         for unit in self.units:
             unit.manager.review_day(now, counted)
         decay = 1.0 - self.config.managers.tie_decay
-        for row in self.ties:
-            for j in range(len(row)):
-                row[j] *= decay
-        n = len(self.units)
+        if decay != 1.0:
+            self.ties = [[tie * decay for tie in row] for row in self.ties]
         burnout_days = self.config.people.burnout_days
         self.daily.append(
             {
@@ -195,13 +209,8 @@ class OrgModel(mesa.Model):
                 "engagement_mean": sum(e.engagement for e in self.employees) / len(self.employees),
                 "burnout_share": sum(e.low_days >= burnout_days for e in self.employees)
                 / len(self.employees),
-                "tie_density": (
-                    sum(self.ties[i][j] for i in range(n) for j in range(n) if i != j)
-                    / (n * (n - 1))
-                    if n > 1
-                    else math.nan
-                ),
-                "units": n,
+                "tie_density": _off_diagonal_mean(self.ties),
+                "units": len(self.units),
             }
         )
 
@@ -212,9 +221,7 @@ class OrgModel(mesa.Model):
         if event is not None:
             self._next_event = event
             # After the day's last events and its review: the switch opens the new day.
-            self.schedule_event(
-                self.reorganise, at=event.day * self.hours_per_day, priority=Priority.LOW
-            )
+            self.agenda.at(event.day * self.hours_per_day, self.reorganise, LOW)
 
     def reorganise(self) -> None:
         """Event: switch structure and/or policies, paying the transition's costs.
@@ -229,16 +236,18 @@ class OrgModel(mesa.Model):
         for employee in self.employees:
             employee.engagement = max(0.0, employee.engagement - event.engagement_dip)
         if event.structure is None:
+            for unit in self.units:
+                unit.manager.take_stock()
             self.config = event_scenario(self.config, event)
             self._apply_policies()
             self._schedule_next_reorganisation()
             return
         queued = set()
         for unit in self.units:
-            for _, _, request in unit.queue:
+            for request in unit.queue:
                 self._stop_waiting(request, now)
+                request.queue_seq = -1
                 queued.add(request)
-            unit.queue.clear()
         for request in self.open:
             if request.in_unit:
                 self._leave(self.units[request.unit], request, now)
@@ -262,9 +271,11 @@ class OrgModel(mesa.Model):
             employee.unit = unit_of[employee.index]
             employee.unit.members.append(employee)
             if employee.activity == "idle":
-                employee.unit.idle.append(employee)
+                employee.unit.roster.add(employee)
             employee.role_slowdown = event.role_slowdown
             employee.role_tasks = 0
+        for unit in units:
+            unit.manager.take_stock()
 
         in_service = {e.request: e for e in self.employees if e.request is not None}
         for request in list(self.open):
@@ -291,13 +302,48 @@ class OrgModel(mesa.Model):
         """Book the wait that ends now and stop the customer's patience clock."""
         waited = now - request.enqueued_at
         if request.abandon_event is not None:
-            request.abandon_event.cancel()
+            cancel(request.abandon_event)
             request.abandon_event = None
         request.patience_left = max(0.0, request.patience_left - waited)
         if request.triage:
             request.handoff_hours += waited
         else:
             request.queue_hours += waited
+
+    def _advance_time(self, until: float) -> None:
+        """Run every event up to `until`, the model's own (`self.agenda`) and Mesa's in one order.
+
+        Mesa advances time through this one method (`run_until`, `run_for`, `step`); it is
+        overridden to merge the two event lists by (time, priority), Mesa's first on a tie.
+        Mesa's list holds its own step event and anything scheduled with `schedule_event`.
+        """
+        if until <= self.time:
+            super()._advance_time(until)  # Mesa warns and returns
+            return
+        heap = self.agenda.heap
+        mesa_heap = self._event_list._events  # Mesa's heap (private in Mesa 3.5.1, pinned)
+        while True:
+            while mesa_heap and mesa_heap[0].CANCELED:
+                heappop(mesa_heap)
+            mesa_next = mesa_heap[0] if mesa_heap and mesa_heap[0].time <= until else None
+            bound = [until, math.inf] if mesa_next is None else [mesa_next.time, mesa_next.priority]
+            size = len(mesa_heap)
+            while heap and heap[0] < bound:
+                entry = heappop(heap)
+                callback = entry[3]
+                if callback is cancelled:
+                    continue
+                self.time = entry[0]
+                callback()
+                if len(mesa_heap) != size:
+                    break  # a handler used Mesa's scheduling: look at Mesa's list again
+            else:
+                if mesa_next is None:
+                    break
+                heappop(mesa_heap)
+                self.time = mesa_next.time
+                mesa_next.execute()
+        self.time = until
 
     def simulate(self) -> None:
         """Run the arrivals' horizon, then drain until every request is closed (or the limit)."""
@@ -326,7 +372,7 @@ class OrgModel(mesa.Model):
         now = self.time
         if now >= self.horizon:
             return
-        self.schedule_event(self.arrive, at=now + self._next_gap())
+        self.agenda.at(now + self._next_gap(), self.arrive)
         rng = self.arrival_rng
         rate = self._rate_now(now)
         if rate < self._rate_max and rng.random() * self._rate_max >= rate:
@@ -395,19 +441,12 @@ class OrgModel(mesa.Model):
                 return
         unit.enqueue(request, next(self._seq))
         if request.patience_left < math.inf:
-            request.abandon_event = self.schedule_event(
-                request.give_up, at=now + request.patience_left
-            )
+            request.abandon_event = self.agenda.at(now + request.patience_left, request.give_up)
 
     def _idle_helper(self, unit: Unit, skill: str) -> Employee | None:
-        """An idle employee of another unit who can do `skill` and is willing to help."""
-        best, best_level = None, 0.0
-        for other in self.units:
-            if other is unit:
-                continue
-            candidate = other.best_idle(skill)
-            if candidate is not None and candidate.proficiency[skill] > best_level:
-                best, best_level = candidate, candidate.proficiency[skill]
+        """An idle employee of another unit who can do `skill` and is willing to help (`unit`
+        has nobody idle who can: the most proficient elsewhere is asked)."""
+        best = self.help_index.best_idle(skill)
         if best is not None and self.behaviour_rng.random() < self._help_chance(unit, best.unit):
             self.strengthen_tie(unit, best.unit, self.config.managers.tie_use_gain)
             return best
@@ -429,18 +468,19 @@ class OrgModel(mesa.Model):
         """A freed employee takes work from their own queue first, then may help elsewhere."""
         unit = employee.unit
         shortest = self.cherry_picking > 0 and self.behaviour_rng.random() < self.cherry_picking
-        request = unit.take(employee, shortest) if unit.queue else None
+        triage_hours = self.config.policies.misrouting_triage_hours
+        request = unit.take(employee, shortest, triage_hours) if unit.queue.length else None
         if request is not None:
             employee.start(request, now)
             return
         if self.help_probability <= 0:
             return
-        others = [u for u in self.units if u is not unit and u.has_work_for(employee)]
-        if not others:
+        # Nothing here for them: the other unit with the longest queue of work they can do.
+        busiest = self.help_index.busiest_for(employee.proficiency)
+        if busiest is None:
             return
-        busiest = max(others, key=lambda u: len(u.queue))
         if self.behaviour_rng.random() < self._help_chance(busiest, unit):
-            request = busiest.take(employee, shortest, helping=True)
+            request = busiest.take(employee, shortest, triage_hours, helping=True)
             if request is not None:
                 request.helped += 1
                 self.strengthen_tie(busiest, unit, self.config.managers.tie_use_gain)
@@ -487,7 +527,7 @@ class OrgModel(mesa.Model):
             delay = self.outcome_rng.expovariate(1 / mean) if mean > 0 else 0.0
             request.callback_hours += delay
             if delay > 0:
-                self.schedule_event(request.call_back, at=now + delay)
+                self.agenda.at(now + delay, request.call_back)
             else:
                 self.enter_unit(request, request.unit, now)
             return
@@ -535,20 +575,29 @@ class OrgModel(mesa.Model):
             and len(self.units) > 2
             and self.behaviour_rng.random() < p.misrouting * benefit
         ):
-            wrong = [u.index for u in self.units if u.index not in (destination, source)]
-            wrong = wrong or [u.index for u in self.units if u.index != destination]
             request.misroutes += not detour
             request.triage = True
             request.target = destination
-            destination = wrong[int(self._pick() * len(wrong))]
+            destination = self._wrong_unit(destination, source)
         request.unit = destination
         mean = p.handoff_delay_hours
         delay = self.outcome_rng.expovariate(1 / mean) if mean > 0 else 0.0
         request.handoff_hours += delay
         if delay > 0:
-            self.schedule_event(request.arrive_after_handoff, at=now + delay)
+            self.agenda.at(now + delay, request.arrive_after_handoff)
         else:
             self.enter_unit(request, destination, now)
+
+    def _wrong_unit(self, destination: int, source: int) -> int:
+        """A unit other than the destination and the source, uniformly (any unit other than
+        the destination when there is no third one)."""
+        excluded = sorted({destination, source})
+        if len(self.units) - len(excluded) < 1:
+            excluded = [destination]
+        index = int(self._pick() * (len(self.units) - len(excluded)))
+        for skipped in excluded:  # the index-th unit of those left, in order
+            index += index >= skipped
+        return index
 
     def abandon(self, request: Request) -> None:
         """The customer gives up while queued."""
@@ -585,6 +634,16 @@ class OrgModel(mesa.Model):
                 employee.hear(csat)
             if request.counted:
                 self.requests.add(request, now, abandoned, csat, self.units[request.unit].uid)
+
+
+def _off_diagonal_mean(ties: list[list[float]]) -> float:
+    """Mean help tie between two different units, summed row by row (NaN with one unit)."""
+    n = len(ties)
+    if n < 2:
+        return math.nan
+    return sum(chain.from_iterable(row[:i] + row[i + 1 :] for i, row in enumerate(ties))) / (
+        n * (n - 1)
+    )
 
 
 def _normalised(profile: list[float]) -> list[float]:

@@ -11,15 +11,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from mesa.time import Event
-
     from sim.model import OrgModel
     from sim.scenario import RequestType
 
 
 class Request:
     __slots__ = (
-        "__weakref__",
         "abandon_event",
         "after_handoff",
         "arrived",
@@ -40,6 +37,7 @@ class Request:
         "noise",
         "patience_left",
         "queue_hours",
+        "queue_seq",
         "repeats",
         "rtype",
         "sizes",
@@ -99,8 +97,11 @@ class Request:
         self.transfers = 0
         self.via_handoff = False
         self.enqueued_at = 0.0
+        self.queue_seq = -1
+        """Place in the unit's queue while waiting (`WorkQueue`), -1 otherwise."""
         self.visit_start = 0.0
-        self.abandon_event: Event | None = None
+        self.abandon_event: list | None = None
+        """The customer's give-up event while waiting (an `Agenda` entry)."""
         self.queue_hours = 0.0
         self.work_hours = 0.0
         self.handoff_hours = 0.0

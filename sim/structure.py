@@ -6,7 +6,10 @@ only the grouping (and therefore queues, handoffs and coordination) changes.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
+from functools import cached_property
+from itertools import accumulate
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # annotations only: loading a scenario builds its units to check them
@@ -58,17 +61,18 @@ class Organisation:
     pooled: frozenset[str]
     """Skills that always go to their owner unit, even from a team that has them (matrix)."""
 
+    @cached_property
+    def _home_bounds(self) -> list[int]:
+        """Cumulative headcount of the home units, in order."""
+        return list(accumulate(len(self.units[u].members) for u in self.homes))
+
     def home_for(self, pick: float) -> int | None:
         """The home team of a new request, uniform in headcount (`pick` is uniform in [0, 1))."""
         if not self.homes:
             return None
-        sizes = [len(self.units[u].members) for u in self.homes]
-        target = pick * sum(sizes)
-        for unit, size in zip(self.homes, sizes, strict=True):
-            target -= size
-            if target < 0:
-                return unit
-        return self.homes[-1]
+        bounds = self._home_bounds
+        i = bisect_right(bounds, pick * bounds[-1])
+        return self.homes[min(i, len(self.homes) - 1)]
 
     def unit_for(self, skill: str, current: int | None, home: int | None, pick: float) -> int:
         """Where a task of `skill` goes: stay put if possible, else go home, else hand off."""

@@ -8,9 +8,9 @@ lost or counted twice.
 
 from __future__ import annotations
 
-from bisect import insort
 from typing import TYPE_CHECKING
 
+from sim.dispatch import HelpIndex, Roster, WorkQueue
 from sim.structure import UnitSpec
 
 if TYPE_CHECKING:
@@ -21,7 +21,13 @@ if TYPE_CHECKING:
 
 class Unit:
     def __init__(
-        self, index: int, uid: int, spec: UnitSpec, coordination_share: float, config: Scenario
+        self,
+        index: int,
+        uid: int,
+        spec: UnitSpec,
+        coordination_share: float,
+        config: Scenario,
+        help_index: HelpIndex,
     ):
         self.index = index
         """Position among the current units."""
@@ -36,10 +42,13 @@ class Unit:
         """Work-time multiplier of the unit: coordination overhead and social loafing."""
         self.manager: Manager | None = None
         self.members: list[Employee] = []
-        self.idle: list[Employee] = []
+        self.help_index = help_index
+        self.roster = Roster(self, help_index)
+        """Idle members, by skill."""
+        self.idle = self.roster.idle
         """Idle members, longest idle first."""
-        self.queue: list[tuple[float, int, Request]] = []
-        """Waiting requests ordered by customer arrival time (oldest customer first)."""
+        self.queue = WorkQueue()
+        """Waiting requests, by skill and task length, oldest customer first."""
         self.present = 0
         self.area = 0.0
         self.visits = 0
@@ -76,51 +85,23 @@ class Unit:
         Ties go to `prefer` (the customer keeps their contact person), then to whoever has been
         idle longest.
         """
-        best, best_level = None, 0.0
-        for employee in self.idle:
-            level = 1.0 if skill is None else employee.proficiency.get(skill, 0.0)
-            if level > best_level or (level == best_level and employee is prefer and level > 0):
-                best, best_level = employee, level
-        return best
+        return self.roster.best(skill, prefer)
 
     def enqueue(self, request: Request, seq: int) -> None:
-        insort(self.queue, (request.arrived, seq, request))
+        self.queue.add(request, seq)
+        self.help_index.work_added(self)
 
     def take(
-        self, employee: Employee, shortest_first: bool, helping: bool = False
+        self, employee: Employee, shortest_first: bool, triage_hours: float, helping: bool = False
     ) -> Request | None:
         """Remove and return the next queued request `employee` can work on.
 
         By default the oldest customer first; with `shortest_first`, the shortest task
-        (cherry-picking under local metrics). Misrouted requests waiting for triage are the
-        unit's own business: a helper from elsewhere never takes them.
+        (cherry-picking under local metrics). Misrouted requests waiting for triage
+        (`triage_hours` each) are the unit's own business: a helper from elsewhere never
+        takes them.
         """
-        can = employee.proficiency
-        chosen = None
-        if shortest_first:
-            best_hours = float("inf")
-            for i, (_, _, request) in enumerate(self.queue):
-                skill = request.skill
-                eligible = skill in can if skill is not None else not helping
-                if eligible and request.task_hours < best_hours:
-                    chosen, best_hours = i, request.task_hours
-        else:
-            for i, (_, _, request) in enumerate(self.queue):
-                skill = request.skill
-                if skill in can if skill is not None else not helping:
-                    chosen = i
-                    break
-        if chosen is None:
-            return None
-        return self.queue.pop(chosen)[2]
+        return self.queue.take(employee.proficiency, not helping, shortest_first, triage_hours)
 
     def remove(self, request: Request) -> None:
-        for i, entry in enumerate(self.queue):
-            if entry[2] is request:
-                del self.queue[i]
-                return
-        raise RuntimeError(f"request {request.id} is not in the queue of {self.name}")
-
-    def has_work_for(self, employee: Employee) -> bool:
-        can = employee.proficiency
-        return any(r.skill is not None and r.skill in can for _, _, r in self.queue)
+        self.queue.remove(request)
