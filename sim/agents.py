@@ -65,10 +65,8 @@ class Employee(mesa.Agent):
         self.owed: list[tuple[float, str]] = []
         self.meeting = (0.0, "")
         """Encounters and training waiting for the end of the task at hand."""
-        self.meeting_hours = 0.0
         self.busy_hours = 0.0
         """Hours busy (tasks, encounters, training) inside the measurement window."""
-        self.tasks_done = 0
         # The day so far, for the daily review.
         self.day_start = 0.0
         self.busy_today = 0.0
@@ -151,7 +149,6 @@ class Employee(mesa.Agent):
         assert request is not None
         now = model.time
         self._book_busy(now)
-        self.tasks_done += 1
         self.request = None
         self.activity = "idle"
         if not request.triage and not self.transferring:
@@ -159,7 +156,8 @@ class Employee(mesa.Agent):
             self.tasks_today += 1
             self.rework_today += not self.right_first_time
             self.role_tasks += 1
-            self.practise(skill, 1.0)
+            if skill in self.practice:
+                self.practise(skill, 1.0)
         self.unit.roster.add(self)
         model.complete_task(self, request, self.started, self.right_first_time, now)
         if self.request is None:
@@ -199,7 +197,6 @@ class Employee(mesa.Agent):
         now = self.model.time
         self._book_busy(now)
         hours, kind = self.meeting
-        self.meeting_hours += hours
         if kind == "training":
             weakest = min(self.proficiency, key=self.proficiency.__getitem__)
             self.practise(weakest, hours)
@@ -210,6 +207,7 @@ class Employee(mesa.Agent):
     # Learning, forgetting, engagement ---------------------------------------------------------
 
     def practise(self, skill: str, amount: float) -> None:
+        """Practice closes the gap to full proficiency (skills already there have none)."""
         if skill in self.practice:
             self.practice[skill] += amount
             self._refresh(skill)

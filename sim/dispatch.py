@@ -208,18 +208,23 @@ class Roster:
                 self._help.full_available(skill, self.unit.index)
             elif len(line) > 2 * n + SLACK:
                 self._full[skill] = _live_deque(line)
+        serves = self.unit.serves
         for skill in employee.partial_skills:
-            self._partial_live[skill] = self._partial_live.get(skill, 0) + 1
-            self._push_partial(employee, skill)
+            if skill in serves:
+                self._partial_live[skill] = self._partial_live.get(skill, 0) + 1
+            self._push_partial(employee, skill, serves)
 
-    def _push_partial(self, employee: Employee, skill: str) -> None:
+    def _push_partial(self, employee: Employee, skill: str, serves: frozenset[str]) -> None:
+        """Rank an idle member with `skill` below full proficiency: here if the unit serves
+        the skill (only its own tasks come here), and everywhere for help."""
         level = employee.proficiency[skill]
-        heap = self._partial.setdefault(skill, [])
         number = self._help.entry_number()
-        heappush(heap, (-level, employee.idle_order, number, employee))
-        if len(heap) > 2 * self._partial_live[skill] + SLACK:
-            heap[:] = [e for e in heap if _partial_live(e, skill)]
-            heapify(heap)
+        if skill in serves:
+            heap = self._partial.setdefault(skill, [])
+            heappush(heap, (-level, employee.idle_order, number, employee))
+            if len(heap) > 2 * self._partial_live[skill] + SLACK:
+                heap[:] = [e for e in heap if _partial_live(e, skill)]
+                heapify(heap)
         self._help.partial_available(skill, level, self.unit.index, employee, number)
 
     def remove(self, employee: Employee) -> None:
@@ -228,14 +233,16 @@ class Roster:
         employee.idle_order = -1
         for skill in employee.full_skills:
             self._count[skill] -= 1
+        serves = self.unit.serves
         for skill in employee.partial_skills:
-            self._partial_live[skill] -= 1
+            if skill in serves:
+                self._partial_live[skill] -= 1
 
     def relevel(self, employee: Employee, before: dict[str, float]) -> None:
         """An idle member's proficiencies changed (forgetting): re-rank the skills that moved."""
         for skill in employee.partial_skills:
             if employee.proficiency[skill] != before[skill]:
-                self._push_partial(employee, skill)
+                self._push_partial(employee, skill, self.unit.serves)
 
     def best(self, skill: str | None, prefer: Employee | None = None) -> Employee | None:
         """The idle member with the highest proficiency for `skill` (None: anyone).
@@ -257,7 +264,8 @@ class Roster:
         return line[0][1]
 
     def _best_partial(self, skill: str, prefer: Employee | None) -> Employee | None:
-        """Nobody idle has `skill` at full proficiency: the most proficient who has it."""
+        """Nobody idle has `skill` at full proficiency: the most proficient who has it (the
+        unit serves `skill`: tasks come to a unit only for the skills it serves)."""
         heap = self._partial.get(skill)
         while heap:
             top = heap[0]

@@ -28,7 +28,7 @@ class BooksError(RuntimeError):
     """A run whose accounting does not add up: a bug, never a property of a scenario."""
 
 
-_FLOAT_COLUMNS = (
+_FLOAT_FIELDS = (
     "arrived",
     "closed",
     "queue_hours",
@@ -37,7 +37,7 @@ _FLOAT_COLUMNS = (
     "callback_hours",
     "csat",
 )
-_INT_COLUMNS = (
+_INT_FIELDS = (
     "id",
     "type_index",
     "handoffs",
@@ -49,41 +49,62 @@ _INT_COLUMNS = (
     "abandoned",
     "unit_uid",
 )
+REQUEST_FIELDS = _FLOAT_FIELDS + _INT_FIELDS
+"""What `RequestLog` records per request, in order (the columns of its table)."""
 
 
 class RequestLog:
-    """One record per counted request, stored column-wise (compact for long runs)."""
+    """One record per counted request, in one flat array of doubles (compact for long runs:
+    17 numbers a request; counts and ids are exact in a double)."""
 
     def __init__(self) -> None:
-        self.columns: dict[str, array] = {name: array("d") for name in _FLOAT_COLUMNS}
-        self.columns.update({name: array("q") for name in _INT_COLUMNS})
+        self.values = array("d")
 
     def add(self, r: Request, closed: float, abandoned: bool, csat: float, unit_uid: int) -> None:
-        c = self.columns
-        c["id"].append(r.id)
-        c["type_index"].append(r.type_index)
-        c["arrived"].append(r.arrived)
-        c["closed"].append(closed)
-        c["queue_hours"].append(r.queue_hours)
-        c["work_hours"].append(r.work_hours)
-        c["handoff_hours"].append(r.handoff_hours)
-        c["callback_hours"].append(r.callback_hours)
-        c["handoffs"].append(r.handoffs)
-        c["transfers"].append(r.transfers)
-        c["misroutes"].append(r.misroutes)
-        c["repeat_contacts"].append(r.repeats)
-        c["contacts"].append(r.contacts)
-        c["helped"].append(r.helped)
-        c["abandoned"].append(abandoned)
-        c["csat"].append(csat)
-        c["unit_uid"].append(unit_uid)
+        self.values.extend(
+            (
+                r.arrived,
+                closed,
+                r.queue_hours,
+                r.work_hours,
+                r.handoff_hours,
+                r.callback_hours,
+                csat,
+                r.id,
+                r.type_index,
+                r.handoffs,
+                r.transfers,
+                r.misroutes,
+                r.repeats,
+                r.contacts,
+                r.helped,
+                abandoned,
+                unit_uid,
+            )
+        )
 
     def __len__(self) -> int:
-        return len(self.columns["id"])
+        return len(self.values) // len(REQUEST_FIELDS)
+
+    def since(self, start: int, fields: tuple[str, ...]) -> list[tuple[float, ...]]:
+        """`fields` of the records from number `start` on (for readers that follow a run)."""
+        width = len(REQUEST_FIELDS)
+        tail = self.values[start * width :]
+        columns = [tail[REQUEST_FIELDS.index(f) :: width] for f in fields]
+        columns = [
+            list(map(int, c)) if f in _INT_FIELDS else c
+            for f, c in zip(fields, columns, strict=True)
+        ]
+        return list(zip(*columns, strict=True))
 
     def to_frame(self, type_names: list[str], unit_names: list[str]) -> pd.DataFrame:
-        columns = {k: np.frombuffer(v, dtype=v.typecode) for k, v in self.columns.items()}
-        frame = pd.DataFrame(columns)
+        table = np.frombuffer(self.values, dtype="d").reshape(-1, len(REQUEST_FIELDS))
+        frame = pd.DataFrame(
+            {
+                name: table[:, i].astype(np.int64) if name in _INT_FIELDS else table[:, i].copy()
+                for i, name in enumerate(REQUEST_FIELDS)
+            }
+        )
         frame = frame.astype({"abandoned": bool})
         frame.insert(2, "request_type", pd.Categorical.from_codes(frame["type_index"], type_names))
         # The unit that closed the request (resolved it, or where the customer gave up).

@@ -19,6 +19,7 @@ from itertools import accumulate, chain, count
 
 import mesa
 import numpy as np
+from mesa.experimental.mesa_signals import ObservableSignals
 
 from sim.agenda import LOW, Agenda, cancel, cancelled
 from sim.agents import Employee, Manager
@@ -316,10 +317,13 @@ class OrgModel(mesa.Model):
         Mesa advances time through this one method (`run_until`, `run_for`, `step`); it is
         overridden to merge the two event lists by (time, priority), Mesa's first on a tie.
         Mesa's list holds its own step event and anything scheduled with `schedule_event`.
+        `time` is Mesa's observable: while nobody observes it (checked on each call), the clock
+        is set without the signalling machinery, which would cost more than many an event.
         """
         if until <= self.time:
             super()._advance_time(until)  # Mesa warns and returns
             return
+        observed = self._has_subscribers("time", ObservableSignals.CHANGED)
         heap = self.agenda.heap
         mesa_heap = self._event_list._events  # Mesa's heap (private in Mesa 3.5.1, pinned)
         while True:
@@ -329,11 +333,13 @@ class OrgModel(mesa.Model):
             bound = [until, math.inf] if mesa_next is None else [mesa_next.time, mesa_next.priority]
             size = len(mesa_heap)
             while heap and heap[0] < bound:
-                entry = heappop(heap)
-                callback = entry[3]
+                time, _, _, callback = heappop(heap)
                 if callback is cancelled:
                     continue
-                self.time = entry[0]
+                if observed:
+                    self.time = time
+                else:
+                    self._time = time  # where Mesa's `time` keeps its value
                 callback()
                 if len(mesa_heap) != size:
                     break  # a handler used Mesa's scheduling: look at Mesa's list again
@@ -372,16 +378,15 @@ class OrgModel(mesa.Model):
         now = self.time
         if now >= self.horizon:
             return
-        self.agenda.at(now + self._next_gap(), self.arrive)
         rng = self.arrival_rng
-        rate = self._rate_now(now)
-        if rate < self._rate_max and rng.random() * self._rate_max >= rate:
-            return
+        self.agenda.at(now + rng.expovariate(self._rate_max), self.arrive)
+        if self._hourly or self._weekly:
+            rate = self._rate_now(now)
+            if rate < self._rate_max and rng.random() * self._rate_max >= rate:
+                return
         types = self._request_types
-        type_index = min(
-            bisect_right(self._type_cumulative, rng.random() * self._type_cumulative[-1]),
-            len(types) - 1,
-        )
+        cumulative = self._type_cumulative
+        type_index = min(bisect_right(cumulative, rng.random() * cumulative[-1]), len(types) - 1)
         rtype = types[type_index]
         sizes = [self._work_size(rng) for _ in rtype.tasks]
         patience = rng.expovariate(self._patience_rate) if self._patience_rate else math.inf
@@ -392,12 +397,12 @@ class OrgModel(mesa.Model):
             self, next(self._ids), type_index, rtype, sizes, patience, noise, counted, now
         )
         request.home_pick = home_pick
-        request.home = self.org.home_for(home_pick)
+        request.home = home = self.org.home_for(home_pick)
         self.open[request] = None
         self.arrived += 1
         self.arrived_counted += counted
         first = rtype.tasks[0].skill
-        self.enter_unit(request, self.org.unit_for(first, None, request.home, self._pick()), now)
+        self.enter_unit(request, self.org.unit_for(first, None, home, self._pick()), now)
 
     def _work_size(self, rng: random.Random) -> float:
         """A task's work relative to its mean (mean 1) in the scenario's distribution."""

@@ -63,12 +63,14 @@ class Unit:
         self._last_change = now
 
     def enter(self, now: float) -> None:
-        self._integrate(now)
+        self.area += self.present * (now - self._last_change)
+        self._last_change = now
         self.present += 1
         self.visits += 1
 
     def leave(self, now: float, since: float) -> None:
-        self._integrate(now)
+        self.area += self.present * (now - self._last_change)
+        self._last_change = now
         self.present -= 1
         self.departures += 1
         self.sojourn_sum += now - since

@@ -166,20 +166,19 @@ class OrgTracker:
         s["handoffs_per_request"].append(handoff_sum / count if count else math.nan)
 
     def _read_closures(self, now: float) -> None:
-        c = self.model.requests.columns
-        closed, arrived, csat = c["closed"], c["arrived"], c["csat"]
-        handoffs, abandoned = c["handoffs"], c["abandoned"]
+        log = self.model.requests
         sums, recent = self._sums, self._recent
-        for i in range(self._read, len(closed)):
-            self._closed_handoffs += handoffs[i]
-            hours = math.nan if abandoned[i] else closed[i] - arrived[i]
-            recent.append((closed[i], hours, csat[i], handoffs[i]))
-            if not abandoned[i]:
+        fields = ("closed", "arrived", "csat", "handoffs", "abandoned")
+        for closed, arrived, csat, handoffs, abandoned in log.since(self._read, fields):
+            self._closed_handoffs += handoffs
+            hours = math.nan if abandoned else closed - arrived
+            recent.append((closed, hours, csat, handoffs))
+            if not abandoned:
                 sums[0] += hours
                 sums[1] += 1
-            sums[2] += csat[i]
-            sums[3] += handoffs[i]
-        self._read = len(closed)
+            sums[2] += csat
+            sums[3] += handoffs
+        self._read = len(log)
         start = now - self.window
         while recent and recent[0][0] < start:
             _, hours, score, moved = recent.popleft()
