@@ -369,11 +369,11 @@ class HelpIndex:
         heapify(heap)
         self._work[skill] = heap
 
-    def busiest_for(self, skills: Iterable[str]) -> Unit | None:
-        """The unit with the longest queue among those with waiting work that needs one of
-        `skills` (ties: the first unit)."""
+    def busiest_for(self, employee: Employee) -> Unit | None:
+        """The unit with the longest queue among those with waiting work that `employee` can
+        do (ties: the first unit). Asked when their own unit has no such work."""
         best = None
-        for skill in skills:
+        for skill in employee.proficiency:
             heap = self._work.get(skill)
             while heap:
                 top = heap[0]

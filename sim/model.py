@@ -1,8 +1,9 @@
 """OrgModel: customers' requests flowing through an organisation's units, event by event.
 
-Time is continuous, in working hours (day d is [d·H, (d+1)·H)). Everything happens through Mesa's
-own event scheduling: arrivals, task ends, handoff arrivals, callbacks and abandonments. Nothing
-ticks: waiting times are exact.
+Time is continuous, in working hours (day d is [d·H, (d+1)·H)). Everything happens through
+events: arrivals, task ends, handoff arrivals, callbacks and abandonments, on the model's own
+lean event list (`sim.agenda`), which runs in Mesa's order and under Mesa's clock (`run_until`,
+`run_for`, `step`). Nothing ticks: waiting times are exact.
 
 The model owns the event flow (dispatch, routing, handoffs, callbacks); employees own how they
 work (`Employee.plan`); customers own when they come back or give up (`Request`); the books and
@@ -481,7 +482,7 @@ class OrgModel(mesa.Model):
         if self.help_probability <= 0:
             return
         # Nothing here for them: the other unit with the longest queue of work they can do.
-        busiest = self.help_index.busiest_for(employee.proficiency)
+        busiest = self.help_index.busiest_for(employee)
         if busiest is None:
             return
         if self.behaviour_rng.random() < self._help_chance(busiest, unit):

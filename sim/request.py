@@ -2,8 +2,8 @@
 
 A request is not an agent: it has no decisions of its own. It is the case that employees work on
 and the record of what the customer went through. Its methods are the customer's own events
-(coming back after a failed contact, giving up in a queue, arriving after a transfer); Mesa holds
-event callbacks by weak reference, so they are bound methods of an object the model keeps alive.
+(coming back after a failed contact, giving up in a queue, arriving after a transfer), scheduled
+on the model's agenda as bound methods.
 """
 
 from __future__ import annotations
