@@ -34,12 +34,12 @@ def browser_missing() -> str | None:
 
 @contextmanager
 def chromium_page() -> Iterator[tuple[Any, str]]:
-    """A page of headless Chromium at 1280x900, and the URL of ``solara run sim.dashboard.app``
-    (check `browser_missing` first)."""
-    from conftest import CHROMIUM, CHROMIUM_ARGS, solara_server
+    """A page of headless Chromium at 1280x720 (a projector), and the URL of ``sim
+    dashboard`` (check `browser_missing` first)."""
+    from conftest import CHROMIUM, CHROMIUM_ARGS, dashboard_server
     from playwright.sync_api import sync_playwright
 
-    with solara_server("sim.dashboard.app") as url, sync_playwright() as p:
+    with dashboard_server() as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser.new_page(viewport={"width": 1280, "height": 900}), url
+        yield browser.new_page(viewport={"width": 1280, "height": 720}), url
         browser.close()

@@ -16,7 +16,7 @@ and, from (a), what the same work would take on 2 idle cores):
     warm (a second pool; the fork server lives as long as the process).
 (c) The charts: `sim.report`'s five figures drawn to PNG, as the page does after the runs
     (`sim.dashboard.compare.run.draw_figures`); and the HTML report a download builds.
-(d) In a browser: ``solara run sim.dashboard.app``, headless Chromium at 1280x900 on /compare,
+(d) In a browser: ``sim dashboard``, headless Chromium at 1280x720 on /compare,
     click "Run the comparison" with the defaults and time until the KPI table is shown; twice
     (cold server, then warm). This is the figure to quote.
 

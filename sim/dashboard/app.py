@@ -27,7 +27,12 @@ def Layout(children=[]):  # noqa: B006 - Solara's layout signature
     projector, where Solara's default two-row app bar took 112 pixels."""
     route, routes = solara.use_route()
     with solara.Column(gap="0px", style={"min-height": "100vh"}) as main:
-        with rv.AppBar(dense=True, dark=True, color="#123C5A", flat=True, app=False):
+        # A toolbar grows in a flex column (Vuetify: flex 1 1 auto): on a page shorter than
+        # the window it filled the rest with dark blue. It keeps its own height; the page
+        # below takes the room.
+        with rv.AppBar(
+            dense=True, dark=True, color="#123C5A", flat=True, app=False, style_="flex: 0 0 auto"
+        ):
             rv.ToolbarTitle(children=[TITLE], style_="font-size: 20px; margin-right: 28px")
             for r in routes:
                 with solara.Link(solara.resolve_path(r, level=0)):
@@ -44,7 +49,7 @@ def Layout(children=[]):  # noqa: B006 - Solara's layout signature
                             "border-radius": "0",
                         },
                     )
-        solara.Column(children=children, style={"padding": "8px 12px"})
+        solara.Column(children=children, style={"padding": "8px 12px", "flex": "1 1 auto"})
     return main
 
 

@@ -13,9 +13,11 @@ BLUE = "#0072B2"
 VERMILLION = "#D55E00"
 REDDISH_PURPLE = "#CC79A7"
 
-SIDES = (BLUE, VERMILLION)
-"""Left and right organisation on the charts (left solid, right dashed)."""
-SIDE_STYLES = ("-", "--")
+SIDES = (BLUE, VERMILLION, BLACK)
+"""The organisations on the charts, left to right (solid, dashed, dotted)."""
+SIDE_STYLES = ("-", "--", ":")
+SIDE_DASHES = ("none", "9 5", "2 4")
+"""`SIDE_STYLES` as SVG stroke-dasharray values (the page's swatches)."""
 HANDOFF = REDDISH_PURPLE
 QUEUE = SKY_BLUE
 

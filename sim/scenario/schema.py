@@ -273,6 +273,29 @@ class SatisfactionSettings(StrictSection):
     abandoned_score: Annotated[float, Field(ge=1.0, le=5.0)] = 1.0
 
 
+class Lesson(StrictSection):
+    """What the classroom shows of a scenario that belongs to a trainer's lesson
+    (``scenarios/lessons/``). The model never reads it."""
+
+    number: Annotated[int, Field(ge=0, le=99)]
+    """The lesson's place in the classroom's list (the lowest number opens first)."""
+    title: Annotated[str, Field(min_length=1, max_length=80)]
+    sides: Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1, max_length=3)]
+    """The lesson's scenario files (names in the same folder), in the order the classroom
+    shows them side by side, left first. A single file with a reorganisation is shown without
+    it on the left and with it on the right."""
+    side: Annotated[str, Field(min_length=1, max_length=40)]
+    """This file's side as the classroom labels it ("Handoffs cheap")."""
+    watch: str = ""
+    """What to watch for, said to the room (only in the first file of `sides`). Numbers are
+    written as ``{a.resolution_hours_mean:.1f}``: a KPI of a run of the first side (``a``),
+    the second (``b``) or the third (``c``) with its own settings and seed, so that they are
+    measured, never typed."""
+    why: str = ""
+    """Why it happens, with the sources (only in the first file of `sides`); numbers as in
+    `watch`."""
+
+
 class Scenario(StrictSection):
     name: Annotated[str, Field(min_length=1)]
     description: str = ""
@@ -286,6 +309,8 @@ class Scenario(StrictSection):
     satisfaction: SatisfactionSettings = SatisfactionSettings()
     events: list[Reorganisation] = []
     """Reorganisations during the run, in day order."""
+    lesson: Lesson | None = None
+    """Set in the files of a trainer's lesson: how the classroom shows them."""
 
     @property
     def skills(self) -> list[str]:

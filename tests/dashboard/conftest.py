@@ -123,7 +123,7 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
-    return {**browser_context_args, "viewport": {"width": 1280, "height": 900}}
+    return {**browser_context_args, "viewport": {"width": 1280, "height": 720}}  # a projector
 
 
 def first_line(process: subprocess.Popen, timeout: float) -> str:

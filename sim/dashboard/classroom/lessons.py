@@ -1,145 +1,148 @@
-"""Lessons for the classroom: scenario files whose opening comment block is the lesson.
+"""Lessons for the classroom: scenario files with a ``[lesson]`` table (`sim.scenario.Lesson`).
 
-The lessons under ``scenarios/lessons/`` open with ``# Lesson N: title`` and name their files
-(``# Pair: a.toml / b.toml``, ``# Trio: ...``, ``# Single file: ...``). The classroom shows a
-pair side by side, fed the same customers, so every difference on screen comes from the one
-lever the files differ in (a trio shows its first two). A single file with a reorganisation
-(``[[events]]``) is shown without it on the left and with it on the right.
+A lesson is one to three files of ``scenarios/lessons/`` that share a ``[lesson]`` number,
+title and list of `sides` (its files, left first); each file names its own side. The first
+file also holds what the trainer says to the room: what to watch for (`watch`) and why it
+happens (`why`). Their numbers are written as ``{a.resolution_hours_mean:.1f}`` (a KPI of a
+run of side ``a``, ``b`` or ``c`` with its own settings and seed) and filled in by running
+the sides (`lesson_text`), so they are measured, never typed, and stay true when the model
+changes. `lesson_problems` checks a folder against this format (the test suite runs it on
+``scenarios/lessons/``).
 
-Any other scenario file there is a lesson of its own, shown twice: on the left organised in
-functional departments, on the right in cross-functional teams (or in the file's own structure,
-when that is not functional: a matrix lesson shows functional against matrix).
-
-The comment block that opens the file is the lesson's explanation; its paragraph starting
-"What to watch for:" (or "What to look at:", "Watch for:") is shown on its own, prominently.
-The default lesson is the two presets, ``functional.toml`` and ``cross-functional.toml``.
+A single file with a reorganisation (``[[events]]``) is shown without it on the left and with
+it on the right. A scenario file without a ``[lesson]`` table (a trainer's own) is a lesson of
+its own, shown in functional departments on the left and in cross-functional teams on the
+right (or in its own structure, when that is not functional).
 """
 
 from __future__ import annotations
 
-import re
+import math
+import string
+import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
 
 from sim.dashboard.scenario_files import KIND_LABELS, scenarios_dir
-from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.kpi_catalogue import CATALOGUE, STATUS_KEYS, kpi_info
+from sim.scenario import Lesson, Scenario, ScenarioError, load_scenario, read_toml
+from sim.scenario.errors import describe_errors
 
-DEFAULT = "default"
-"""Key of the built-in lesson: the functional and cross-functional presets."""
-
-_HEADER = re.compile(r"^#\s*Lesson\s+(\d+)\s*:\s*(.+?)\s*$")
-_FILES = re.compile(r"^#\s*(Pair|Trio|Single file)\s*:\s*(.+)$", re.I)
-_LABEL = re.compile(r"^[A-Z][\w' -]{0,40}:\s")
-"""A line opening with a short label ("This structure: ...") starts a paragraph of its own."""
-_WATCH = re.compile(
-    r"^(what to (watch|look) (for|at)|watch for|look for|what to notice)\s*:\s*", re.I
-)
+SIDE_NAMES = "abc"
+"""How a lesson's text names its sides' runs: ``{a.kpi}`` is the left one."""
+WITHOUT_EVENTS = "Not reorganised"
+"""The left side of a one-file reorganisation lesson."""
 
 
 @dataclass(frozen=True)
 class LessonInfo:
-    """What the lesson picker lists: cheap to read (no scenario validation)."""
+    """What the lesson picker lists: cheap to read (no scenario is validated)."""
 
     key: str
     title: str
     paths: tuple[Path, ...]
-    """The lesson's files, left side first; empty for the built-in presets lesson."""
-
-    @property
-    def path(self) -> Path | None:
-        return self.paths[0] if self.paths else None
+    """The lesson's files, left side first."""
+    number: int | None = None
 
 
 @dataclass(frozen=True)
-class Lesson:
+class OpenLesson:
+    """A lesson read and validated, ready to play."""
+
     key: str
     title: str
-    explanation: str
-    """The opening comment block, paragraphs separated by blank lines."""
-    watch_for: str
-    left: Scenario
-    right: Scenario
+    sides: tuple[Scenario, ...]
+    """Two or three scenarios, left first."""
+    labels: tuple[str, ...]
+    watch: str
+    """What to watch for, with ``{a.kpi}`` placeholders (`lesson_text` fills them)."""
+    why: str
 
 
-def comment_block(text: str) -> list[str]:
-    """The paragraphs of the comment block that opens a TOML file (wrapped lines joined)."""
-    paragraphs: list[list[str]] = [[]]
-    for line in text.splitlines():
-        stripped = line.strip()
-        if not stripped.startswith("#"):
-            if stripped or any(paragraphs):
-                break
-            continue
-        body = stripped.lstrip("#").strip()
-        if body and _LABEL.match(body) and paragraphs[-1]:
-            paragraphs.append([body])
-        elif body:
-            paragraphs[-1].append(body)
-        elif paragraphs[-1]:
-            paragraphs.append([])
-    return [" ".join(p) for p in paragraphs if p]
+# --------------------------------------------------------------------------------------------
+# Listing
 
 
-def split_watch_for(paragraphs: list[str]) -> tuple[list[str], str]:
-    """Separate the "What to watch for:" paragraph from the rest of the explanation."""
-    rest, watch = [], []
-    for paragraph in paragraphs:
-        match = _WATCH.match(paragraph)
-        if match:
-            watch.append(paragraph[match.end() :])
-        else:
-            rest.append(paragraph)
-    return rest, " ".join(watch)
-
-
-def _title(path: Path, paragraphs: list[str]) -> str:
-    if paragraphs:
-        first = re.split(r"(?<=[.!?])\s", paragraphs[0], maxsplit=1)[0]
-        return first.rstrip(".")
-    return path.stem.replace("-", " ").replace("_", " ").capitalize()
-
-
-def _numbered(text: str) -> tuple[int, str, list[str]] | None:
-    """``(N, title, files)`` of a file that opens with ``# Lesson N: title``."""
-    lines = text.splitlines()
-    header = _HEADER.match(lines[0]) if lines else None
-    if header is None:
-        return None
-    files: list[str] = []
-    for line in lines[1:4]:
-        found = _FILES.match(line)
-        if found:
-            files = re.findall(r"[\w.-]+\.toml", found.group(2))
-            break
-    return int(header.group(1)), f"Lesson {header.group(1)}: {header.group(2)}", files
+def _lesson_table(path: Path) -> tuple[Lesson | None, list[str]]:
+    """The file's ``[lesson]`` table (None without one), and its problems."""
+    try:
+        raw = read_toml(path)
+    except ScenarioError as exc:
+        return None, list(exc.problems)
+    table = raw.get("lesson")
+    if table is None:
+        return None, []
+    try:
+        return Lesson.model_validate(table), []
+    except ValidationError as exc:
+        return None, [f"{path}: lesson.{where}: {what}" for where, what in describe_errors(exc)]
 
 
 def list_lessons(directory: Path | None = None) -> list[LessonInfo]:
-    """The built-in lesson, the numbered lessons (their files grouped), then any other file."""
+    """The lessons in `directory` (``scenarios/lessons/``) by number, then the files without a
+    ``[lesson]`` table, by name."""
     directory = directory or scenarios_dir() / "lessons"
-    lessons = [LessonInfo(DEFAULT, "Silos or teams? The two presets", ())]
     numbered: dict[int, LessonInfo] = {}
-    if directory.is_dir():
-        for path in sorted(directory.glob("*.toml")):
-            try:
-                text = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
-                text = ""
-            lesson = _numbered(text)
-            if lesson is not None:
-                number, title, files = lesson
-                named = [directory / f for f in files if (directory / f).is_file()]
-                if number not in numbered:
-                    numbered[number] = LessonInfo(f"lesson-{number}", title, tuple(named or [path]))
-                continue
-            title = _title(path, comment_block(text))
-            if any(info.title == title for info in lessons):  # the picker shows titles
-                title = f"{title} ({path.name})"
-            lessons.append(LessonInfo(path.stem, title, (path,)))
-    return lessons[:1] + [numbered[n] for n in sorted(numbered)] + lessons[1:]
+    others: list[LessonInfo] = []
+    for path in sorted(directory.glob("*.toml")) if directory.is_dir() else []:
+        lesson, problems = _lesson_table(path)
+        if lesson is not None:
+            if lesson.number not in numbered:
+                paths = tuple(directory / name for name in lesson.sides)
+                numbered[lesson.number] = LessonInfo(
+                    f"lesson-{lesson.number}", _title(lesson), paths, lesson.number
+                )
+            continue
+        title = path.stem.replace("-", " ").replace("_", " ").capitalize()
+        if problems:
+            title += " (cannot be read)"
+        others.append(LessonInfo(path.stem, title, (path,)))
+    return [numbered[n] for n in sorted(numbered)] + others
 
 
-def _sides(scenario: Scenario) -> tuple[Scenario, Scenario]:
+def _title(lesson: Lesson) -> str:
+    return f"Lesson {lesson.number}: {lesson.title}"
+
+
+# --------------------------------------------------------------------------------------------
+# Opening
+
+
+def load_lesson(info: LessonInfo) -> OpenLesson:
+    """Read and validate a lesson. Raises `ScenarioError` (one line per problem)."""
+    scenarios = [load_scenario(path) for path in info.paths]
+    first = scenarios[0]
+    notes = first.lesson
+    if len(scenarios) > 1:
+        labels = tuple(s.lesson.side if s.lesson else s.name for s in scenarios)
+    elif first.events:
+        without = first.model_copy(update={"events": [], "name": f"{first.name}, not reorganised"})
+        scenarios = [without, first]
+        labels = (WITHOUT_EVENTS, notes.side if notes else "Reorganised")
+    else:
+        try:
+            scenarios = list(_structures(first))
+        except ScenarioError as exc:
+            raise ScenarioError([f"{info.paths[0]}: {p}" for p in exc.problems]) from None
+        labels = tuple(KIND_LABELS[s.structure.kind] for s in scenarios)
+    return OpenLesson(
+        info.key,
+        info.title,
+        tuple(scenarios),
+        labels,
+        notes.watch.strip() if notes else "",
+        notes.why.strip() if notes else first.description,
+    )
+
+
+def _structures(scenario: Scenario) -> tuple[Scenario, Scenario]:
+    """A file without a lesson of its own: functional departments against its own structure
+    (cross-functional teams when that is functional too)."""
     kind = scenario.structure.kind
     left = (
         scenario
@@ -154,61 +157,130 @@ def _sides(scenario: Scenario) -> tuple[Scenario, Scenario]:
     return left, right
 
 
-def load_lesson(info: LessonInfo) -> Lesson:
-    """Read and validate a lesson. Raises `ScenarioError` (one line per problem)."""
-    if not info.paths:
-        return _presets(info)
-    scenarios = [load_scenario(path) for path in info.paths[:2]]
-    if len(scenarios) == 2:
-        left, right = scenarios
-    elif scenarios[0].events:
-        right = scenarios[0]
-        left = right.model_copy(update={"events": [], "name": "Without the reorganisation"})
-    else:
+# --------------------------------------------------------------------------------------------
+# Numbers in the text, measured
+
+
+def fields(text: str) -> list[tuple[str, str]]:
+    """The ``{side.kpi}`` fields of a lesson text, as (side letter, KPI key)."""
+    found = []
+    for _, name, _, _ in string.Formatter().parse(text):
+        if name is not None:
+            side, _, key = name.partition(".")
+            found.append((side, key))
+    return found
+
+
+class _Number:
+    """A KPI value in a lesson text: formatted with the text's spec, or the catalogue's own
+    format; a missing value reads as the catalogue says ('never' for a pay-back day)."""
+
+    def __init__(self, key: str, value: Any):
+        self.key, self.value = key, value
+
+    def __format__(self, spec: str) -> str:
+        value = self.value
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return kpi_info(self.key).missing
+        return format(value, spec) if spec else kpi_info(self.key).format(value)
+
+
+class _Side:
+    def __init__(self, kpis: Mapping[str, Any]):
+        self._kpis = kpis
+
+    def __getattr__(self, key: str) -> _Number:
+        return _Number(key, self._kpis.get(key))
+
+
+@lru_cache(maxsize=32)
+def _side_kpis(scenario_json: str) -> dict[str, Any]:
+    """The KPIs of one run of a lesson's side, as ``sim run`` prints them (its own seed)."""
+    from sim.runner import run  # the classroom page itself needs no runner
+
+    scenario = Scenario.model_validate_json(scenario_json)
+    return run(scenario, seed=scenario.run.seed).kpis
+
+
+_runs = threading.Lock()
+
+
+def lesson_text(lesson: OpenLesson, text: str, measure: bool = True) -> str:
+    """`text` with its ``{a.kpi}`` numbers measured: each side it names is run once (a second
+    or two; cached for the server's life, per scenario). `measure` False: '…' in their place,
+    to show while they are being measured."""
+    if not measure:
+        return text.format(**{letter: _Pending() for letter in SIDE_NAMES})
+    wanted = {side for side, _ in fields(text)}
+    sides = {}
+    for letter, scenario in zip(SIDE_NAMES, lesson.sides, strict=False):
+        if letter in wanted:
+            with _runs:  # two browsers opening a lesson at once run it once
+                sides[letter] = _Side(_side_kpis(scenario.model_dump_json()))
+    return text.format(**sides)
+
+
+class _Pending:
+    def __getattr__(self, key: str) -> _Pending:
+        return self
+
+    def __format__(self, spec: str) -> str:
+        return "…"
+
+
+# --------------------------------------------------------------------------------------------
+# The format, checked
+
+
+def lesson_problems(directory: Path) -> list[str]:
+    """Every way the lesson files in `directory` break the format of this module's docstring
+    (one line each; empty when they are fine)."""
+    problems: list[str] = []
+    tables: dict[str, Lesson] = {}
+    for path in sorted(directory.glob("*.toml")):
+        lesson, found = _lesson_table(path)
+        problems += found
+        if lesson is None and not found:
+            problems.append(f"{path}: no [lesson] table (see sim.dashboard.classroom.lessons)")
+        if lesson is not None:
+            tables[path.name] = lesson
+    for name, lesson in tables.items():
+        where = f"{directory / name}: lesson"
+        first = tables.get(lesson.sides[0])
+        if name not in lesson.sides:
+            problems.append(f"{where}.sides: does not name this file ({lesson.sides})")
+        for other in lesson.sides:
+            if other not in tables:
+                problems.append(f"{where}.sides: {other} is not a lesson file in {directory}")
+            elif (tables[other].number, tables[other].title, tables[other].sides) != (
+                lesson.number,
+                lesson.title,
+                lesson.sides,
+            ):
+                problems.append(f"{where}: number, title and sides differ from {other}'s")
+        if first is lesson:
+            if not lesson.watch.strip() or not lesson.why.strip():
+                problems.append(f"{where}: the first file of a lesson says watch and why")
+            problems += _field_problems(where, lesson)
+        elif lesson.watch or lesson.why:
+            problems.append(
+                f"{where}: watch and why belong in the lesson's first file, {lesson.sides[0]}"
+            )
+    return problems
+
+
+def _field_problems(where: str, lesson: Lesson) -> list[str]:
+    sides = SIDE_NAMES[: max(2, len(lesson.sides))]
+    problems = []
+    for part in ("watch", "why"):
         try:
-            left, right = _sides(scenarios[0])
-        except ScenarioError as exc:
-            raise ScenarioError([f"{info.path}: {p}" for p in exc.problems]) from None
-    rest, watch = split_watch_for(comment_block(info.paths[0].read_text(encoding="utf-8")))
-    return Lesson(info.key, info.title, "\n\n".join(rest), watch, left, right)
-
-
-PRESETS_WATCH = (
-    "The same 40 people and the same customers on both sides. On the left, departments pass "
-    "every multi-skill request on: purple arcs, a handoffs-per-request line well above zero, "
-    "customers waiting for each transfer. On the right, teams keep their requests: almost no "
-    "handoffs, but each skill is split four ways, so a team's only specialist becomes a queue "
-    "of its own. Raise the load or the handoff delay, and see which side suffers first."
-)
-"""What to watch for in the default lesson (the presets' own notes are written for analysts)."""
-
-
-def _presets(info: LessonInfo) -> Lesson:
-    """The default lesson: the presets' "The organisation" and "This structure" paragraphs."""
-    folder = scenarios_dir()
-    paths = (folder / "functional.toml", folder / "cross-functional.toml")
-    left, right = (load_scenario(p) for p in paths)
-    explanation: list[str] = []
-    for side, path, scenario, other in (
-        ("Left", paths[0], left, right),
-        ("Right", paths[1], right, left),
-    ):
-        rest, _ = split_watch_for(comment_block(path.read_text(encoding="utf-8")))
-        shared = [p for p in rest if p.startswith("The organisation:")]
-        if shared and not explanation:
-            explanation.append(shared[0])
-        label = side_label(scenario, other).lower()
-        explanation += [
-            f"{side}, {label}: " + _LABEL.sub("", p)
-            for p in rest
-            if p.startswith("This structure:")
-        ]
-    return Lesson(info.key, info.title, "\n\n".join(explanation), PRESETS_WATCH, left, right)
-
-
-def side_label(scenario: Scenario, other: Scenario) -> str:
-    """A short name for one side: its structure, or its scenario name if both share one."""
-    if scenario.structure.kind != other.structure.kind:
-        return KIND_LABELS[scenario.structure.kind]
-    name = re.sub(r"^Lesson \d+:\s*", "", scenario.name)
-    return name[:1].upper() + name[1:]
+            found = fields(getattr(lesson, part))
+        except ValueError as exc:
+            problems.append(f"{where}.{part}: {exc} (allowed: {{a.kpi_key:.1f}}, braces paired)")
+            continue
+        for side, key in found:
+            if side not in sides:
+                problems.append(f"{where}.{part}: {{{side}.…}} is not a side (allowed: {sides})")
+            if key not in CATALOGUE and key not in STATUS_KEYS:
+                problems.append(f"{where}.{part}: {{{side}.{key}}}: {key!r} is not a KPI")
+    return problems

@@ -1,5 +1,9 @@
 """The organisation view: units as boxes, employees as dots, queues, handoffs in flight.
 
+Each box shows its people, the requests waiting in its queue (blue blocks) and the requests in
+transfer to it (purple blocks): handed off by another unit, not yet arrived, so nobody can
+work on them. With costly handoffs that is where most customers are.
+
 Units stand in one row; handoffs are arcs between them, as in an arc diagram: rightward
 handoffs arch over the row, leftward ones under it, so no arrow crosses a unit and the
 direction reads at a glance. An arc is as thick as its number of handoffs in the last working
@@ -15,7 +19,7 @@ from __future__ import annotations
 import math
 from html import escape
 
-from sim.dashboard.classroom.twin import OrgView, UnitView
+from sim.dashboard.classroom.lineup import OrgView, UnitView
 from sim.dashboard.palette import ACTIVITIES, HANDOFF, QUEUE
 
 WIDTH = 600
@@ -24,8 +28,9 @@ BAND = 68
 """Room above and below the row of units for the handoff arcs."""
 FONT = "Roboto, 'Helvetica Neue', Arial, sans-serif"
 _GAP = 8
-_HEADER = 26
-_QUEUE_ROWS = 40
+_HEADER = 24
+_ROW = 30
+"""A row of request blocks and its count: waiting, then in transfer."""
 
 
 def layout(n: int) -> list[tuple[float, float, float, float]]:
@@ -43,7 +48,7 @@ def org_svg(view: OrgView, time: float, side: str = "org") -> str:
     out = [
         f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" class="org-svg" '
         f'aria-label="{escape(view.label)}: {len(view.units)} units" '
-        f'style="font-family:{FONT};display:block;max-height:38vh" xmlns="http://www.w3.org/2000/svg">',
+        f'style="font-family:{FONT};display:block" xmlns="http://www.w3.org/2000/svg">',
         f'<defs><marker id="arrow-{side}" viewBox="0 0 10 10" refX="7" refY="5" '
         f'markerWidth="3.2" markerHeight="3.2" orient="auto-start-reverse">'
         f'<path d="M0,0 L10,5 L0,10 z" fill="{HANDOFF}"/></marker></defs>',
@@ -61,14 +66,14 @@ def _unit_svg(unit: UnitView, box: tuple[float, float, float, float]) -> str:
     size = max(11.0, min(16.0, (w - 10) / (0.62 * max(len(unit.name), 1))))
     parts = [
         f'<g class="unit"><title>{escape(unit.name)}: {people} people, {busy} busy, '
-        f"{unit.queue} requests waiting</title>",
+        f"{unit.queue} requests waiting, {unit.arriving} in transfer to it</title>",
         f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" rx="7" '
         f'fill="#F2F2F2" stroke="#666" stroke-width="1.5"/>',
-        f'<text x="{x + w / 2:.1f}" y="{y + 19:.1f}" font-size="{size:.1f}" font-weight="700" '
+        f'<text x="{x + w / 2:.1f}" y="{y + 18:.1f}" font-size="{size:.1f}" font-weight="700" '
         f'text-anchor="middle" fill="#111">{escape(_short(unit.name, w, size))}</text>',
     ]
     # Employees: one dot each, coloured by what they are doing.
-    area_w, area_h = w - 10, h - _HEADER - _QUEUE_ROWS
+    area_w, area_h = w - 10, h - _HEADER - 2 * _ROW
     pitch = _dot_pitch(people, area_w, area_h)
     per_row = max(1, int(area_w // pitch))
     rows = math.ceil(people / per_row)
@@ -78,27 +83,33 @@ def _unit_svg(unit: UnitView, box: tuple[float, float, float, float]) -> str:
     for i, activity in enumerate(unit.activities):
         r, c = divmod(i, per_row)
         parts.append(mark(activity, left + pitch * (c + 0.5), top + pitch * (r + 0.5), radius))
-    # The queue: one square per waiting request (a row of them), then the number.
-    qy = y + h - _QUEUE_ROWS
-    fit = max(0, int((w - 12) // 10))
-    shown = min(unit.queue, fit)
-    for i in range(shown):
-        parts.append(
-            f'<rect x="{x + 6 + 10 * i + (w - 12 - 10 * fit) / 2:.1f}" y="{qy:.1f}" '
-            f'width="8" height="11" fill="{QUEUE}" stroke="#1F5F8B" stroke-width="0.8"/>'
-        )
-    label = (
-        f"{unit.queue} waiting"
-        if unit.queue <= shown
-        else f"{unit.queue} waiting (+{unit.queue - shown})"
+    base = y + h - 2 * _ROW
+    parts += _blocks(unit.queue, "waiting", "queue", QUEUE, "#1F5F8B", x, base, w)
+    parts += _blocks(
+        unit.arriving, "in transfer", "arriving", HANDOFF, "#7A3F66", x, base + _ROW, w
     )
-    if len(label) * 8.2 > w - 8:
-        label = f"{unit.queue} waiting"
-    parts.append(
-        f'<text x="{x + w / 2:.1f}" y="{qy + 30:.1f}" font-size="15" text-anchor="middle" '
-        f'fill="#111" class="queue">{label}</text></g>'
-    )
+    parts.append("</g>")
     return "".join(parts)
+
+
+def _blocks(
+    count: int, what: str, css: str, fill: str, stroke: str, x: float, y: float, w: float
+) -> list[str]:
+    """A row of up to as many blocks as fit (one per request), and the count under it."""
+    fit = max(0, int((w - 12) // 7))
+    shown = min(count, fit)
+    left = x + 6 + (w - 12 - 7 * fit) / 2
+    parts = [
+        f'<rect x="{left + 7 * i:.1f}" y="{y + 2:.1f}" width="5" height="9" fill="{fill}" '
+        f'stroke="{stroke}" stroke-width="0.7"/>'
+        for i in range(shown)
+    ]
+    colour = "#111" if count else "#888"
+    parts.append(
+        f'<text x="{x + w / 2:.1f}" y="{y + 25:.1f}" font-size="13" text-anchor="middle" '
+        f'fill="{colour}" class="{css}">{count} {what}</text>'
+    )
+    return parts
 
 
 def mark(activity: str, x: float, y: float, r: float) -> str:
