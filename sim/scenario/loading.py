@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from sim.scenario.assumptions import assumption_problems
 from sim.scenario.errors import ProblemsError, ScenarioError, describe_errors
 from sim.scenario.schema import Policies, Scenario, event_scenario
 from sim.structure import StructureError, build_units, offered_utilisation
@@ -174,6 +175,7 @@ def consistency_problems(s: Scenario) -> list[tuple[str, str]]:
             problems.append((f"demand.{key}", "is all zero (allowed: some positive weight)"))
     problems += _structure_problems(s)
     problems += _event_problems(s)
+    problems += assumption_problems(s)
     return problems
 
 

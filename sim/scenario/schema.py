@@ -10,6 +10,7 @@ Reading files, error lines and the checks across fields are in `sim.scenario.loa
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -20,6 +21,21 @@ Positive = Annotated[float, Field(gt=0.0)]
 Proficiency = Annotated[float, Field(ge=0.05, le=1.0)]
 """A secondary skill's proficiency: work takes hours / proficiency, so below 0.05 (20 times
 slower) a person cannot really do the task; leave the skill out instead."""
+
+
+@dataclass(frozen=True)
+class Plausible:
+    """The plausible range of a key whose value is a modelling choice: no source gives the
+    number, only the direction of its effect (or a range). Written into the key's annotation,
+    ``Annotated[float, Field(...), Plausible(0.0, 0.02)]``: `sim compare --worlds` draws
+    plausible worlds from these ranges, `docs/scenario-reference.md` lists them (generated, see
+    `sim.scenario.assumptions`), and a scenario's ``[assumptions]`` table may replace them with
+    the user's own estimate."""
+
+    low: float
+    high: float
+    why: str = ""
+    """Where the range comes from, in a few words (empty: around the default, by judgement)."""
 
 
 class StrictSection(BaseModel):
@@ -72,13 +88,19 @@ class RequestType(StrictSection):
 class Demand(StrictSection):
     requests_per_day: Positive = 100.0
     work_distribution: Literal["exponential", "lognormal", "deterministic"] = "lognormal"
-    work_cv: Annotated[float, Field(ge=0.0, le=5.0)] = 1.0
+    work_cv: Annotated[
+        float,
+        Field(ge=0.0, le=5.0),
+        Plausible(0.5, 1.5, "handle times near lognormal, cv about 1 (Brown et al. 2005)"),
+    ] = 1.0
     """Coefficient of variation of work times (lognormal only; exponential has 1,
     deterministic 0)."""
     patience_hours: NonNegative = 0.0
     """Mean customer patience while waiting in queues (exponential, Erlang A).
     0 = never abandons."""
-    callback_delay_hours: NonNegative = 8.0
+    callback_delay_hours: Annotated[
+        NonNegative, Plausible(2.0, 16.0, "a quarter of a day to two days")
+    ] = 8.0
     """Mean time (exponential) until a customer whose task was not done right comes back."""
     hourly_profile: list[NonNegative] = []
     """Optional relative arrival rate per working hour of the day (length = hours_per_day)."""
@@ -93,9 +115,9 @@ class WorkforceGroup(StrictSection):
     headcount: Annotated[int, Field(ge=1, le=10_000)]
     other_skills: dict[str, Proficiency] = {}
     """Secondary skills and their proficiency in [0.05, 1]; a skill left out cannot be done."""
-    customer_orientation: Fraction = 0.6
+    customer_orientation: Annotated[Fraction, Plausible(0.4, 0.8)] = 0.6
     """Customer expertise: shapes the warmth of every contact (Grandey et al. 2005)."""
-    engagement: Fraction = 0.7
+    engagement: Annotated[Fraction, Plausible(0.5, 0.85)] = 0.7
     """Enthusiasm; scales speed, quality and warmth (Harter et al. 2002)."""
     hourly_cost: NonNegative = 50.0
     """Fully loaded cost per working hour, in `run.currency`."""
@@ -120,44 +142,50 @@ class Structure(StrictSection):
 
 
 class Policies(StrictSection):
-    handoff_delay_hours: NonNegative = 0.5
+    handoff_delay_hours: Annotated[
+        NonNegative, Plausible(0.1, 4.0, "minutes (a shared queue) to half a day (email)")
+    ] = 0.5
     """Mean transfer time (exponential) of a handoff between units. Neutral 0."""
-    handoff_info_loss: Annotated[float, Field(ge=0.0, le=5.0)] = 0.15
+    handoff_info_loss: Annotated[float, Field(ge=0.0, le=5.0), Plausible(0.0, 0.4)] = 0.15
     """Extra work after a handoff, as a share of the next task (the customer repeats their story).
     Neutral 0."""
-    misrouting: Fraction = 0.1
+    misrouting: Annotated[Fraction, Plausible(0.0, 0.2)] = 0.1
     """Probability that a handoff first goes to a wrong unit and bounces back. Neutral 0."""
-    misrouting_triage_hours: NonNegative = 0.1
+    misrouting_triage_hours: Annotated[NonNegative, Plausible(0.05, 0.3)] = 0.1
     """Mean work (exponential) the wrong unit spends before sending a misrouted request on."""
-    help_across_units: Fraction = 0.3
+    help_across_units: Annotated[Fraction, Plausible(0.0, 0.6)] = 0.3
     """Probability that an idle employee takes an eligible task from another unit's queue.
     Neutral 0."""
     first_contact_resolution: Fraction = 0.9
     """Probability that a fully proficient, fully engaged employee does a task right first
     time. Neutral 1."""
-    proficiency_quality_exponent: NonNegative = 0.5
+    proficiency_quality_exponent: Annotated[NonNegative, Plausible(0.0, 1.0)] = 0.5
     """First-time-right scales with proficiency ** exponent: a generalist is slower *and* less
     often right (de Véricourt & Zhou 2005). 0.5 keeps the combined penalty of a secondary skill
     at 0.8 within the generalist slowdown of 1.0-1.3 in docs/domain-notes.md §5.1. Neutral 0."""
-    engagement_effect: Fraction = 0.2
+    engagement_effect: Annotated[Fraction, Plausible(0.0, 0.4)] = 0.2
     """How strongly low engagement slows work and lowers first-time-right. Neutral 0."""
-    coordination: Annotated[float, Field(ge=0.0, le=0.2)] = 0.01
+    coordination: Annotated[
+        float, Field(ge=0.0, le=0.2), Plausible(0.0, 0.02, "0.02: 18% of the time of a team of 10")
+    ] = 0.01
     """Share of working time each member of a multi-skill team spends per teammate on
     coordination (channels grow like n(n-1)/2; Brooks 1975). Neutral 0."""
-    customer_metric_weight: Fraction = 0.5
+    customer_metric_weight: Annotated[Fraction, Plausible(0.25, 0.75)] = 0.5
     """w: how much goals include the customer (Kerr 1975). w = 1 is neutral: oldest customer
     first, no premature closure, full willingness to help."""
-    cherry_picking: Fraction = 1.0
+    cherry_picking: Annotated[Fraction, Plausible(0.5, 1.0)] = 1.0
     """At w = 0, the probability of picking the shortest task instead of the oldest customer."""
-    premature_closure: Fraction = 0.2
+    premature_closure: Annotated[Fraction, Plausible(0.05, 0.3)] = 0.2
     """At w = 0, the probability of closing a task early (half the work, the customer returns)."""
-    help_decline: Fraction = 0.5
+    help_decline: Annotated[Fraction, Plausible(0.25, 0.75)] = 0.5
     """At w = 0, the share of help opportunities declined."""
-    transfer_out: Fraction = 0.2
+    transfer_out: Annotated[Fraction, Plausible(0.05, 0.3)] = 0.2
     """At w = 0, the probability that an employee handed a hard task (work 1.5 times its mean
     or more) transfers it out to another unit instead of doing it: it comes back after a
     detour (ticket ping-pong; Kerr 1975, Shao et al. 2008). Neutral 0."""
-    social_loafing: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
+    social_loafing: Annotated[
+        float, Field(ge=0.0, le=1.0), Plausible(0.0, 0.07, "up to +6.86% (Wang & Zhou 2018)")
+    ] = 0.0
     """Extra work time in units where several people share one queue (Wang & Zhou 2018 measured
     +6.86%). Optional, so that pooling can lose. Neutral 0 (the default)."""
 
@@ -165,21 +193,23 @@ class Policies(StrictSection):
 class People(StrictSection):
     """How employees change during a run: engagement, learning and forgetting."""
 
-    engagement_recovery: Fraction = 0.05
+    engagement_recovery: Annotated[
+        Fraction, Plausible(0.02, 0.1, "back to baseline in 10-50 days")
+    ] = 0.05
     """Daily pull of engagement back to the employee's own baseline (the `engagement` of their
     workforce group). Modelling choice. Neutral 0 (with the gains and losses below)."""
     support_gain: NonNegative = 0.01
     """Daily engagement gain under full manager support (Harter et al. 2002). Neutral 0."""
-    feedback_gain: NonNegative = 0.02
+    feedback_gain: Annotated[NonNegative, Plausible(0.01, 0.04)] = 0.02
     """Daily engagement gain when the customers an employee served that day were delighted
     (mean score 5 of 5; linear: 3 changes nothing, 1 is the same loss), scaled by
     customer_metric_weight: only goals that include the customer let the feedback in
     (Heskett et al. 1994). Neutral 0."""
-    overload_threshold: Fraction = 0.85
+    overload_threshold: Annotated[Fraction, Plausible(0.75, 0.95)] = 0.85
     """Sustained busy share (5-day smoothing) above which overload starts to hurt."""
-    overload_loss: NonNegative = 0.02
+    overload_loss: Annotated[NonNegative, Plausible(0.01, 0.04)] = 0.02
     """Daily engagement loss at full sustained overload (KC & Terwiesch 2009). Neutral 0."""
-    rework_loss: NonNegative = 0.03
+    rework_loss: Annotated[NonNegative, Plausible(0.015, 0.05)] = 0.03
     """Daily engagement loss when all of the day's tasks needed rework. With the other
     defaults, an organisation at the industry-average 30% rework stays near its baseline
     engagement; sustained overload is what burns people out. Neutral 0."""
@@ -190,11 +220,15 @@ class People(StrictSection):
     """Engagement below which an employee counts as burning out."""
     burnout_days: Annotated[int, Field(ge=1)] = 5
     """Working days below the threshold that make a burnout (a week)."""
-    learning_rate: Annotated[float, Field(gt=0.5, le=1.0)] = 0.85
+    learning_rate: Annotated[
+        float, Field(gt=0.5, le=1.0), Plausible(0.8, 0.9, "Wright 1936: r = 0.8-0.9")
+    ] = 0.85
     """Wright's learning rate r: each doubling of practice multiplies the remaining gap to full
     proficiency (and the slowdown in a new role) by r; 0.8-0.9 is typical (Wright 1936).
     Neutral 1 (no learning)."""
-    forgetting: Fraction = 0.01
+    forgetting: Annotated[
+        Fraction, Plausible(0.005, 0.02, "Argote et al. 1990, monthly rates per day")
+    ] = 0.01
     """Daily depreciation of practice in each skill (Argote, Beckman & Epple 1990: knowledge
     acquired through production depreciates rapidly). Neutral 0."""
     cross_training_hours_per_week: Annotated[float, Field(ge=0.0, le=40.0)] = 0.0
@@ -205,7 +239,7 @@ class People(StrictSection):
 class Managers(StrictSection):
     """Each unit's manager: collaboration support, cross-unit encounters and help ties."""
 
-    support: Fraction = 0.5
+    support: Annotated[Fraction, Plausible(0.3, 0.7)] = 0.5
     """How much the manager supports collaboration: raises engagement (support_gain)."""
     encounters_per_week: Annotated[float, Field(ge=0.0, le=20.0)] = 1.0
     """Cross-unit encounters each manager holds per week (5 working days). Neutral 0."""
@@ -213,19 +247,19 @@ class Managers(StrictSection):
     """Time each participant spends in an encounter (off the queue)."""
     encounter_size: Annotated[int, Field(ge=1, le=100)] = 2
     """Participants from each of the two units in an encounter."""
-    initial_tie: Fraction = 0.2
+    initial_tie: Annotated[Fraction, Plausible(0.1, 0.4)] = 0.2
     """Help-tie strength between every two units at the start (and after a reorganisation)."""
-    tie_gain: Fraction = 0.2
+    tie_gain: Annotated[Fraction, Plausible(0.1, 0.3)] = 0.2
     """Share of the gap to a full tie closed by one encounter (Hansen 1999; Fang et al. 2010)."""
-    tie_use_gain: Fraction = 0.01
+    tie_use_gain: Annotated[Fraction, Plausible(0.005, 0.02)] = 0.01
     """Share of the gap closed each time someone of one unit helps the other (a personal
     contact; routine handoffs through a queue build no tie)."""
-    tie_decay: Fraction = 0.01
+    tie_decay: Annotated[Fraction, Plausible(0.005, 0.02, "unused ties fade in 50-200 days")] = 0.01
     """Daily decay of every tie: ties fade when unused."""
-    tie_weight: Fraction = 0.8
+    tie_weight: Annotated[Fraction, Plausible(0.5, 1.0)] = 0.8
     """How strongly help follows ties: help probability x (1 - weight + weight x tie).
     Neutral 0."""
-    tie_handoff_benefit: Fraction = 0.5
+    tie_handoff_benefit: Annotated[Fraction, Plausible(0.25, 0.75)] = 0.5
     """Handoffs between tied units lose less information and are misrouted less:
     x (1 - benefit x tie). Neutral 0."""
 
@@ -240,11 +274,15 @@ class Reorganisation(StrictSection):
     """The new structure; omit to keep the current one."""
     policies: dict[str, Any] = {}
     """Policy values that change (any keys of [policies])."""
-    role_slowdown: Annotated[float, Field(ge=1.0, le=3.0)] = 1.3
+    role_slowdown: Annotated[
+        float,
+        Field(ge=1.0, le=3.0),
+        Plausible(1.1, 1.5, "generalist slowdown 1.0-1.3 before rework (§5.1)"),
+    ] = 1.3
     """Work-time factor in new roles right after a structure switch, falling on the learning
     curve (docs/domain-notes.md §7.17: s0 = 1.3). Neutral 1. A policies-only event changes no
     roles."""
-    engagement_dip: Fraction = 0.1
+    engagement_dip: Annotated[Fraction, Plausible(0.0, 0.2)] = 0.1
     """Engagement lost by everyone at the switch (uncertainty of change). Neutral 0."""
     reset_ties: bool = True
     """Help ties start again from `initial_tie` between the new units (structure switch)."""
@@ -253,24 +291,26 @@ class Reorganisation(StrictSection):
 class SatisfactionSettings(StrictSection):
     """Customer satisfaction on a 1-5 scale (see `sim.satisfaction`)."""
 
-    expectation_met_score: Annotated[float, Field(ge=1.0, le=5.0)] = 4.0
+    expectation_met_score: Annotated[float, Field(ge=1.0, le=5.0), Plausible(3.7, 4.2)] = 4.0
     """Score when resolution takes exactly the expected time, with no effort and no warmth."""
     gain_per_expectation: NonNegative = 0.5
     """Score gained per expected time saved (relative, capped at 1)."""
     loss_per_expectation: NonNegative = 1.0
     """Score lost per expected time overrun (relative, capped at 3). Loss/gain about 2
     (Anderson & Sullivan 1993; Tversky & Kahneman 1992)."""
-    effort_per_handoff: NonNegative = 0.25
+    effort_per_handoff: Annotated[NonNegative, Plausible(0.1, 0.4)] = 0.25
     """Score lost per transfer (Dixon et al. 2010)."""
-    effort_per_repeat_contact: NonNegative = 0.6
+    effort_per_repeat_contact: Annotated[
+        NonNegative, Plausible(0.3, 0.8, "SQM: one-contact CSAT a third higher")
+    ] = 0.6
     """Score lost per repeat contact (Dixon: repeat contacts drive disloyalty; SQM: one-contact
     resolution scores about a third higher)."""
-    warmth_weight: NonNegative = 0.5
+    warmth_weight: Annotated[NonNegative, Plausible(0.25, 0.75)] = 0.5
     """Score gained at full warmth (customer orientation x engagement), only where the work was
     done well (Grandey et al. 2005)."""
     noise_sd: NonNegative = 0.4
     """Standard deviation of customer-to-customer variation in the score."""
-    abandoned_score: Annotated[float, Field(ge=1.0, le=5.0)] = 1.0
+    abandoned_score: Annotated[float, Field(ge=1.0, le=5.0), Plausible(1.0, 2.0)] = 1.0
 
 
 class Lesson(StrictSection):
@@ -311,6 +351,10 @@ class Scenario(StrictSection):
     """Reorganisations during the run, in day order."""
     lesson: Lesson | None = None
     """Set in the files of a trainer's lesson: how the classroom shows them."""
+    assumptions: dict[str, Annotated[list[float], Field(min_length=2, max_length=2)]] = {}
+    """Your estimate of modelling choices: ``"policies.coordination" = [0.0, 0.02]`` replaces
+    that key's plausible range (`Plausible`) in the worlds of `sim compare --worlds`. A single
+    run never reads it: the key's own value is what runs."""
 
     @property
     def skills(self) -> list[str]:
