@@ -53,9 +53,19 @@ def slider(box, name: str) -> v.Slider:
     return sliders[[lever.name for lever in classroom.LEVERS].index(name)]
 
 
+def measured(box, timeout: float = 60) -> None:
+    """Wait until the lesson's numbers are measured ('…' until then): that thread re-renders
+    the page when it ends, and a test reading the page meanwhile can read it mid-render."""
+    deadline = time.monotonic() + timeout
+    while "…" in texts(box) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "…" not in texts(box), "the lesson's numbers were not measured"
+
+
 @pytest.fixture
 def box():
     box, rc = solara.render(Page(), handle_error=False)
+    measured(box)
     yield box
     rc.close()
 
