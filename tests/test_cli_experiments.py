@@ -8,15 +8,21 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import duckdb
 import pandas as pd
+import pyarrow.dataset
 import pytest
 from sweep_specs import sweep_toml
+
+from sim.sweeps import load_runs
+from sim.sweeps.sensitivity import analyse
 
 DATA = Path(__file__).parent / "data" / "cli"
 SMALL = DATA / "small.toml"
@@ -36,7 +42,7 @@ SWEEP = sweep_toml(
 MORRIS = sweep_toml(
     "tiny morris",
     SMALL,
-    ["resolution_hours_mean", "csat_mean"],
+    ["resolution_hours_mean", "csat_mean", "fcr"],
     {
         "policies.handoff_delay_hours": {"range": [0.0, 4.0]},
         "demand.requests_per_day": {"range": [20, 45], "integer": True},
@@ -131,9 +137,12 @@ def test_sweep_writes_parquet_prints_summary_and_resumes(tmp_path):
     first = sim("sweep", spec.name, "--workers", "2", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     saved = parts(out)
-    assert saved and (out / "manifest.json").is_file()
-    runs = pd.concat([pd.read_parquet(p) for p in saved])
+    assert saved and (out / "_manifest.json").is_file()
+    runs = pd.read_parquet(out)  # the folder is one dataset: the manifest is skipped
     assert len(runs) == 8 and (runs["status"] == "ok").all()
+    assert sorted(runs["run_id"]) == sorted(load_runs(out)["run_id"])
+    assert pyarrow.dataset.dataset(out, format="parquet").count_rows() == 8
+    assert duckdb.sql(f"SELECT count(*) FROM '{out}/**/*.parquet'").fetchall() == [(8,)]
     # The summary: a table per KPI, a row per design point with its mean and 95% CI.
     assert "4 design points x 2 replications" in first.stdout
     for title in ("Resolution time, mean (hours)", "CSAT, mean", "First-contact resolution"):
@@ -154,8 +163,16 @@ def test_sweep_writes_parquet_prints_summary_and_resumes(tmp_path):
     refused = sim("sweep", spec.name, cwd=tmp_path)
     assert refused.returncode == 2 and "holds a sweep already" in refused.stderr
 
+    # A folder an older sim wrote (manifest.json) still resumes, and is one dataset after.
+    (out / "_manifest.json").rename(out / "manifest.json")
+    assert len(load_runs(out)) == 8
+    upgraded = sim("sweep", spec.name, "--resume", cwd=tmp_path)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert (out / "_manifest.json").is_file() and not (out / "manifest.json").exists()
+    assert len(pd.read_parquet(out)) == 8
+
     # Code that changed since the sweep started: resume is refused unless forced.
-    manifest_path = out / "manifest.json"
+    manifest_path = out / "_manifest.json"
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     assert set(manifest["code"]) == {"version", "hash"}
     manifest["code"]["hash"] = "0" * 12
@@ -231,9 +248,17 @@ def test_sensitivity_prints_indices_and_writes_the_chart(tmp_path):
     assert "importance μ*" in result.stdout
     assert "policies.handoff_delay_hours" in result.stdout
     assert "demand.requests_per_day" in result.stdout
-    png = out / "sensitivity.png"
+    png = out / "_sensitivity.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert f"{png}: chart written" in result.stderr
+    assert len(pd.read_parquet(out)) == len(load_runs(out)) > 0  # the chart is skipped too
+    # A share KPI (0-1 in the runs) has its effects in percentage points, as its title says.
+    assert "First-contact resolution (percentage points): morris indices" in result.stdout
+    indices = analyse(out)
+    mu_star = indices.set_index(["kpi", "factor"])["mu_star"]
+    fcr = result.stdout.split("First-contact resolution (percentage points)")[1]
+    shown = [float(m) for m in re.findall(r"│ (?:policies|demand)\S+ +│ +([\d.]+)", fcr)]
+    assert shown[0] == pytest.approx(100 * mu_star["fcr"].max(), rel=0.01)
     # From the saved runs alone, to another file.
     other = tmp_path / "indices.png"
     again = sim("sensitivity", spec, "--out", out, "--resume", "--plot", other)

@@ -183,7 +183,7 @@ def test_factorial_design(tmp_path):
 def test_sweep_on_a_process_pool_writes_tidy_rows(reference):
     sweep, out, result = reference
     assert (result.total, result.ran, result.skipped, result.errors) == (8, 8, 0, 4)
-    assert (out / "manifest.json").is_file()
+    assert (out / "_manifest.json").is_file()
     assert list((out / "parts").glob("part-*.parquet"))
     runs = load_runs(out)
     factors = ["policies.handoff_delay_hours", "policies.misrouting"]

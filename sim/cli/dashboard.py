@@ -17,7 +17,11 @@ def dashboard_command(
     port: Annotated[int, typer.Option(help="Port to listen on (0: any free port).")] = 8765,
     results: Annotated[
         Path | None,
-        typer.Option(help="Folder of saved sweep results for the sweep explorer."),
+        typer.Option(
+            help="Folder of saved sweeps for the sweep explorer (default: out/sweeps, where "
+            "sim sweep saves them).",
+            show_default=False,
+        ),
     ] = None,
     allow_host: Annotated[
         list[str] | None,

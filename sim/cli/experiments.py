@@ -219,7 +219,10 @@ def _executor(workers: int | None, dask: str | None, dask_local: int | None) -> 
 
 
 def _sweep_out(spec: Path, out: Path | None) -> Path:
-    return out if out is not None else Path("out") / "sweeps" / spec.stem
+    """--out, else the results folder ``sim dashboard`` shows by default."""
+    from sim.dashboard import RESULTS_DIR
+
+    return out if out is not None else RESULTS_DIR / spec.stem
 
 
 def _run_spec(
@@ -305,7 +308,7 @@ def sweep_command(
         f"[bold]{escape(sweep.spec.name)}[/bold]: {len(sweep.points)} design points x "
         f"{len(sweep.seeds)} replications, saved in {escape(str(folder))}"
     )
-    for table in summary_tables(summarise_sweep(folder), sweep.factors):
+    for table in summary_tables(summarise_sweep(folder), sweep.factors, sweep.base.run.currency):
         printer.print(table)
 
 
@@ -321,7 +324,8 @@ def sensitivity_command(
         Path | None,
         typer.Option(
             "--plot",
-            help="Where to save the chart of the indices (default: <out>/sensitivity.png).",
+            help="Where to save the chart of the indices (default: <out>/_sensitivity.png; "
+            "underscored, so that Parquet readers skip it).",
             metavar="FILE.png",
             show_default=False,
         ),
@@ -347,6 +351,6 @@ def sensitivity_command(
     printer = console()
     for table in indices_tables(indices):
         printer.print(table)
-    target = plot if plot is not None else folder / "sensitivity.png"
+    target = plot if plot is not None else folder / "_sensitivity.png"
     write("--plot", target, lambda path: plot_indices(indices, path, title=sweep.spec.name))
     err(f"{target}: chart written")

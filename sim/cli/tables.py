@@ -209,12 +209,15 @@ def _factor_text(value: Any) -> str:
     return str(value)
 
 
-def summary_tables(summary: pd.DataFrame, factors: Sequence[str]) -> list[Table]:
-    """One table per KPI: a row per design point with its factor values, mean ± 95% CI, n."""
+def summary_tables(
+    summary: pd.DataFrame, factors: Sequence[str], currency: str | None = None
+) -> list[Table]:
+    """One table per KPI: a row per design point with its factor values, mean ± 95% CI, n
+    (costs in `currency`, the base scenario's)."""
     tables = []
     counted = [c for c in ("errors", "unstable") if c in summary and summary[c].gt(0).any()]
     for kpi, part in summary.groupby("kpi", sort=False):
-        table = Table(title=escape(kpi_info(str(kpi)).title), title_justify="left")
+        table = Table(title=escape(kpi_info(str(kpi), currency).title), title_justify="left")
         for factor in factors:
             table.add_column(escape(factor), justify="right", no_wrap=True)
         table.add_column("mean ± 95% CI", justify="right", no_wrap=True)
@@ -236,8 +239,12 @@ _IMPORTANCE = {"sobol": "ST", "morris": "mu_star"}
 
 
 def indices_tables(indices: pd.DataFrame) -> list[Table]:
-    """One table per KPI, factors by importance (total index or mu_star), intervals ± 95%."""
+    """One table per KPI, factors by importance (total index or mu_star), intervals ± 95%;
+    Morris effects in the unit the title says (a share KPI's in percentage points)."""
+    from sim.sweeps.sensitivity import shown_units
+
     method = indices.attrs.get("method", "sobol" if "S1" in indices else "morris")
+    indices, units = shown_units(indices)
     if method == "sobol":
         columns = [
             ("first order S1", "S1", "S1_conf"),
@@ -251,8 +258,9 @@ def indices_tables(indices: pd.DataFrame) -> list[Table]:
         ]
     tables = []
     for kpi, part in indices.groupby("kpi", sort=False):
+        unit = f" ({units[kpi]})" if units[kpi] else ""
         table = Table(
-            title=f"{escape(kpi_info(str(kpi)).title)}: {method} indices",
+            title=f"{escape(kpi_info(str(kpi)).label)}{unit}: {method} indices",
             title_justify="left",
         )
         table.add_column("factor", no_wrap=True)

@@ -26,12 +26,16 @@ from pathlib import Path
 
 RESULTS_ENV = "SIM_RESULTS_DIR"
 """Where the comparison and sweep pages look for saved results (set by `serve`)."""
+RESULTS_DIR = Path("out") / "sweeps"
+"""The one default folder of saved sweeps: where ``sim sweep`` saves them (``out/sweeps/NAME``)
+and what ``sim dashboard`` shows, both from the folder they are started in."""
 
 
-def results_dir() -> Path | None:
-    """The results folder given to ``sim dashboard --results``, if any."""
+def results_dir() -> Path:
+    """The results folder of the sweep explorer: ``sim dashboard --results``, else
+    `RESULTS_DIR` (which need not exist yet)."""
     value = os.environ.get(RESULTS_ENV)
-    return Path(value) if value else None
+    return Path(value) if value else RESULTS_DIR.resolve()
 
 
 def _listen_problem(host: str, port: int) -> tuple[int, str | None]:
@@ -159,7 +163,9 @@ def serve(
         "SOLARA_KERNEL_CULL_TIMEOUT": os.environ.get("SOLARA_KERNEL_CULL_TIMEOUT", "10m"),
     }
     problems = []
-    if results_dir is not None:
+    if results_dir is None:  # the default: shown even before the first sweep made it
+        env[RESULTS_ENV] = str(RESULTS_DIR.resolve())
+    else:
         folder = Path(results_dir).expanduser().resolve()
         if folder.is_dir():
             env[RESULTS_ENV] = str(folder)

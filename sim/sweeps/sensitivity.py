@@ -37,6 +37,29 @@ INDICES = {
     "morris": ("mu", "mu_star", "mu_star_conf", "sigma"),
 }
 """Columns of `analyse` per method; ``*_conf`` is the half-width of the 95% bootstrap interval."""
+EFFECTS = ("mu", "mu_star", "mu_star_conf", "sigma")
+"""Morris columns in the KPI's own unit (changes of the KPI); Sobol's are shares of variance."""
+
+
+def shown_units(indices: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The indices as tables and charts show them, and each KPI's unit there. A Morris effect
+    of a share KPI (0-1 in the runs, % in every table) is in percentage points; other effects
+    are in the KPI's unit. Sobol indices are shares of the KPI's variance, whatever the KPI."""
+    method = indices.attrs.get("method") or ("sobol" if "S1" in indices else "morris")
+    shown = indices.copy()
+    shown.attrs.update(indices.attrs)
+    units = {}
+    for kpi in dict.fromkeys(indices["kpi"]):
+        info = kpi_info(str(kpi))
+        if method == "sobol":
+            units[kpi] = "share of its variance"
+        elif info.kind == "share":
+            rows = shown["kpi"] == kpi
+            shown.loc[rows, list(EFFECTS)] = shown.loc[rows, list(EFFECTS)] * 100
+            units[kpi] = "percentage points"
+        else:
+            units[kpi] = info.unit
+    return shown, units
 
 
 def check_design(sweep: Sweep) -> None:
@@ -140,6 +163,7 @@ def plot_indices(indices: pd.DataFrame, path: str | Path, title: str | None = No
     hatch on the second bar, so the chart also reads in greyscale.
     """
     method = indices.attrs.get("method") or ("sobol" if "S1" in indices else "morris")
+    indices, units = shown_units(indices)
     if method == "sobol":
         bars = [("S1", "S1_conf", "first order (S1)"), ("ST", "ST_conf", "total (ST)")]
         xlabel = "share of the KPI's variance"
@@ -173,10 +197,8 @@ def plot_indices(indices: pd.DataFrame, path: str | Path, title: str | None = No
         ax.set_yticks(y, factors)
         ax.invert_yaxis()
         ax.axvline(0, color="black", linewidth=0.8)
-        info = kpi_info(kpi)
-        unit = "share, 0-1" if info.kind == "share" else info.unit
-        unit = f" ({unit})" if method == "morris" and unit else ""
-        ax.set_title(f"{info.label}{unit}", loc="left")
+        unit = f" ({units[kpi]})" if method == "morris" and units[kpi] else ""
+        ax.set_title(f"{kpi_info(kpi).label}{unit}", loc="left")
         ax.set_xlabel(xlabel)
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=len(bars))

@@ -1,12 +1,17 @@
 """A sweep's output folder: the manifest, the Parquet parts, and reading them back.
 
-The folder holds ``manifest.json`` (the spec, the resolved base scenario, the seeds, the design
+The folder holds ``_manifest.json`` (the spec, the resolved base scenario, the seeds, the design
 points and the code version, `code_version`) and ``parts/part-*.parquet``, one tidy row per
 run: run_id, replication, seed, one column per factor (named by its key), the KPIs, stable,
 unstable_reason, run_time_s, status ("ok" or "error") and error (the error text). Each finished
 chunk of runs becomes one part, written under a temporary name and then renamed, so a crash
 loses at most the chunks in flight. Resuming with other code is refused unless forced: runs of
 two code versions may not be comparable.
+
+Everything in the folder that is not data starts with an underscore (or a dot, while it is
+being written), as Parquet readers expect: pandas, pyarrow and DuckDB read the whole folder as
+one dataset (``pd.read_parquet(folder)``). A folder an older `sim` wrote, with a
+``manifest.json``, still reads here, and ``--resume`` renames its manifest.
 """
 
 from __future__ import annotations
@@ -28,7 +33,10 @@ import sim
 from sim.sweeps.design import Sweep, canonical, run_id
 from sim.sweeps.spec import SpecError, column_type
 
-MANIFEST = "manifest.json"
+MANIFEST = "_manifest.json"
+"""Underscored: Parquet readers skip it, so the folder is one dataset."""
+OLD_MANIFEST = "manifest.json"
+"""Where sweeps written before the folder was one dataset keep their manifest."""
 PARTS = "parts"
 
 
@@ -110,7 +118,10 @@ def open_output(out: Path, sweep: Sweep, resume: bool, force: bool = False) -> P
     """Check or write the manifest; the parts folder, without stale temporary files."""
     manifest = manifest_of(sweep)
     path = out / MANIFEST
-    if path.exists():
+    old_path = out / OLD_MANIFEST
+    if resume and old_path.exists() and not path.exists():
+        os.replace(old_path, path)  # upgrade an old folder: now it is one Parquet dataset
+    if path.exists() or old_path.exists():
         old = read_manifest(out)
         if not resume:
             raise SpecError(
@@ -180,11 +191,13 @@ def finished_ids(parts: Path) -> set[str]:
 
 
 def read_manifest(out_dir: str | Path) -> dict[str, Any]:
-    path = Path(out_dir) / MANIFEST
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SpecError([f"{out_dir}: no sweep here ({MANIFEST} not found)"]) from None
+    """The sweep's manifest (an old folder's ``manifest.json`` too)."""
+    for name in (MANIFEST, OLD_MANIFEST):
+        try:
+            return json.loads((Path(out_dir) / name).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            continue
+    raise SpecError([f"{out_dir}: no sweep here ({MANIFEST} not found)"])
 
 
 def load_runs(out_dir: str | Path) -> pd.DataFrame:

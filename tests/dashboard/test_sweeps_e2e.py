@@ -28,7 +28,7 @@ def test_pick_a_sweep_and_see_its_charts(page: Page, sweeps_url, shots):
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(sweeps_url + "sweeps")
-    expect(page.get_by_text("6 sweeps found: pick one.")).to_be_visible(timeout=FIRST_LOAD_MS)
+    expect(page.get_by_text("7 sweeps found: pick one.")).to_be_visible(timeout=FIRST_LOAD_MS)
     page.locator(".sweeps-picker").click()
     page.get_by_role("option", name=f"{STRUCTURE}: Structure x handoff delay x demand").click()
 

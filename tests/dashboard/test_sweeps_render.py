@@ -8,6 +8,7 @@ in test-results/dashboard/sweeps-*.png, for a human to look at.
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from concurrent.futures import ThreadPoolExecutor
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import ipyvuetify as v
 import ipywidgets as w
+import pandas as pd
 import pytest
 import solara
 from conftest import all_widgets, texts
@@ -22,6 +24,7 @@ from sweep_specs import sweep_toml
 
 from sim.dashboard import RESULTS_ENV
 from sim.dashboard.sweeps import data as sweeps_data
+from sim.dashboard.sweeps import page as sweeps_page
 from sim.dashboard.sweeps.page import Page
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,12 +96,15 @@ def make_results(base: Path) -> Path:
             run_sweep(load_spec(base / name), out, serial)
     broken = results / "broken"
     broken.mkdir()
-    (broken / "manifest.json").write_text("{not json")
+    (broken / "_manifest.json").write_text("{not json")
     empty = results / "empty"
     (empty / "parts").mkdir(parents=True)
-    shutil.copy(results / STRUCTURE / "manifest.json", empty)
+    shutil.copy(results / STRUCTURE / "_manifest.json", empty)
     damaged = results / "damaged"
     shutil.copytree(results / STRUCTURE, damaged)
+    old = results / "old"  # as an older sim wrote it: manifest.json
+    shutil.copytree(results / STRUCTURE, old)
+    (old / "_manifest.json").rename(old / "manifest.json")
     next((damaged / "parts").glob("part-*.parquet")).write_bytes(b"PAR1 this is not parquet")
     (results / "linked").symlink_to(base / "outside", target_is_directory=True)
     return results
@@ -145,11 +151,19 @@ def save(png: bytes, name: str) -> None:
     (SHOTS / f"sweeps-{name}.png").write_bytes(png)
 
 
-def test_without_a_results_folder_the_page_says_how_to_start(monkeypatch):
+def test_the_default_results_folder_is_where_sim_sweep_saves(tmp_path, monkeypatch, results):
+    """`sim dashboard` without --results shows out/sweeps, where `sim sweep` saves; before the
+    first sweep the page says how to make one."""
     monkeypatch.delenv(RESULTS_ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
     box, rc = solara.render(Page(), handle_error=False)
-    assert "sim dashboard --results" in texts(box)
+    assert f"No sweeps yet: {tmp_path / 'out' / 'sweeps'} does not exist" in texts(box)
+    assert "sim sweep experiments/sweeps/demo.toml" in texts(box)
     assert not charts(box)
+    rc.close()
+    shutil.copytree(results / "screening", tmp_path / "out" / "sweeps" / "demo")
+    box, rc = solara.render(Page(), handle_error=False)
+    assert options(box, "sweeps-picker") == ["demo"] and "line" in charts(box)
     rc.close()
 
 
@@ -158,13 +172,14 @@ def test_lists_the_sweeps_below_the_results_folder_only(view, results):
         "broken",
         "damaged",
         "empty",
+        "old",
         "sampled",
         "screening",
         STRUCTURE,
     ]  # not ../outside, not the link to it
     shown = {item["value"]: item["text"] for item in select(view, "sweeps-picker").items}
     assert shown[STRUCTURE] == f"{STRUCTURE}: Structure x handoff delay x demand"
-    assert shown["broken"] == "broken (unreadable manifest.json)"
+    assert shown["broken"] == "broken (unreadable _manifest.json)"
     assert not charts(view), "nothing drawn before a sweep is picked"
     assert sweeps_data.find_sweeps(results / "linked") == ["."]  # a link given as root is fine
     with pytest.raises(sweeps_data.SweepDataError, match="not inside"):
@@ -215,6 +230,29 @@ def test_structure_sweep_lines_heatmap_and_winner_map(view):
     select(view, "sweeps-hue").v_model = "demand.requests_per_day"
     assert set(charts(view)) == {"line", "heatmap", "winner"}
     save(charts(view)["line"], "line-categorical")
+
+
+def test_an_older_sweep_folder_reads_and_says_how_to_make_it_one_dataset(view):
+    select(view, "sweeps-picker").v_model = "old"
+    text = texts(view)
+    assert "16 of 16 runs saved" in text and "line" in charts(view)
+    assert "rename its manifest.json to _manifest.json" in text
+    select(view, "sweeps-picker").v_model = STRUCTURE
+    assert "rename its manifest.json" not in texts(view)
+
+
+def test_values_that_are_shares_are_shown_in_percent(results):
+    """The runs keep shares as 0-1 (data); every label that says % shows them in %."""
+    sweep = sweeps_data.load_sweep(results, STRUCTURE)
+    labels = dict(sweeps_data.kpi_choices(sweep))
+    assert labels["fcr"] == "Quality: First-contact resolution (%)"
+    raw = sweep.ok["fcr"].mean()
+    assert 0 < raw < 1
+    shown = sweeps_data.aggregate(sweep, "fcr", ["structure.kind"])
+    pooled = (shown["mean"] * shown["n"]).sum() / shown["n"].sum()
+    assert pooled == pytest.approx(100 * raw)
+    downloaded = pd.read_csv(io.BytesIO(sweeps_page._csv(sweep, "fcr", ["structure.kind"], {})))
+    assert set(downloaded["unit"]) == {"%"} and downloaded["mean"].min() > 1
 
 
 def test_winner_map_needs_a_kpi_with_a_better_direction(view):
@@ -275,7 +313,7 @@ def test_a_sampled_design_is_shown_in_ranges(view):
 @pytest.mark.parametrize(
     ("folder", "message"),
     [
-        ("broken", "manifest.json is not valid JSON"),
+        ("broken", "_manifest.json is not valid JSON"),
         ("empty", "no runs yet (16 planned)"),
         ("damaged", "cannot read the runs in parts/"),
     ],
@@ -298,7 +336,7 @@ def test_runs_linked_from_outside_the_results_folder_are_not_read(
     root = tmp_path / "results"
     sweep = root / "linked-runs"
     sweep.mkdir(parents=True)
-    shutil.copy(outside / "manifest.json", sweep)
+    shutil.copy(outside / "_manifest.json", sweep)
     if link == "parts folder":
         (sweep / "parts").symlink_to(outside / "parts", target_is_directory=True)
     else:
@@ -319,7 +357,7 @@ def test_an_empty_results_folder_says_how_to_fill_it(tmp_path, monkeypatch):
     box, rc = solara.render(Page(), handle_error=False)
     assert "No sweeps under" in texts(box) and "sim sweep SPEC --out" in texts(box)
     (tmp_path / "late").mkdir()
-    (tmp_path / "late" / "manifest.json").write_text(json.dumps({"name": "Late"}))
+    (tmp_path / "late" / "_manifest.json").write_text(json.dumps({"name": "Late"}))
     button = next(
         x for x in all_widgets(box) if isinstance(x, v.Btn) and "Look again" in x.children
     )

@@ -1,7 +1,7 @@
 """The sweep explorer's data: which sweeps are under the results folder, and their numbers.
 
 No Solara here (the page is `sim.dashboard.sweeps.page`, the charts `plots`): a sweep folder
-(``sim sweep SPEC --out DIR``: ``manifest.json`` + ``parts/*.parquet``) is found, opened and
+(``sim sweep SPEC --out DIR``: ``_manifest.json`` + ``parts/*.parquet``) is found, opened and
 summarised with the same estimator as `sim.sweeps.summarise_sweep` (mean and 95% t-interval over the
 runs of a group, `sim.replications.estimate`), but over any subset of the factors: the factors a
 chart does not show are either pooled (all their levels) or fixed at one level.
@@ -25,7 +25,9 @@ import pandas as pd
 
 from sim.kpi_catalogue import RUN_KPIS, grouped, kpi_info
 
-MANIFEST = "manifest.json"  # = sim.sweeps.MANIFEST (not imported: sim.sweeps loads the model)
+MANIFESTS = ("_manifest.json", "manifest.json")
+"""A sweep folder's manifest, and an older sweep's (= sim.sweeps.store.MANIFEST, OLD_MANIFEST;
+not imported: sim.sweeps loads the model)."""
 PARTS = "parts"
 STATUS_COLUMNS = ("stable", "unstable_reason")
 MAX_SWEEPS = 500
@@ -48,14 +50,20 @@ class SweepDataError(Exception):
 # Finding sweeps
 
 
+def manifest_name(folder: Path) -> str | None:
+    """The name of the manifest in `folder` (an older sweep's too), or None."""
+    return next((name for name in MANIFESTS if (folder / name).is_file()), None)
+
+
 def find_sweeps(root: Path, limit: int = MAX_SWEEPS) -> list[str]:
-    """The sweep folders below `root` (those with a ``manifest.json``), as POSIX paths relative
-    to it, sorted. Symbolic links are not followed and hidden folders are skipped, so nothing
-    outside `root` is listed; a sweep folder's own subfolders are not searched."""
+    """The sweep folders below `root` (those with a manifest), as POSIX paths relative to it,
+    sorted. Symbolic links are not followed and hidden folders are skipped, so nothing outside
+    `root` is listed; a sweep folder's own subfolders are not searched."""
     root = Path(root).resolve()
     found: list[str] = []
     for here, folders, files in os.walk(root, followlinks=False):
-        if MANIFEST in files and not (Path(here) / MANIFEST).is_symlink():
+        name = next((m for m in MANIFESTS if m in files), None)
+        if name is not None and not (Path(here) / name).is_symlink():
             found.append(Path(here).relative_to(root).as_posix())
             folders[:] = []
         else:
@@ -72,10 +80,11 @@ def sweep_folder(root: Path, relative: str) -> Path:
     folder = (root / relative).resolve()
     if not folder.is_relative_to(root):
         raise SweepDataError(f"{relative}: not inside the results folder")
-    if not (folder / MANIFEST).is_file():
-        raise SweepDataError(f"{relative}: no sweep here ({MANIFEST} not found)")
+    manifest = manifest_name(folder)
+    if manifest is None:
+        raise SweepDataError(f"{relative}: no sweep here ({MANIFESTS[0]} not found)")
     parts = folder / PARTS
-    inside = [folder / MANIFEST, parts, *(parts.iterdir() if parts.is_dir() else ())]
+    inside = [folder / manifest, parts, *(parts.iterdir() if parts.is_dir() else ())]
     for path in inside:
         if not path.resolve().is_relative_to(root):
             raise SweepDataError(
@@ -88,11 +97,13 @@ def sweep_folder(root: Path, relative: str) -> Path:
 def sweep_title(root: Path, relative: str) -> str:
     """'relative/path: Sweep name' for the list (the path alone if the manifest is unreadable)."""
     shown = relative if relative != "." else "(the results folder itself)"
+    folder = Path(root) / relative
+    manifest = manifest_name(folder) or MANIFESTS[0]
     try:
-        with open(Path(root) / relative / MANIFEST, encoding="utf-8") as f:
+        with open(folder / manifest, encoding="utf-8") as f:
             name = json.load(f).get("name")
     except (OSError, ValueError, AttributeError):
-        return f"{shown} (unreadable {MANIFEST})"
+        return f"{shown} (unreadable {manifest})"
     return f"{shown}: {name}" if isinstance(name, str) and name else shown
 
 
@@ -235,6 +246,20 @@ class SavedSweep:
     def has_sensitivity(self) -> bool:
         return self.method in ("sobol", "morris")
 
+    @property
+    def currency(self) -> str | None:
+        """What the sweep's costs are counted in (its base scenario's ``run.currency``)."""
+        base = self.manifest.get("base")
+        run = base.get("run") if isinstance(base, Mapping) else None
+        value = run.get("currency") if isinstance(run, Mapping) else None
+        return value if isinstance(value, str) else None
+
+    @property
+    def old_layout(self) -> bool:
+        """Written by an older `sim`: its ``manifest.json`` stops Parquet readers from reading
+        the folder as one dataset."""
+        return manifest_name(self.folder) == MANIFESTS[1]
+
     def code(self) -> str:
         code = self.manifest.get("code")
         if not isinstance(code, Mapping):
@@ -251,22 +276,23 @@ def design_method(manifest: Mapping[str, Any]) -> str:
 
 
 def _manifest(folder: Path, relative: str) -> dict[str, Any]:
+    name = manifest_name(folder) or MANIFESTS[0]
     try:
-        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        manifest = json.loads((folder / name).read_text(encoding="utf-8"))
     except OSError as exc:
-        raise SweepDataError(f"{relative}: cannot read {MANIFEST} ({exc.strerror})") from None
+        raise SweepDataError(f"{relative}: cannot read {name} ({exc.strerror})") from None
     except ValueError as exc:
-        raise SweepDataError(f"{relative}: {MANIFEST} is not valid JSON ({exc})") from None
+        raise SweepDataError(f"{relative}: {name} is not valid JSON ({exc})") from None
     if not isinstance(manifest, dict):
-        raise SweepDataError(f"{relative}: {MANIFEST} is not a sweep manifest")
+        raise SweepDataError(f"{relative}: {name} is not a sweep manifest")
     for key, kind in (("factors", list), ("kpis", list), ("design", list), ("seeds", list)):
         if not isinstance(manifest.get(key), kind):
             raise SweepDataError(
-                f"{relative}: {MANIFEST} is not a sweep manifest (no list {key!r}); "
+                f"{relative}: {name} is not a sweep manifest (no list {key!r}); "
                 "was it written by `sim sweep`?"
             )
     if not manifest["factors"] or not all(isinstance(f, str) for f in manifest["factors"]):
-        raise SweepDataError(f"{relative}: {MANIFEST} names no factors")
+        raise SweepDataError(f"{relative}: {name} names no factors")
     return manifest
 
 
@@ -357,7 +383,8 @@ def load_sweep(root: Path, relative: str) -> SavedSweep:
 
 def kpi_choices(sweep: SavedSweep) -> list[tuple[str, str]]:
     """(key, 'Group: Label (unit)') of the sweep's KPIs, for the KPI list."""
-    return [(k, f"{kpi_info(k).group}: {kpi_info(k).title}") for k in sweep.kpis]
+    infos = [kpi_info(k, sweep.currency) for k in sweep.kpis]
+    return [(info.key, f"{info.group}: {info.title}") for info in infos]
 
 
 def default_kpi(sweep: SavedSweep) -> str | None:

@@ -1,9 +1,10 @@
 """Page 3, the sweep explorer (researchers): the saved results of parameter sweeps, with their
 confidence intervals.
 
-Sweeps are run offline (``sim sweep SPEC --out DIR`` / ``sim sensitivity SPEC --out DIR``, never
-in the page) and opened here from the folder given to ``sim dashboard --results`` only: the page
-lists the sweep folders below it and takes no other path. For the chosen sweep and KPI it draws
+Sweeps are run offline (``sim sweep SPEC`` / ``sim sensitivity SPEC``, never in the page) and
+opened here from the results folder only (``sim dashboard --results``, by default ``out/sweeps``,
+where ``sim sweep`` saves them): the page lists the sweep folders below it and takes no other
+path. For the chosen sweep and KPI it draws
 
 - the KPI's mean and 95% CI against one factor, one line per level of a second factor;
 - with two factors, a heatmap of the mean over both;
@@ -40,6 +41,7 @@ from sim.dashboard.sweeps.data import (
     load_sweep,
     sweep_title,
 )
+from sim.kpi_catalogue import kpi_info
 
 NONE = ""
 """The 'no second factor' / 'no contest' choice."""
@@ -92,16 +94,13 @@ def Chart(png: bytes | None, problem: str, name: str):
 
 
 @solara.component
-def NoResultsFolder():
-    solara.Warning(
-        "No results folder was given to the dashboard, so there are no sweeps to show.",
-        classes=["sweeps-no-results"],
-    )
+def NoSweepsYet(root: Path):
+    solara.Info(f"No sweeps yet: {root} does not exist.", classes=["sweeps-no-results"])
     solara.Markdown(
-        "Start the dashboard with the folder that holds your sweeps' output folders:\n\n"
-        "```\nsim dashboard --results results/\n```\n\n"
-        "(or set `SIM_RESULTS_DIR=results/` before `solara run sim.dashboard.app`). "
-        "Sweeps go there with `sim sweep SPEC --out results/NAME`."
+        "`sim sweep SPEC` saves a sweep there (in `out/sweeps/NAME`, from the folder it is run "
+        "in), for example:\n\n```\nsim sweep experiments/sweeps/demo.toml\n```\n\n"
+        "then reload this page. Sweeps elsewhere: start the dashboard with "
+        "`sim dashboard --results FOLDER`."
     )
 
 
@@ -112,10 +111,8 @@ def Page():
     root = results_dir()
     with solara.Column(gap="10px", classes=["sweeps-page"], style={"max-width": "1500px"}):
         solara.HTML(tag="h2", unsafe_innerHTML="Sweep explorer", style={"margin": "4px 0"})
-        if root is None:
-            NoResultsFolder()
-        elif not root.is_dir():
-            solara.Error(f"The results folder {root} does not exist (or is not a folder).")
+        if not root.is_dir():
+            NoSweepsYet(root)
         else:
             SweepPicker(root)
 
@@ -146,7 +143,7 @@ def SweepPicker(root: Path):
         solara.Error(problem)
     elif not listing:
         solara.Info(
-            f"No sweeps under {root} yet (a sweep is a folder with a manifest.json).",
+            f"No sweeps under {root} yet (a sweep is a folder with a _manifest.json).",
             classes=["sweeps-none"],
         )
         solara.Markdown(SWEEP_HELP.format(root=root))
@@ -192,6 +189,14 @@ def Summary(sweep: SavedSweep):
         classes=["sweeps-summary"],
         style={"font-size": "15px", "line-height": "1.5"},
     )
+    if sweep.old_layout:
+        solara.Info(
+            f"This folder was written by an older sim: rename its manifest.json to "
+            f"_manifest.json (or finish the sweep with `sim sweep SPEC --out "
+            f"{sweep.relative} --resume`, which does it), and pandas, pyarrow and DuckDB read "
+            "the folder as one dataset.",
+            classes=["sweeps-old-layout"],
+        )
     if sweep.binned:
         solara.Info(
             f"A {sweep.method} design samples its factors: "
@@ -365,6 +370,7 @@ def _csv(sweep: SavedSweep, kpi: str, by: list[str], levels: dict[str, Any]) -> 
 
     frame = aggregate(sweep, kpi, by, levels)
     frame.insert(0, "kpi", kpi)
+    frame.insert(1, "unit", kpi_info(kpi, sweep.currency).unit)  # shares in %, as the chart
     return frame.to_csv(index=False).encode()
 
 

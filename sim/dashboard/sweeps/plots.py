@@ -56,9 +56,9 @@ def _png(fig: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def kpi_axis_label(kpi: str) -> str:
-    """'Resolution time, mean (hours)'."""
-    return kpi_info(kpi).title
+def kpi_axis_label(sweep: SavedSweep, kpi: str) -> str:
+    """'Resolution time, mean (hours)'; costs in the sweep's currency."""
+    return kpi_info(kpi, sweep.currency).title
 
 
 def direction(kpi: str) -> str:
@@ -102,9 +102,9 @@ def _title(fig: Figure, heading: str, note: str) -> None:
         )
 
 
-def _heading(kpi: str, what: str = "") -> str:
+def _heading(sweep: SavedSweep, kpi: str, what: str = "") -> str:
     """'Resolution time, mean (hours) by X: lower is better'."""
-    text = kpi_axis_label(kpi) + (f" {what}" if what else "")
+    text = kpi_axis_label(sweep, kpi) + (f" {what}" if what else "")
     return f"{text}: {direction(kpi)}" if direction(kpi) else text
 
 
@@ -189,7 +189,7 @@ def line_chart(
     if not numeric:
         ax.set_xlim(-0.4, len(ticks) - 0.6)
     ax.set_xlabel(factor_label(x), fontsize=12)
-    ax.set_ylabel(kpi_axis_label(kpi), fontsize=12)
+    ax.set_ylabel(kpi_axis_label(sweep, kpi), fontsize=12)
     ax.tick_params(labelsize=11)
     ax.grid(color="#DDDDDD", linewidth=0.8)
     ax.spines[["top", "right"]].set_visible(False)
@@ -198,7 +198,7 @@ def line_chart(
     note = f"Mean of {runs} runs per point. " + _pooled_note(sweep, by, fixed)
     if len(series) > MAX_LINES:
         note += f" Only the first {MAX_LINES} levels of {hue} are drawn."
-    _title(fig, _heading(kpi), note)
+    _title(fig, _heading(sweep, kpi), note)
     return _png(fig)
 
 
@@ -275,8 +275,8 @@ def heatmap(
             )
     _axes_labels(ax, sweep, x, y, xs, ys)
     bar = fig.colorbar(image, ax=ax, shrink=0.9)
-    bar.set_label(kpi_axis_label(kpi), fontsize=11)
-    heading = _heading(kpi, "by two factors")
+    bar.set_label(kpi_axis_label(sweep, kpi), fontsize=11)
+    heading = _heading(sweep, kpi, "by two factors")
     note = "Cells: mean ± half-width of the 95% confidence interval. " + _pooled_note(
         sweep, [x, y], fixed
     )
@@ -364,7 +364,7 @@ def winner_map(
         title_fontsize=10,
         frameon=False,
     )
-    heading = f"Where each {contest} wins on {kpi_axis_label(kpi)}: {direction(kpi)}"
+    heading = f"Where each {contest} wins on {kpi_axis_label(sweep, kpi)}: {direction(kpi)}"
     note = (
         "Winner: the best mean whose 95% confidence interval overlaps no other level's. "
         + _pooled_note(sweep, [contest, *axes], fixed)
