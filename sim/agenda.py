@@ -23,6 +23,7 @@ from mesa.time import Priority
 
 DEFAULT = int(Priority.DEFAULT)
 LOW = int(Priority.LOW)
+HIGH = int(Priority.HIGH)
 
 
 def cancelled() -> None:

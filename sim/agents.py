@@ -16,6 +16,7 @@ from sim.structure import EmployeeSpec
 
 if TYPE_CHECKING:
     from sim.agenda import Repeat
+    from sim.calendar import Timeline
     from sim.model import OrgModel
     from sim.request import Request
     from sim.unit import Unit
@@ -56,7 +57,12 @@ class Employee(mesa.Agent):
         self.hourly_cost = spec.hourly_cost
         self.request: Request | None = None
         self.activity = "idle"
-        """idle, working, helping, encounter or training: what a trainer's dashboard shows."""
+        """idle, working, helping, encounter, training or off duty: what a trainer's dashboard
+        shows."""
+        self.off_duty = 0
+        """Reasons to be off duty now (a shift over, an absence); on duty when there are none."""
+        self.shift: Timeline | None = None
+        """When the person is on duty (with a calendar; None: always)."""
         self.started = 0.0
         self.right_first_time = True
         self.transferring = False
@@ -150,7 +156,7 @@ class Employee(mesa.Agent):
         now = model.time
         self._book_busy(now)
         self.request = None
-        self.activity = "idle"
+        self.activity = "off duty" if self.off_duty else "idle"
         if not request.triage and not self.transferring:
             skill = request.rtype.tasks[request.step].skill
             self.tasks_today += 1
@@ -158,9 +164,10 @@ class Employee(mesa.Agent):
             self.role_tasks += 1
             if skill in self.practice:
                 self.practise(skill, 1.0)
-        self.unit.roster.add(self)
+        if not self.off_duty:
+            self.unit.roster.add(self)
         model.complete_task(self, request, self.started, self.right_first_time, now)
-        if self.request is None:
+        if self.request is None and not self.off_duty:
             self.next_step(now)
 
     def next_step(self, now: float) -> None:
@@ -175,6 +182,25 @@ class Employee(mesa.Agent):
         low, high = self.model.window
         self.busy_hours += max(0.0, min(now, high) - max(self.started, low))
         self.busy_today += now - max(self.started, self.day_start)
+
+    # Duty ---------------------------------------------------------------------------------
+
+    def go_off_duty(self, now: float) -> None:
+        """Stop taking work (a shift ends, an absence starts): at once when idle, otherwise
+        after the task or meeting at hand, which is finished rather than dropped. Reasons add
+        up: the person is back when each of them is over."""
+        self.off_duty += 1
+        if self.off_duty == 1 and self.activity == "idle":
+            self.unit.roster.remove(self)
+            self.activity = "off duty"
+
+    def come_on_duty(self, now: float) -> None:
+        """One reason to be away is over; with none left, take owed meetings, then work."""
+        self.off_duty -= 1
+        if self.off_duty == 0 and self.activity == "off duty":
+            self.activity = "idle"
+            self.unit.roster.add(self)
+            self.next_step(now)
 
     # Encounters and training ---------------------------------------------------------------
 
@@ -200,6 +226,9 @@ class Employee(mesa.Agent):
         if kind == "training":
             weakest = min(self.proficiency, key=self.proficiency.__getitem__)
             self.practise(weakest, hours)
+        if self.off_duty:
+            self.activity = "off duty"
+            return
         self.activity = "idle"
         self.unit.roster.add(self)
         self.next_step(now)
@@ -232,9 +261,13 @@ class Employee(mesa.Agent):
     def end_day(self, now: float, support: float, counted: bool) -> None:
         """The daily review: engagement moves with support, feedback, overload and rework."""
         people = self.model.config.people
-        if self.activity != "idle":
-            self.busy_today += now - max(self.started, self.day_start)
         hours = self.model.hours_per_day
+        if self.shift is not None:
+            hours = self.shift.hours_between(self.day_start, now)
+            if hours <= 0:
+                return  # a day off: the next working day's review covers it
+        if self.activity not in ("idle", "off duty"):
+            self.busy_today += now - max(self.started, self.day_start)
         self.load = 0.8 * self.load + 0.2 * min(1.0, self.busy_today / hours)
         threshold = people.overload_threshold
         excess = self.load - threshold
@@ -336,7 +369,8 @@ class Manager(mesa.Agent):
 
     @property
     def busy_share(self) -> float:
-        """Share of the unit's members working right now."""
+        """Share of the unit's members on duty who are working right now."""
         members = self.unit.members
-        return (len(members) - len(self.unit.idle)) / len(members) if members else 0.0
-
+        away = sum(e.activity == "off duty" for e in members) if self.model.calendar else 0
+        present = len(members) - away
+        return (present - len(self.unit.idle)) / present if present else 0.0

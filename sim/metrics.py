@@ -132,8 +132,9 @@ EVENT_COLUMNS = [
 EVENT_LOG_EPOCH = pd.Timestamp("2024-01-01 00:00")
 """The date and time of model time 0 in the event log's `start_time` and `end_time` (a Monday
 at midnight): model hours laid end to end, so that process-mining tools, and `sim calibrate`,
-read the log as timestamps. With `run.hours_per_day = 24` they are calendar times; otherwise
-each working day follows the previous one without a night."""
+read the log as timestamps. With `run.hours_per_day = 24` they are calendar times (with a
+`[calendar]`, from its start date); otherwise each working day follows the previous one
+without a night."""
 
 
 class EventLog:
@@ -169,11 +170,12 @@ class EventLog:
             )
         )
 
-    def to_frame(self) -> pd.DataFrame:
+    def to_frame(self, epoch: pd.Timestamp = EVENT_LOG_EPOCH) -> pd.DataFrame:
+        """The table; `epoch` is the date and time of model time 0 (a calendar's start)."""
         frame = pd.DataFrame(self.rows, columns=EVENT_COLUMNS[:-2])
         for hours, column in (("start", "start_time"), ("end", "end_time")):
             since = pd.to_timedelta(frame[hours], unit="h").dt.round("s")
-            frame[column] = EVENT_LOG_EPOCH + since
+            frame[column] = epoch + since
         return frame
 
 
@@ -196,12 +198,20 @@ def _queued(m: OrgModel) -> int:
     return sum(len(u.queue) for u in m.units)
 
 
+def _off_duty(m: OrgModel) -> int:
+    if m.calendar is None:
+        return 0
+    return sum(e.activity == "off duty" for e in m.employees)
+
+
 def _in_service(m: OrgModel) -> int:
-    return sum(len(u.members) - len(u.idle) for u in m.units)
+    return sum(len(u.members) - len(u.idle) for u in m.units) - _off_duty(m)
 
 
 def _busy_share(m: OrgModel) -> float:
-    return _in_service(m) / len(m.employees)
+    """Share of the people on duty who are working."""
+    present = len(m.employees) - _off_duty(m)
+    return _in_service(m) / present if present else 0.0
 
 
 def time_series_reporters() -> dict[str, Callable[[OrgModel], Any]]:
@@ -229,6 +239,10 @@ def unit_table(model: OrgModel, requests: pd.DataFrame) -> pd.DataFrame:
     end = model.time
     for unit in model.units:
         busy = sum(e.busy_hours for e in unit.members)
+        if model.calendar is None:
+            capacity = len(unit.members) * span
+        else:  # the hours each member was on duty in the window
+            capacity = sum(e.shift.hours_between(low, high) for e in unit.members)
         mean_in_unit = unit.area / end if end > 0 else 0.0
         rate = unit.departures / end if end > 0 else 0.0
         sojourn = unit.sojourn_sum / unit.departures if unit.departures else 0.0
@@ -240,7 +254,7 @@ def unit_table(model: OrgModel, requests: pd.DataFrame) -> pd.DataFrame:
                 "headcount": len(unit.members),
                 "skills": ", ".join(sorted(unit.serves)),
                 # Busy hours are summed task by task: clamp the rounding of a saturated unit.
-                "utilisation": min(1.0, busy / (len(unit.members) * span)),
+                "utilisation": min(1.0, busy / capacity) if capacity > 0 else 0.0,
                 "coordination_share": unit.coordination_share,
                 "engagement_mean": float(engagement.mean()),
                 "engagement_p10": float(np.quantile(engagement, 0.1)),
@@ -268,7 +282,9 @@ def kpis(
     """The headline numbers of a run, from its tables. Time in working hours.
 
     `requests` holds the counted requests that closed; `arrived` counts every counted
-    arrival (the difference is what was still open when the run had to stop).
+    arrival (the difference is what was still open when the run had to stop). With a
+    calendar it has an `elapsed_hours` column (calendar hours, as the customer feels them),
+    reported as `elapsed_hours_mean`, `_p50` and `_p90`.
     """
     done = requests[~requests["abandoned"]]
     n_done, n_all = len(done), len(requests)
@@ -283,6 +299,8 @@ def kpis(
     headcount = units["headcount"].to_numpy()
     utilisation = float((units["utilisation"] * headcount).sum() / headcount.sum())
     mean_resolution = mean(resolution)
+    # Flow efficiency is work over the time on the clock (calendar hours with a calendar).
+    clock_mean = mean(done["elapsed_hours"]) if "elapsed_hours" in done else mean_resolution
     return {
         "arrived": arrived,
         "resolved": n_done,
@@ -292,11 +310,12 @@ def kpis(
         "resolution_hours_mean": mean_resolution,
         "resolution_hours_p50": float(resolution.quantile(0.5)) if n_done else math.nan,
         "resolution_hours_p90": float(resolution.quantile(0.9)) if n_done else math.nan,
+        **_elapsed(done),
         "wait_hours_mean": mean(done["queue_hours"]),
         "work_hours_mean": mean(done["work_hours"]),
         "handoff_hours_mean": mean(done["handoff_hours"]),
         "callback_hours_mean": mean(done["callback_hours"]),
-        "flow_efficiency": mean(done["work_hours"]) / mean_resolution if n_done else math.nan,
+        "flow_efficiency": mean(done["work_hours"]) / clock_mean if clock_mean else math.nan,
         "handoffs_per_request": mean(done["handoffs"]),
         "transfers_per_request": mean(done["transfers"]),
         "misroutes_per_request": mean(done["misroutes"]),
@@ -313,6 +332,17 @@ def kpis(
             zip(units["unit"], units["utilisation"].astype(float), strict=True)
         ),
         "cost_per_resolved": staff_cost / n_done if n_done else math.nan,
+    }
+
+
+def _elapsed(done: pd.DataFrame) -> dict[str, float]:
+    if "elapsed_hours" not in done:
+        return {}
+    elapsed = done["elapsed_hours"]
+    return {
+        "elapsed_hours_mean": float(elapsed.mean()) if len(elapsed) else math.nan,
+        "elapsed_hours_p50": float(elapsed.quantile(0.5)) if len(elapsed) else math.nan,
+        "elapsed_hours_p90": float(elapsed.quantile(0.9)) if len(elapsed) else math.nan,
     }
 
 
@@ -413,8 +443,10 @@ def check_books(model: OrgModel, requests: pd.DataFrame) -> list[str]:
         problems.append("a negative time component")
     if (requests["closed"] < requests["arrived"]).any():
         problems.append("a request closed before it arrived (time ran backwards)")
-    gap = (parts.sum(axis=1) - requests["resolution_hours"]).abs()
-    if len(gap) and gap.max() > 1e-6 * max(1.0, requests["resolution_hours"].max()):
+    # The parts add up to the time on the clock (calendar hours when there is a calendar).
+    clock = requests["closed"] - requests["arrived"]
+    gap = (parts.sum(axis=1) - clock).abs()
+    if len(gap) and gap.max() > 1e-6 * max(1.0, clock.max()):
         problems.append(
             f"queue + work + handoff + callback time != resolution time (off by {gap.max():.3g} h)"
         )

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import random
 from bisect import bisect_right
+from functools import partial
 from heapq import heappop
 from itertools import accumulate, chain, count
 
@@ -22,8 +23,9 @@ import mesa
 import numpy as np
 from mesa.experimental.mesa_signals import ObservableSignals
 
-from sim.agenda import LOW, Agenda, cancel, cancelled
+from sim.agenda import HIGH, LOW, Agenda, cancel, cancelled
 from sim.agents import Employee, Manager
+from sim.calendar import ShiftChanges, Timeline, Week, arrival_weights, day_index
 from sim.dispatch import HelpIndex
 from sim.metrics import EventLog, RequestLog, time_series_reporters
 from sim.request import Request
@@ -102,6 +104,12 @@ class OrgModel(mesa.Model):
         self._hourly = _normalised(demand.hourly_profile)
         self._weekly = _normalised(demand.weekly_profile)
         self._rate_max = self._rate * max(self._hourly or [1]) * max(self._weekly or [1])
+        self.calendar: Timeline | None = None
+        """The organisation's opening hours (None: the clock knows only working hours)."""
+        self._week_profile: list[float] = []
+        """With a calendar: the arrival weight of each hour of the week, from model hour 0."""
+        if scenario.calendar is not None:
+            self._plan_calendar(scenario)
         self._log_sigma = math.sqrt(math.log1p(demand.work_cv**2))
         self._work_kind = demand.work_distribution
         self._request_types = demand.request_types
@@ -137,6 +145,37 @@ class OrgModel(mesa.Model):
         )
         self.agenda.every(sample_every_hours, self.collect, start=0.0)
         self.agenda.at(self.time + self._next_gap(), self.arrive)
+
+    def _plan_calendar(self, scenario: Scenario) -> None:
+        """Lay the calendar out on the run: opening hours, each shift's duty (people start
+        off duty outside it) and the arrival rate by hour of the week (by thinning)."""
+        calendar = scenario.calendar
+        first = calendar.start.weekday()
+        holidays = [day_index(calendar.start, d) for d in calendar.holidays]
+        until = self.drain_limit
+
+        def timeline(hours: dict[str, str]) -> Timeline:
+            return Timeline(Week.from_text(hours), first, holidays, until)
+
+        self.calendar = timeline(calendar.opening_hours)
+        shifts = {name: timeline(hours) for name, hours in calendar.shifts.items()}
+        shift_of = {m.index: m.shift for unit in self.org.units for m in unit.members}
+        for name, shift in [("", self.calendar), *shifts.items()]:
+            people = [e for e in self.employees if shift_of[e.index] == name]
+            for employee in people:
+                employee.shift = shift
+            if people:
+                # Before anything else at the same time: at 17:00 the office is closed.
+                ShiftChanges(shift, people, partial(self.agenda.at, priority=HIGH), self.time)
+        self._week_profile = arrival_weights(calendar.arrival_profile, first)
+        self._rate_max = self._rate * max(self._week_profile or [1])
+
+    def working_hours(self, start: float, end: float) -> float:
+        """Working hours between two instants: the opening hours with a calendar, otherwise
+        every hour of the clock."""
+        if self.calendar is None:
+            return end - start
+        return self.calendar.hours_between(start, end)
 
     def _build_units(self, org: Organisation) -> list[Unit]:
         """Make the units (and their managers) of a structure; employees join them later."""
@@ -176,6 +215,7 @@ class OrgModel(mesa.Model):
         self._apply_policies()
         self._rate = config.demand.requests_per_day / config.run.hours_per_day
         self._rate_max = self._rate * max(self._hourly or [1]) * max(self._weekly or [1])
+        self._rate_max *= max(self._week_profile or [1])
         for unit in self.units:
             unit.manager.support = config.managers.support
 
@@ -372,6 +412,8 @@ class OrgModel(mesa.Model):
             rate *= self._hourly[int(now % self.hours_per_day) % len(self._hourly)]
         if self._weekly:
             rate *= self._weekly[int(now // self.hours_per_day) % len(self._weekly)]
+        if self._week_profile:
+            rate *= self._week_profile[int(now) % len(self._week_profile)]
         return rate
 
     def arrive(self) -> None:
@@ -381,7 +423,7 @@ class OrgModel(mesa.Model):
             return
         rng = self.arrival_rng
         self.agenda.at(now + rng.expovariate(self._rate_max), self.arrive)
-        if self._hourly or self._weekly:
+        if self._hourly or self._weekly or self._week_profile:
             rate = self._rate_now(now)
             if rate < self._rate_max and rng.random() * self._rate_max >= rate:
                 return
@@ -627,7 +669,7 @@ class OrgModel(mesa.Model):
             done_well = request.repeats == 0 and not abandoned
             warmth = request.warmth_sum / request.contacts if request.contacts else 0.0
             csat = satisfaction_score(
-                resolution_hours=now - request.arrived,
+                resolution_hours=self.working_hours(request.arrived, now),
                 expected_hours=request.rtype.expected_hours,
                 handoffs=request.handoffs,
                 repeat_contacts=request.repeats,

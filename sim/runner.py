@@ -9,6 +9,7 @@ import pandas as pd
 
 from sim.agents import Manager
 from sim.metrics import (
+    EVENT_LOG_EPOCH,
     BooksError,
     check_books,
     daily_table,
@@ -82,6 +83,12 @@ def summarise(model: OrgModel) -> RunResult:
     s = model.initial_config
     type_names = [t.name for t in s.demand.request_types]
     requests = model.requests.to_frame(type_names, model.unit_names)
+    if model.calendar is not None:
+        # Working hours are the opening hours in between; the customer feels every hour.
+        arrived, closed = requests["arrived"].to_numpy(), requests["closed"].to_numpy()
+        opening = model.calendar.on_before_array
+        requests["elapsed_hours"] = closed - arrived
+        requests["resolution_hours"] = opening(closed) - opening(arrived)
     problems = check_books(model, requests)
     if problems:
         raise BooksError(f"{s.name} (seed {model.seed}): " + "; ".join(problems))
@@ -132,6 +139,13 @@ def summarise(model: OrgModel) -> RunResult:
         timeseries=timeseries,
         unit_timeseries=unit_series,
         daily=daily,
-        events=model.events.to_frame() if model.events is not None else None,
+        events=None if model.events is None else model.events.to_frame(_epoch(s)),
         warnings=[reasons[0]] if overloaded else [],
     )
+
+
+def _epoch(s: Scenario) -> pd.Timestamp:
+    """The date and time of model time 0 in the event log."""
+    if s.calendar is None:
+        return EVENT_LOG_EPOCH
+    return pd.Timestamp(s.calendar.start)

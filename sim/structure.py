@@ -12,6 +12,8 @@ from functools import cached_property
 from itertools import accumulate
 from typing import TYPE_CHECKING
 
+from sim.calendar import HOURS_PER_WEEK, Week
+
 if TYPE_CHECKING:  # annotations only: loading a scenario builds its units to check them
     from sim.scenario.schema import Scenario
 
@@ -36,6 +38,8 @@ class EmployeeSpec:
     customer_orientation: float
     engagement: float
     hourly_cost: float
+    shift: str = ""
+    """The name of the person's shift in the calendar; empty = the opening hours."""
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,7 @@ def workforce_people(s: Scenario) -> list[EmployeeSpec]:
                     customer_orientation=group.customer_orientation,
                     engagement=group.engagement,
                     hourly_cost=group.hourly_cost,
+                    shift=group.shift,
                 )
             )
     return people
@@ -162,8 +167,7 @@ def build_units(s: Scenario) -> Organisation:
             )
         teams = _deal(in_teams, n)
         units = [
-            UnitSpec(f"Team {i + 1}", tuple(t), _skills_of(t, pooled))
-            for i, t in enumerate(teams)
+            UnitSpec(f"Team {i + 1}", tuple(t), _skills_of(t, pooled)) for i, t in enumerate(teams)
         ]
         homes = tuple(range(len(units)))
         for skill in s.structure.shared_skills:
@@ -273,9 +277,21 @@ def offered_utilisation(s: Scenario, org: Organisation) -> dict[str, float]:
     return {
         unit.name: work[i]
         * (loafing if len(unit.members) >= 2 else 1.0)
-        / (len(unit.members) * (1 - coordination_share(s, unit)))
+        / (
+            sum(_on_duty_share(s, m.shift) for m in unit.members)
+            * (1 - coordination_share(s, unit))
+        )
         for i, unit in enumerate(org.units)
     }
+
+
+def _on_duty_share(s: Scenario, shift: str) -> float:
+    """The share of the clock's hours a person is on duty (holidays left out): 1 without a
+    calendar, whose clock knows only working hours."""
+    if s.calendar is None:
+        return 1.0
+    hours = s.calendar.shifts[shift] if shift else s.calendar.opening_hours
+    return Week.from_text(hours).hours / HOURS_PER_WEEK
 
 
 def _expected_task_hours(s: Scenario, unit: UnitSpec, task, premature: float) -> float:

@@ -29,6 +29,7 @@ CORE = {
     "sim.request",
     "sim.agents",
     "sim.agenda",
+    "sim.calendar",
     "sim.model",
     "sim.satisfaction",
     "sim.metrics",

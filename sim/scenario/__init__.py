@@ -22,6 +22,7 @@ from sim.scenario.loading import (
 )
 from sim.scenario.schema import (
     NEUTRAL,
+    Calendar,
     CustomUnit,
     Demand,
     Lesson,
@@ -43,6 +44,7 @@ from sim.scenario.schema import (
 
 __all__ = [
     "NEUTRAL",
+    "Calendar",
     "CustomUnit",
     "Demand",
     "Lesson",

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from sim.calendar import HOURS_PER_WEEK, Week
 from sim.scenario.assumptions import assumption_problems
 from sim.scenario.errors import ProblemsError, ScenarioError, describe_errors
 from sim.scenario.schema import Policies, Scenario, event_scenario
@@ -173,9 +174,57 @@ def consistency_problems(s: Scenario) -> list[tuple[str, str]]:
     for key, values in (("hourly_profile", profile), ("weekly_profile", s.demand.weekly_profile)):
         if values and max(values) <= 0:
             problems.append((f"demand.{key}", "is all zero (allowed: some positive weight)"))
+    problems += _calendar_problems(s)
     problems += _structure_problems(s)
     problems += _event_problems(s)
     problems += assumption_problems(s)
+    return problems
+
+
+def _calendar_problems(s: Scenario) -> list[tuple[str, str]]:
+    calendar = s.calendar
+    if calendar is None:
+        return [
+            (f"workforce.{i}.shift", "needs a [calendar] with its shifts (allowed: empty)")
+            for i, group in enumerate(s.workforce)
+            if group.shift
+        ]
+    problems: list[tuple[str, str]] = []
+    if s.run.hours_per_day != 24:
+        problems.append(
+            (
+                "run.hours_per_day",
+                f"is {s.run.hours_per_day:g} (allowed with a [calendar]: 24, the clock runs "
+                "in calendar hours)",
+            )
+        )
+    for key in ("hourly_profile", "weekly_profile"):
+        if getattr(s.demand, key):
+            problems.append(
+                (f"demand.{key}", "is not used with a [calendar] (use calendar.arrival_profile)")
+            )
+    profile = calendar.arrival_profile
+    if profile and len(profile) != HOURS_PER_WEEK:
+        problems.append(
+            (
+                "calendar.arrival_profile",
+                f"has {len(profile)} values (allowed: {HOURS_PER_WEEK}, one per hour of the "
+                "week from Monday 00:00)",
+            )
+        )
+    elif profile and max(profile) <= 0:
+        problems.append(("calendar.arrival_profile", "is all zero (allowed: some positive weight)"))
+    patterns = {"opening_hours": calendar.opening_hours}
+    patterns |= {f"shifts.{name}": hours for name, hours in calendar.shifts.items()}
+    for key, hours in patterns.items():
+        if Week.from_text(hours).hours <= 0:
+            problems.append((f"calendar.{key}", "has no hours (allowed: some hours in the week)"))
+    for i, group in enumerate(s.workforce):
+        if group.shift and group.shift not in calendar.shifts:
+            names = ", ".join(calendar.shifts) or "none defined in calendar.shifts"
+            problems.append(
+                (f"workforce.{i}.shift", f"{group.shift!r} is not a shift (allowed: {names})")
+            )
     return problems
 
 

@@ -11,9 +11,12 @@ Reading files, error lines and the checks across fields are in `sim.scenario.loa
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from sim.calendar import WEEKDAYS, parse_hours
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
@@ -50,7 +53,8 @@ class RunSettings(StrictSection):
     warmup_days: Annotated[int, Field(ge=0)] = 5
     """Requests arriving in the first `warmup_days` are simulated but not counted."""
     hours_per_day: Annotated[float, Field(gt=0.0, le=24.0)] = 8.0
-    """Working hours per day. The clock only knows working hours: nights do not exist."""
+    """Working hours per day. The clock only knows working hours: nights do not exist. With a
+    `[calendar]` the clock runs in calendar hours: then it must be 24."""
     seed: Annotated[int, Field(ge=0)] = 1
     """Root seed; every random stream of a run derives from it."""
     drain_limit_days: Annotated[float, Field(gt=0.0)] = 30.0
@@ -121,6 +125,43 @@ class WorkforceGroup(StrictSection):
     """Enthusiasm; scales speed, quality and warmth (Harter et al. 2002)."""
     hourly_cost: NonNegative = 50.0
     """Fully loaded cost per working hour, in `run.currency`."""
+    shift: str = ""
+    """With a `[calendar]`: the name of the group's shift in `calendar.shifts`; empty = the
+    opening hours."""
+
+
+def _hour_ranges(text: str) -> str:
+    parse_hours(text)  # raises ValueError with what is allowed
+    return text
+
+
+HourRanges = Annotated[str, AfterValidator(_hour_ranges)]
+"""Hours of one weekday: ``"09:00-17:00"``, several ranges separated by commas, or
+``"closed"``; an end at or before its start runs past midnight."""
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+OFFICE_HOURS = dict.fromkeys(WEEKDAYS[:5], "09:00-17:00")
+
+
+class Calendar(StrictSection):
+    """The working calendar: the clock runs in calendar hours from midnight of `start`;
+    customers arrive around the clock; people take work only while on duty."""
+
+    start: Annotated[date, Field(strict=False)] = date(2024, 1, 1)
+    """The date of the run's first day (model time 0 is its midnight). Its weekday places the
+    opening hours, shifts and arrival profile; holidays are dates after it."""
+    opening_hours: dict[Weekday, HourRanges] = OFFICE_HOURS
+    """When the organisation is open, per weekday (a day left out is closed). Working-hour
+    KPIs (`resolution_hours_*`) count these hours; the customer's `elapsed_hours_*` count all.
+    Default Monday to Friday 09:00-17:00."""
+    holidays: list[Annotated[date, Field(strict=False)]] = []
+    """Dates on which the organisation is closed and nobody is on duty (arrivals go on)."""
+    shifts: dict[str, dict[Weekday, HourRanges]] = {}
+    """Named weekly duty patterns (as `opening_hours`) that `[[workforce]] shift` refers to;
+    people without a shift are on duty during the opening hours."""
+    arrival_profile: list[Annotated[float, Field(ge=0.0)]] = []
+    """Relative arrival rate per hour of the week, 168 values from Monday 00:00-01:00; empty =
+    the same rate at every hour. Rescaled to mean 1: `demand.requests_per_day` stays the mean
+    per calendar day."""
 
 
 class CustomUnit(StrictSection):
@@ -347,6 +388,9 @@ class Scenario(StrictSection):
     people: People = People()
     managers: Managers = Managers()
     satisfaction: SatisfactionSettings = SatisfactionSettings()
+    calendar: Calendar | None = None
+    """The working calendar (opening hours, holidays, shifts, arrivals by hour of the week);
+    none = the clock knows only working hours."""
     events: list[Reorganisation] = []
     """Reorganisations during the run, in day order."""
     lesson: Lesson | None = None
