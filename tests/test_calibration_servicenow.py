@@ -28,6 +28,11 @@ def test_the_servicenow_excerpt_calibrates_and_is_tested_on_later_cases():
     assert "not stationary" in warning and "2016-03-31 to 2016-04-28" in warning
     s = result.scenario
     assert s.run.hours_per_day == 24
+    # The working calendar: the log's working week, teams with their own regular hours.
+    assert s.calendar is not None and s.calendar.opening_hours["mon"] != "closed"
+    assert len(s.calendar.arrival_profile) == 168 and max(s.calendar.arrival_profile) == 1
+    shifts = {g.shift for g in s.workforce if g.shift}
+    assert shifts == set(s.calendar.shifts) <= {g.skill for g in s.workforce}
     assert all(t.expected_hours > 0 for t in s.demand.request_types)
     assert 0.5 < s.policies.first_contact_resolution < 1.0  # waits for the customer
     fidelity = result.fidelity

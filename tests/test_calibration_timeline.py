@@ -9,6 +9,7 @@ import pytest
 from calibration_logs import AUDIT_MAP, audit_log, ticket_log, write_csv
 
 from sim.calibration.cases import MAX_TOUCH_HOURS, build_timeline, is_ping_pong
+from sim.calibration.discovery import _hours_text, _team_shifts
 from sim.calibration.mapping import LogMapping, States, load_mapping
 from sim.calibration.readers import read_log
 from sim.calibration.workweek import WorkWeek, discover_workweek
@@ -132,3 +133,22 @@ def test_ping_pong_is_a_return_one_step_later():
     assert is_ping_pong(("a", "b", "a"))
     assert not is_ping_pong(("a", "b", "c", "a"))
     assert not is_ping_pong(("a",))
+
+
+def test_a_team_regularly_present_at_night_gets_its_own_shift():
+    """Office hours Monday to Friday 09-17; the night desk also works Monday 02:00-03:00
+    every week, the back office once only: only the night desk gets a shift."""
+    office = WorkWeek(tuple(d < 5 and 9 <= h < 17 for d in range(7) for h in range(24)))
+    monday = pd.Timestamp("2024-01-01")
+    rows = [("desk", monday + pd.Timedelta(weeks=w, hours=2.5)) for w in range(4)]
+    rows += [("back", monday + pd.Timedelta(weeks=1, hours=3.5))]
+    rows += [
+        (t, monday + pd.Timedelta(weeks=w, hours=10)) for t in ("desk", "back") for w in range(4)
+    ]
+    events = pd.DataFrame(rows, columns=["team", "time"]).assign(resource="someone")
+    workforce = [{"skill": "desk", "headcount": 2}, {"skill": "back", "headcount": 3}]
+    shifts, note = _team_shifts(events, workforce, office, weeks=4.0)
+    assert set(shifts) == {"desk"} and "1 of 2 teams" in note
+    assert workforce[0]["shift"] == "desk" and "shift" not in workforce[1]
+    assert _hours_text(shifts["desk"])["mon"] == "02:00-03:00, 09:00-17:00"
+    assert _hours_text(office)["sun"] == "closed"

@@ -36,7 +36,7 @@ import pandas as pd
 from scipy import stats
 
 from sim.calibration.cases import Timeline, is_ping_pong
-from sim.calibration.workweek import HOURS_PER_WEEK, hour_of_week
+from sim.calibration.workweek import HOURS_PER_WEEK, WorkWeek, hour_of_week
 
 TYPE_COVERAGE = 0.8
 """Routes are kept as request types, most common first, until they cover this share of the
@@ -108,11 +108,12 @@ def discover(timeline: Timeline, cut: pd.Timestamp, source: str) -> Calibration:
     weeks = days / 7
     hours = hour_of_week(in_window["arrival"])
     profile = np.bincount(hours, minlength=HOURS_PER_WEEK) / weeks
-    hourly = profile.reshape(7, 24).sum(axis=0)
-    weekly = profile.reshape(7, 24).sum(axis=1)
     if days < 7:  # under a week the days of the week cannot be told apart
-        weekly = np.ones(7)
-        notes["demand.weekly_profile"] = "flat: the fitting window is shorter than a week"
+        profile = np.tile(profile.reshape(7, 24).sum(axis=0) / 7, 7)
+        notes["calendar.arrival_profile"] = (
+            "by hour of the day only, the same every day: the fitting window is shorter than a week"
+        )
+    workweek = timeline.workweek
 
     types, routes_of, type_notes, coverage = _request_types(train)
     type_profiles = {}
@@ -136,7 +137,9 @@ def discover(timeline: Timeline, cut: pd.Timestamp, source: str) -> Calibration:
                 hours = MIN_TOUCH_HOURS
             tasks.append({"skill": team, "hours": _round(hours)})
         members = train[train["case"].isin(routes_of[name])]
-        expected = float(members["elapsed_hours"].median())
+        # The customer's expectation, in working hours (as the model's satisfaction reads it).
+        worked = workweek.working_hours(members["end"]) - workweek.working_hours(members["arrival"])
+        expected = float(np.median(worked)) if len(worked) else 0.0
         request_types.append(
             {
                 "name": name,
@@ -213,11 +216,12 @@ def discover(timeline: Timeline, cut: pd.Timestamp, source: str) -> Calibration:
     priorities = _priorities(train)
     backlog = _backlog(cases, timeline.visits, cut)
 
+    shifts_by_team, shift_note = _team_shifts(events, workforce, workweek, weeks_of_events)
+    notes["calendar.shifts"] = shift_note
     scenario = _scenario(
         source,
         per_day,
-        hourly,
-        weekly,
+        _calendar(workweek, profile, cut, shifts_by_team),
         request_types,
         workforce,
         distribution,
@@ -243,13 +247,12 @@ def discover(timeline: Timeline, cut: pd.Timestamp, source: str) -> Calibration:
             else "estimated from when each person was free (the log has no start times)"
         )
         + "; people are counted, never named.",
-        f"Working week seen in the log: {timeline.workweek.describe()}. People's working days "
-        f"(the shortest stretch of the day holding 80% of a person's events): "
-        f"{_shift_text(shifts)}.",
-        "Until sim has a working calendar the model runs around the clock with everyone on "
-        "duty (run.hours_per_day = 24, arrivals by hour of day x day of week): real nights and "
-        "weekends, shifts, priorities and the backlog at the start are measured below but not "
-        "yet simulated.",
+        f"Working week seen in the log: {workweek.describe()}: the [calendar]'s opening hours, "
+        "when everyone is on duty (teams regularly present beyond them have their own shifts); "
+        "customers arrive around the clock by hour of the week. "
+        "People's own working days (the shortest stretch of the day holding 80% of a person's "
+        f"events) are {_shift_text(shifts)}; not simulated one by one.",
+        "Priorities and the backlog at the start are measured below but not yet simulated.",
     ]
     if priorities is not None:
         listing = ", ".join(
@@ -590,11 +593,70 @@ def _backlog(cases: pd.DataFrame, visits: pd.DataFrame, cut: pd.Timestamp) -> di
 # The scenario ----------------------------------------------------------------------------------
 
 
+PRESENCE_SHARE = 0.5
+"""A team is on duty in an hour of the week outside the opening hours when its people have
+events in that hour in at least this share of the fitting window's weeks (a regular night or
+weekend presence, not a one-off). Modelling choice."""
+
+
+def _team_shifts(
+    events: pd.DataFrame, workforce: list[dict[str, Any]], workweek: WorkWeek, weeks: float
+) -> tuple[dict[str, WorkWeek], str]:
+    """Each team's hours on duty: the opening hours, plus the hours of the week in which the
+    team is regularly present (`PRESENCE_SHARE`); only the teams that differ from the opening
+    hours. Teams are skills: workforce groups by primary team."""
+    active = events.dropna(subset=["resource"])
+    if weeks < 2 or active.empty:
+        return {}, "none: the fitting window is too short to see regular hours"
+    seen = (
+        active.assign(how=hour_of_week(active["time"]), week=active["time"].dt.to_period("W"))
+        .groupby(["team", "how"])["week"]
+        .nunique()
+    )
+    shifts = {}
+    for group in workforce:
+        team = group["skill"]
+        regular = seen.get(team, pd.Series(dtype=float))
+        hours = set(regular.index[regular >= PRESENCE_SHARE * weeks]) if len(regular) else set()
+        flags = tuple(o or h in hours for h, o in enumerate(workweek.open))
+        if flags != workweek.open:
+            shifts[team] = WorkWeek(flags)
+            group["shift"] = team
+    note = (
+        f"{len(shifts)} of {len(workforce)} teams are on duty beyond the opening hours: the "
+        f"hours of the week in which they had events in at least {PRESENCE_SHARE:.0%} of the "
+        "fitting weeks (a night desk, weekend cover); the others keep the opening hours"
+    )
+    return shifts, note
+
+
+def _hours_text(week: WorkWeek) -> dict[str, str]:
+    """A working week as a calendar's weekday -> hours."""
+    return {
+        day[:3].lower(): ", ".join(f"{a:02d}:00-{b:02d}:00" for a, b in spans) or "closed"
+        for day, spans in week.opening_hours().items()
+    }
+
+
+def _calendar(
+    workweek: WorkWeek, profile: np.ndarray, cut: pd.Timestamp, shifts: dict[str, WorkWeek]
+) -> dict[str, Any]:
+    """The `[calendar]`: the working week seen in the log as opening hours, the teams' own
+    hours as shifts, and arrivals by hour of the week relative to the busiest hour; day 0 is
+    the first day of the test window."""
+    top = profile.max()
+    return {
+        "start": cut.date(),
+        "opening_hours": _hours_text(workweek),
+        "shifts": {team: _hours_text(week) for team, week in shifts.items()},
+        "arrival_profile": [_round(v / top) if top > 0 else 1.0 for v in profile],
+    }
+
+
 def _scenario(
     source: str,
     per_day: float,
-    hourly: np.ndarray,
-    weekly: np.ndarray,
+    calendar: dict[str, Any],
     request_types: list[dict[str, Any]],
     workforce: list[dict[str, Any]],
     distribution: str,
@@ -605,10 +667,6 @@ def _scenario(
     fcr: float,
     multi: bool,
 ) -> dict[str, Any]:
-    def weights(values: np.ndarray) -> list[float]:
-        top = values.max()
-        return [_round(v / top) if top > 0 else 1.0 for v in values]
-
     name = source.replace("\\", "/").rsplit("/", 1)[-1]
     return {
         "name": f"As is (calibrated from {name})",
@@ -626,8 +684,6 @@ def _scenario(
             "work_cv": cv,
             "patience_hours": _round(patience),
             "callback_delay_hours": _round(callback),
-            "hourly_profile": weights(hourly),
-            "weekly_profile": weights(weekly),
             "request_types": request_types,
         },
         "workforce": workforce,
@@ -642,14 +698,18 @@ def _scenario(
             "customer_metric_weight": 1.0,
         },
         "managers": {"encounters_per_week": 0.0, "tie_weight": 0.0},
+        "calendar": calendar,
     }
 
 
 FIXED_NOTES = {
-    "run.hours_per_day": "around the clock until sim has a working calendar (see the header)",
+    "run.hours_per_day": "24: with a [calendar] the clock runs in calendar hours",
     "run.days": "days are calendar days; change freely",
-    "demand.hourly_profile": "arrivals by hour of the day (00-01 first), relative to the busiest",
-    "demand.weekly_profile": "arrivals by day of the week (Monday first), relative to the busiest",
+    "calendar.start": "the first day of the test window (any date will do)",
+    "calendar.opening_hours": "the working week seen in the log (hours in which people's events "
+    "reach a fifth of the busiest hour's): everyone is on duty then",
+    "calendar.arrival_profile": "arrivals by hour of the week (Monday 00:00-01:00 first), "
+    "relative to the busiest hour",
     "structure.kind": "the teams of the log, one unit each; try cross_functional or matrix "
     "with the same people",
     "policies.handoff_info_loss": "0: measured work already includes any extra work after a "

@@ -202,7 +202,9 @@ def log_sample(
     end = window.cut + pd.Timedelta(days=window.days)
     times = timeline.events["time"]
     in_window = timeline.events[(times >= window.cut) & (times < end)]
-    hours = window.days * 24
+    # Hours people could work: the working week's (the calibrated calendar's opening hours).
+    opening = timeline.workweek.working_hours(np.array([window.cut, end], dtype="datetime64[us]"))
+    hours = float(opening[1] - opening[0])
     return Sample(
         count=len(cases),
         arrivals=cases["arrival"].to_numpy(dtype="datetime64[us]"),
@@ -256,19 +258,19 @@ def sampling_interval(sample: Sample, seed: int, rounds: int = 200) -> dict[str,
 
 
 def held_out_scenario(scenario: Scenario, window: HeldOut) -> Scenario:
-    """The scenario over the test window: a warm-up, then the window's days, with the weekly
-    profile turned so that model day 0 falls on the right weekday."""
+    """The scenario over the test window: a warm-up, then the window's days, with model day 0
+    on the warm-up's first day (the calendar starts then; a weekly profile is turned)."""
     start = window.origin
+    days = {
+        "run.days": window.warmup_days + window.days,
+        "run.warmup_days": window.warmup_days,
+    }
+    if scenario.calendar is not None:
+        return scenario.with_overrides(**days, **{"calendar.start": start.date()})
     weekly = list(scenario.demand.weekly_profile)
     if weekly and len(weekly) == 7:
         weekly = weekly[start.day_of_week :] + weekly[: start.day_of_week]
-    return scenario.with_overrides(
-        **{
-            "run.days": window.warmup_days + window.days,
-            "run.warmup_days": window.warmup_days,
-            "demand.weekly_profile": weekly,
-        }
-    )
+    return scenario.with_overrides(**days, **{"demand.weekly_profile": weekly})
 
 
 def naive_baseline(scenario: Scenario) -> Scenario:
@@ -314,7 +316,6 @@ def simulate(
     if from_first_start:
         first = counted.groupby("case")["start"].min()
         requests = requests.assign(arrived=requests["id"].map(first).fillna(requests["arrived"]))
-        requests = requests.assign(resolution_hours=requests["closed"] - requests["arrived"])
     done = requests[~requests["abandoned"] & (requests["closed"] <= censor_hours)]
     epoch = np.datetime64(origin, "us")
     hour = np.timedelta64(3600_000_000, "us")
@@ -325,7 +326,8 @@ def simulate(
     return {
         "count": int(result.kpis["arrived"]),
         "arrivals": clock(requests["arrived"]),
-        "ended": done["resolution_hours"].to_numpy(dtype=float),
+        # Calendar hours, as the log's elapsed times are (with a calendar or around the clock).
+        "ended": (done["closed"] - done["arrived"]).to_numpy(dtype=float),
         "routes": [units.get(i, ()) for i in done["id"]],
         "events": np.concatenate([clock(counted["start"]), clock(counted["end"])]),
         "utilisation": float(result.kpis["utilisation"]),

@@ -7,6 +7,7 @@ import json
 import re
 import textwrap
 import tomllib
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +101,8 @@ def _key(key: str) -> str:
 
 
 def _value(value: Any) -> str:
+    if isinstance(value, date):
+        return value.isoformat()  # a TOML local date
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
