@@ -144,7 +144,9 @@ class Employee(mesa.Agent):
             hours *= 1.0 + learning_curve(self.role_slowdown - 1.0, self.role_tasks, rate)
         if model.premature_closure and model.behaviour_rng.random() < model.premature_closure:
             return hours * 0.5, False
-        p_right = p.first_contact_resolution * level**p.proficiency_quality_exponent
+        fcr = task.first_contact_resolution
+        p_right = p.first_contact_resolution if fcr is None else fcr
+        p_right *= level**p.proficiency_quality_exponent
         p_right *= 1 - sluggish
         return hours, p_right >= 1.0 or model.outcome_rng.random() < p_right
 

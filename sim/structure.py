@@ -302,7 +302,12 @@ def _expected_task_hours(s: Scenario, unit: UnitSpec, task, premature: float) ->
     level = sum(v * v for v in levels) / sum(levels)
     engagement = sum(m.engagement for m in unit.members) / len(unit.members)
     sluggish = p.engagement_effect * (1 - engagement)
-    right = p.first_contact_resolution * level**p.proficiency_quality_exponent * (1 - sluggish)
+    fcr = (
+        p.first_contact_resolution
+        if task.first_contact_resolution is None
+        else task.first_contact_resolution
+    )
+    right = fcr * level**p.proficiency_quality_exponent * (1 - sluggish)
     attempt = task.hours / level * (1 + sluggish) * (1 - 0.5 * premature)
     return attempt / max((1 - premature) * right, 1e-3)
 

@@ -767,3 +767,36 @@ def test_burnout_under_sustained_overload_only() -> None:
         assert calm["burnout_share"] == 0.0, report
         assert busy["burnout_share"] > 0.2, report
         assert busy["engagement_mean"] < calm["engagement_mean"] - 0.1, report
+
+
+def test_a_task_s_own_first_contact_resolution_replaces_the_policy_s():
+    """One step right half the time, the other always (policy FCR 1): about one repeat contact
+    per request, all of them at the first step (a geometric number of tries, mean 1)."""
+    raw = {
+        "name": "per-step FCR",
+        "run": {"days": 200, "warmup_days": 5, "hours_per_day": 24},
+        "demand": {
+            "requests_per_day": 24,
+            "work_distribution": "exponential",
+            "callback_delay_hours": 1,
+            "request_types": [
+                {
+                    "name": "two steps",
+                    "share": 1,
+                    "expected_hours": 8,
+                    "tasks": [
+                        {"skill": "a", "hours": 0.5, "first_contact_resolution": 0.5},
+                        {"skill": "b", "hours": 0.5},
+                    ],
+                }
+            ],
+        },
+        "workforce": [{"skill": "a", "headcount": 3}, {"skill": "b", "headcount": 3}],
+        **neutral_raw(),
+    }
+    result = simulate(parse_scenario(raw), seed=4)
+    k = result.kpis
+    assert k["repeat_contacts_per_request"] == pytest.approx(1.0, abs=0.08)
+    assert k["fcr"] == pytest.approx(0.5, abs=0.03)
+    raw["demand"]["request_types"][0]["tasks"][0].pop("first_contact_resolution")
+    assert simulate(parse_scenario(raw), seed=4).kpis["repeat_contacts_per_request"] == 0

@@ -77,6 +77,10 @@ class Task(StrictSection):
     skill: Annotated[str, Field(min_length=1)]
     hours: Positive
     """Mean work hours for a fully proficient employee with no behavioural effect."""
+    first_contact_resolution: Fraction | None = None
+    """This step's chance of being done right first time, in place of
+    `policies.first_contact_resolution` (scaled by proficiency and engagement alike); unset =
+    the policy's. Some steps need the customer more than others (a calibration measures it)."""
 
 
 class RequestType(StrictSection):
