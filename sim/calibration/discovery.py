@@ -135,7 +135,12 @@ def discover(timeline: Timeline, cut: pd.Timestamp, source: str) -> Calibration:
             hours = sample["work"].mean() if len(sample) >= MIN_SAMPLES else team_work.get(team)
             if hours is None or not math.isfinite(hours) or hours < MIN_TOUCH_HOURS:
                 hours = MIN_TOUCH_HOURS
-            tasks.append({"skill": team, "hours": _round(hours)})
+            task = {"skill": team, "hours": _round(hours)}
+            attempts = sample["attempts"].sum()
+            if len(sample) >= MIN_SAMPLES and attempts > 0:
+                # Waits for the customer at this step of this route, per attempt.
+                task["first_contact_resolution"] = _round(1.0 - sample["waits"].sum() / attempts)
+            tasks.append(task)
         members = train[train["case"].isin(routes_of[name])]
         # The customer's expectation, in working hours (as the model's satisfaction reads it).
         worked = workweek.working_hours(members["end"]) - workweek.working_hours(members["arrival"])
@@ -180,7 +185,9 @@ def discover(timeline: Timeline, cut: pd.Timestamp, source: str) -> Calibration:
     wait_hours = visits["wait_hours"].sum() / waits if waits else 8.0
     notes["policies.first_contact_resolution"] = (
         f"{waits:,} waits for the customer and {reopens:,} reopens in {attempts + reopens:,} "
-        f"attempts at a team's task: each is a task not finished first time"
+        f"attempts at a team's task: each is a task not finished first time; a task with "
+        f"{MIN_SAMPLES} or more visits at its step of its route has its own value (waits per "
+        "attempt there)"
     )
     notes["demand.callback_delay_hours"] = (
         f"mean of {waits:,} waits for the customer (calendar hours)"
