@@ -80,7 +80,8 @@ class KPI:
     per_unit: bool = False
     """A mapping unit name -> value rather than a number (one table row per unit)."""
     always: bool = True
-    """Every run reports it; False: only runs of a scenario with a reorganisation."""
+    """Every run reports it; False: only some runs (of a scenario with a reorganisation, or
+    with a calendar)."""
 
     @property
     def noun(self) -> str:
@@ -106,6 +107,8 @@ class KPI:
         """The unit of an absolute difference in a sentence ('2.5 working hours', '3 EUR')."""
         if self.kind == "money":
             return self.unit.split(" per ", 1)[0]
+        if self.kind == "hours" and self.unit != _HOURS:  # calendar hours say so
+            return self.unit
         return _AMOUNT_UNITS.get(self.kind, self.unit)
 
     def format(self, value: float) -> str:
@@ -149,6 +152,15 @@ CATALOGUE: dict[str, KPI] = {
             KPI("resolution_hours_p90", "Resolution time, p90", _HOURS, "hours", -1,
                 "the slowest 10% of requests take {amount} {word}", "longer", "less time",
                 "90th-percentile resolution time"),
+            KPI("elapsed_hours_mean", "Elapsed time, mean", "calendar hours", "hours", -1,
+                "customers wait {amount} {word} from arrival to outcome", "longer", "less",
+                "mean elapsed time", always=False),
+            KPI("elapsed_hours_p50", "Elapsed time, p50", "calendar hours", "hours", -1,
+                "the median customer waits {amount} {word}", "longer", "less",
+                "median elapsed time", always=False),
+            KPI("elapsed_hours_p90", "Elapsed time, p90", "calendar hours", "hours", -1,
+                "the slowest 10% of customers wait {amount} {word}", "longer", "less",
+                "90th-percentile elapsed time", always=False),
             KPI("wait_hours_mean", "Time in queue, mean", _HOURS, "hours", -1,
                 "customers wait {amount} {word} in queues", "longer", "less",
                 "mean time in queue", sub="of which in queue"),

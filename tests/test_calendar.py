@@ -8,7 +8,11 @@ calendar.
 
 from __future__ import annotations
 
+import json
 import math
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -199,3 +203,50 @@ def test_a_bad_calendar_names_the_key(change: dict[str, Any], path: str):
     with pytest.raises(ScenarioError) as caught:
         parse_scenario(raw, source="bad.toml")
     assert any(path in line for line in caught.value.problems), caught.value.problems
+
+
+def sim(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *args], capture_output=True, text=True, timeout=300
+    )
+
+
+def test_the_command_line_reports_elapsed_hours_and_names_a_bad_calendar(tmp_path: Path):
+    office = tmp_path / "office.toml"
+    office.write_text(
+        CALENDAR_FILE
+        + "[calendar]\nholidays = [2024-01-15]\n[calendar.shifts.late]\n"
+        + "".join(f'{day} = "12:00-20:00"\n' for day in ("mon", "tue", "wed", "thu", "fri")),
+        encoding="utf-8",
+    )
+    out = sim("run", str(office), "--json")
+    assert out.returncode == 0, out.stderr
+    kpis = json.loads(out.stdout)
+    assert kpis["elapsed_hours_p90"] > kpis["resolution_hours_p90"] > 0
+    table = sim("compare", str(office), str(office), "--set", "workforce.0.shift=late")
+    assert table.returncode == 0 and "warning" not in table.stderr, table.stderr
+    assert "Elapsed time, p90 (calendar hours)" in table.stdout
+    bad = tmp_path / "bad.toml"
+    bad.write_text(CALENDAR_FILE + '[calendar]\nopening_hours = { mon = "9 to 5" }\n', "utf-8")
+    out = sim("validate", str(bad))
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert f"{bad}: calendar.opening_hours.mon: '9 to 5' is not an hour range" in out.stderr
+
+
+CALENDAR_FILE = """\
+name = "office"
+[run]
+days = 21
+warmup_days = 2
+hours_per_day = 24
+[demand]
+requests_per_day = 10
+[[demand.request_types]]
+name = "q"
+share = 1
+expected_hours = 4
+tasks = [{ skill = "a", hours = 1 }]
+[[workforce]]
+skill = "a"
+headcount = 4
+"""
