@@ -1,8 +1,9 @@
 """The scenario: one TOML file describing a whole organisation and its customers.
 
 The package: `schema` (every section and key, with its unit, default, source and neutral
-value), `errors` (problems as one line each) and `loading` (reading files, overrides, the
-checks across fields). Everything a user needs is importable from here::
+value), `errors` (problems as one line each), `loading` (reading files, overrides, the
+checks across fields) and `writing` (a scenario as the text of a file). Everything a user
+needs is importable from here::
 
     from sim.scenario import load_scenario
 
@@ -41,6 +42,7 @@ from sim.scenario.schema import (
     WorkforceGroup,
     event_scenario,
 )
+from sim.scenario.writing import scenario_toml, toml_text
 
 __all__ = [
     "NEUTRAL",
@@ -72,6 +74,8 @@ __all__ = [
     "parse_scenario",
     "parse_toml",
     "read_toml",
+    "scenario_toml",
     "scenario_warnings",
     "set_path",
+    "toml_text",
 ]
