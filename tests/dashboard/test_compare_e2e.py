@@ -9,6 +9,9 @@ look at).
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from conftest import BAD_SCENARIO
 from playwright.sync_api import Page, expect
@@ -94,20 +97,38 @@ def test_cancel_stops_a_running_comparison(page: Page, dashboard_url, shots):
     expect(page.get_by_role("button", name="Run the comparison")).to_be_enabled()
 
 
-def test_the_form_adds_a_scenario_and_explains_a_bad_value(page: Page, dashboard_url, shots):
+def test_the_form_adds_a_scenario_explains_a_bad_value_and_downloads(
+    page: Page, dashboard_url, shots, tmp_path
+):
     open_compare(page, dashboard_url)
-    page.get_by_text("…or a preset with your own numbers").click()
+    page.get_by_text("…or your own organisation").click()
     set_number(page, "Headcount, claims", "15")
-    page.get_by_label("Name of the new scenario").fill("Departments with two more claims staff")
+    name = page.get_by_label("Name of the new scenario")
+    name.fill("Departments with two more claims staff")
+    name.press("Enter")
     page.get_by_role("button", name="Add this scenario").click()
     expect(page.locator(".compare-entry")).to_have_count(3)
     expect(page.get_by_text("Scenario 3: Departments with two more claims staff")).to_be_visible()
-    expect(page.get_by_text("42 employees")).to_be_visible()
+    expect(page.get_by_text("42 employees").first).to_be_visible()
 
     expect(page.get_by_label("Number of teams")).to_be_disabled()  # departments have none
     set_number(page, "Share: billing question", "30")
-    page.get_by_role("button", name="Add this scenario").click()
     problems = page.locator(".compare-form-problems")
     expect(problems).to_contain_text("the shares add up to 112% (allowed: shares adding up")
+    expect(page.get_by_role("button", name="Add this scenario")).to_be_disabled()
     problems.scroll_into_view_if_needed()
-    page.screenshot(path=shots / "compare-form.png", full_page=True)
+    page.screenshot(path=shots / "compare-form-problem.png")
+    set_number(page, "Share: billing question", "18")
+    expect(problems).to_have_count(0)
+
+    # The organisation downloads as a scenario file that `sim validate` accepts.
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download as a scenario file (TOML)").click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    assert saved.name == "departments-with-two-more-claims-staff.toml"
+    checked = subprocess.run(
+        [sys.executable, "-m", "sim", "validate", str(saved)], capture_output=True, text=True
+    )
+    assert checked.returncode == 0, checked.stderr
+    page.locator(".compare-form").screenshot(path=shots / "compare-form.png")

@@ -9,8 +9,11 @@ from __future__ import annotations
 import html
 import io
 import re
+import subprocess
+import sys
 import threading
 import time
+import tomllib
 
 import ipyvuetify as v
 import ipywidgets as w
@@ -22,16 +25,11 @@ from ipyvuetify.extra import FileInput
 
 from sim.dashboard.compare import run as compare_run
 from sim.dashboard.compare import scenarios as compare_scenarios
+from sim.dashboard.compare.draft import build, draft_of, draft_toml, file_name
 from sim.dashboard.compare.page import Page
-from sim.dashboard.compare.scenarios import (
-    MAX_UPLOAD_BYTES,
-    build_from_form,
-    form_values,
-    list_presets,
-    parse_upload,
-)
+from sim.dashboard.compare.scenarios import MAX_UPLOAD_BYTES, list_presets, parse_upload
 from sim.dashboard.compare.upload import ScenarioFileInput
-from sim.scenario import ScenarioError
+from sim.scenario import ScenarioError, load_scenario, parse_scenario
 
 PNG = b"\x89PNG"
 
@@ -191,6 +189,7 @@ def test_form_makes_a_valid_scenario(compare_page):
     type_into(box, "Headcount, policy", "12")
     type_into(box, "Requests per day", "220")
     type_into(box, "Name of the new scenario", "Our departments next year")
+    assert "42 employees, 2,073 EUR per working hour" in texts(box)  # costs are visible
     button(box, "Add this scenario").click()
     names = entry_names(box)
     assert len(names) == 3
@@ -199,34 +198,127 @@ def test_form_makes_a_valid_scenario(compare_page):
     assert "42 employees · 220 requests/day" in texts(box)
 
 
-def test_form_shows_an_invalid_value(compare_page):
+def test_form_shows_its_problems_as_they_appear(compare_page):
     box, _ = compare_page
-    type_into(box, "Headcount, legal", "0")
     type_into(box, "Share: billing question", "20")  # the mix now adds up to 102%
-    button(box, "Add this scenario").click()
-    text = texts(box)
-    assert "This scenario cannot be added:" in text
-    assert "the shares add up to 102% (allowed: shares adding up to 100%)" in text
+    assert "the shares add up to 102% (allowed: shares adding up to 100%)" in texts(box)
+    assert button(box, "Add this scenario").disabled
+    assert not buttons(box, "Download as a scenario file (TOML)")
     type_into(box, "Share: billing question", "18")
-    button(box, "Add this scenario").click()
-    text = texts(box)
+    assert "Not a valid organisation yet" not in texts(box)
+    # No legal staff: allowed, as long as no request needs legal work.
+    type_into(box, "Headcount, legal", "0")
     assert (
-        "Form: Headcount, legal (workforce.4.headcount): 0 is out of range (allowed: >= 1)" in text
+        "Form: Tasks of 'disputed claim' (demand.request_types.7.tasks.1.skill): 'legal' is a "
+        "skill nobody has" in texts(box)
     )
-    assert len(entry_names(box)) == 2
+    type_into(box, "Tasks: disputed claim", "claims 1.5 h, billing 0.5 h")
+    assert "Not a valid organisation yet" not in texts(box)
+    button(box, "Add this scenario").click()
+    assert len(entry_names(box)) == 3 and "37 employees" in texts(box)
+    type_into(box, "Tasks: claim report", "claims one hour")
+    assert (
+        "Tasks of 'claim report' (demand.request_types.3.tasks): cannot read 'claims one hour'"
+        in texts(box)
+    )
 
 
-def test_form_logic_without_the_page():
+def test_a_chosen_scenario_is_edited_in_the_form(compare_page):
+    box, _ = compare_page
+    buttons(box, "Edit in the form")[1].click()
+    assert field(box, "Name of the new scenario").v_model == (
+        "Insurer customer service: cross-functional teams (edited)"
+    )
+    assert select(box, "Structure").v_model == "Cross-functional teams"
+    assert "Editing: preset cross-functional.toml" in texts(box)
+    type_into(box, "Number of teams", "5")
+    button(box, "Add this scenario").click()
+    assert "Cross-functional teams, 5 teams · 40 employees" in texts(box)
+    assert "(edited from preset cross-functional.toml)" in entry_names(box)[2]
+
+
+def functional_draft():
     preset = next(p for p in list_presets() if p.key == "functional.toml")
-    values = form_values(preset).set(kind="cross_functional", teams=50)
+    return draft_of(preset.scenario, preset.key)
+
+
+def test_own_skills_request_types_and_costs_without_the_page(tmp_path):
+    """A leader's own organisation: three skills of their own, their request types, their
+    costs; downloaded as a file that `sim validate` accepts and that reads back the same."""
+    d = functional_draft()
+    d = d.set_group(2, skill="technical")  # claims -> technical, in every task that names it
+    assert d.requests[3].tasks == "technical 1 h"
+    assert d.groups[4].other_skills == "technical 0.75"  # legal's secondary skill follows
+    for _ in range(2):
+        d = d.remove_group(3)  # no underwriting, no legal
+    d = d.add_group().set_group(3, skill="onboarding", headcount=4, hourly_cost=38.5)
+    rows = [
+        ("billing question", 50, 8, "billing 0.5 h"),
+        ("outage", 30, 4, "technical 1 h"),
+        ("new customer", 20, 16, "onboarding 0.75 h, billing 0.25 h"),
+    ]
+    while len(d.requests) > 1:
+        d = d.remove_request(0)
+    for _ in rows[1:]:
+        d = d.add_request()
+    for i, (name, share, expected, tasks) in enumerate(rows):
+        d = d.set_request(i, name=name, share_pct=share, expected_hours=expected, tasks=tasks)
+    d = d.set(name="Our service desk", currency="GBP", requests_per_day=150)
+    scenario = build(d)
+    assert scenario.skills == ["policy", "billing", "technical", "onboarding"]
+    assert [t.name for t in scenario.demand.request_types] == [r[0] for r in rows]
+    assert scenario.demand.request_types[2].tasks[0].hours == 0.75
+    assert scenario.workforce[3].hourly_cost == 38.5 and scenario.run.currency == "GBP"
+    path = tmp_path / file_name(d)
+    path.write_text(draft_toml(d), encoding="utf-8")
+    assert path.name == "our-service-desk.toml"
+    checked = subprocess.run(
+        [sys.executable, "-m", "sim", "validate", str(path)], capture_output=True, text=True
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert load_scenario(path) == scenario
+
+
+def test_every_preset_downloads_as_the_same_scenario():
+    for preset in list_presets():
+        d = draft_of(preset.scenario, preset.key)
+        assert parse_scenario(tomllib.loads(draft_toml(d)), preset.key) == build(d), preset.key
+
+
+def test_what_the_form_does_not_show_is_kept():
+    """A step's own first-contact resolution, a group's engagement: kept from the scenario
+    the form started from (a task's keys while the task at its place has the same skill)."""
+    preset = next(p for p in list_presets() if p.key == "functional.toml")
+    scenario = preset.scenario.with_overrides(
+        **{
+            "demand.request_types.4.tasks.1.first_contact_resolution": 0.6,
+            "workforce.2.engagement": 0.55,
+        }
+    )
+    d = draft_of(scenario, "mine.toml")
+    assert build(d).demand.request_types[4].tasks[1].first_contact_resolution == 0.6
+    assert build(d).workforce[2].engagement == 0.55
+    swapped = d.set_request(4, tasks="billing 0.5 h, claims 0.75 h")
+    tasks = build(swapped).demand.request_types[4].tasks
+    assert [t.first_contact_resolution for t in tasks] == [None, None]
+
+
+def test_form_problems_name_the_form_fields():
+    d = functional_draft().set(kind="cross_functional", teams=50)
     with pytest.raises(ScenarioError) as error:
-        build_from_form(preset.scenario, values)
+        build(d)
     assert error.value.problems == [
         "Form: Number of teams (structure.teams): 50 teams for 40 employees"
     ]
-    values = form_values(preset).set(kind="cross_functional", teams=5, help_across_units_pct=10)
-    scenario = build_from_form(preset.scenario, values)
+    d = functional_draft().set(kind="cross_functional", teams=5, help_across_units_pct=10)
+    scenario = build(d)
     assert scenario.structure.teams == 5 and scenario.policies.help_across_units == 0.1
+    d = functional_draft().set_group(0, other_skills="billing fast")
+    with pytest.raises(ScenarioError, match=r"Other skills, policy .*cannot read 'billing fast'"):
+        build(d)
+    d = functional_draft().set_group(1, hourly_cost=-3)
+    with pytest.raises(ScenarioError, match=r"Hourly cost, billing \(workforce.1.hourly_cost\)"):
+        build(d)
 
 
 # --------------------------------------------------------------------------------------------
@@ -273,7 +365,11 @@ def test_tiny_comparison_gives_the_table_figures_and_downloads(compare_page):
     # `sim compare --report`.
     from solara.components.file_download import FileDownloadWidget
 
-    downloads = {x.filename: x for x in all_widgets(box) if isinstance(x, FileDownloadWidget)}
+    downloads = {
+        x.filename: x
+        for x in all_widgets(box)
+        if isinstance(x, FileDownloadWidget) and x.filename.startswith("comparison")
+    }
     assert set(downloads) == {"comparison.csv", "comparison-runs.csv", "comparison-report.html"}
     for download in downloads.values():
         download.request_download = True

@@ -1,11 +1,13 @@
 """Page 2 — Compare (leadership): "as is" against "to be" on the organisation's own numbers.
 
-A leader picks two to four scenarios (the presets, an uploaded scenario file, or a preset with
-their own numbers typed into a form), runs them side by side with the same customers (common
-random numbers, `sim.replications.compare`) on a background process pool, and reads the answer
-in plain words with its 95% confidence intervals: the KPI table, resolution times,
-satisfaction, utilisation, cost and, for a reorganisation, its J-curve and pay-back day. The
-results download as CSV and as the same self-contained HTML report as ``sim compare --report``.
+A leader picks two to four scenarios (the presets, an uploaded scenario file, or their own
+organisation described in a form: their skills, request types, headcounts and costs, starting
+from a preset or a chosen scenario, and downloadable as a scenario file), runs them side by
+side with the same customers (common random numbers, `sim.replications.compare`) on a
+background process pool, and reads the answer in plain words with its 95% confidence
+intervals: the KPI table, resolution times, satisfaction, utilisation, cost and, for a
+reorganisation, its J-curve and pay-back day. The results download as CSV and as the same
+self-contained HTML report as ``sim compare --report``.
 
 Everything a browser does lives in this page's component state (never at module level, which
 every visitor would share). Leaving the page cancels its running comparison.
@@ -18,6 +20,8 @@ from html import escape
 
 import solara
 
+from sim.dashboard.compare.draft import Draft, draft_of
+from sim.dashboard.compare.form import OrganisationForm
 from sim.dashboard.compare.results import ResultsView
 from sim.dashboard.compare.run import Runner, RunState
 from sim.dashboard.compare.scenarios import (
@@ -29,13 +33,9 @@ from sim.dashboard.compare.scenarios import (
     MIN_DAYS,
     MIN_REPS,
     MIN_SCENARIOS,
-    STRUCTURE_KINDS,
     Entry,
-    FormValues,
     Preset,
     default_entries,
-    form_entry,
-    form_values,
     list_presets,
     preset_entry,
     summary,
@@ -43,9 +43,8 @@ from sim.dashboard.compare.scenarios import (
     with_run_length,
 )
 from sim.dashboard.compare.upload import ScenarioUpload
-from sim.dashboard.scenario_files import KIND_LABELS
 from sim.replications import scenario_names
-from sim.scenario import ScenarioError, scenario_warnings
+from sim.scenario import Scenario, ScenarioError, scenario_warnings
 
 CSS = """
 .compare-page { font-size: 15px; }
@@ -89,7 +88,7 @@ def add_or_explain(make: Callable[[], Entry], problems: solara.Reactive, add) ->
 
 
 @solara.component
-def EntryCard(entry: Entry, index: int, count: int, on_remove, on_baseline):
+def EntryCard(entry: Entry, index: int, count: int, on_remove, on_baseline, on_edit):
     warnings = solara.use_memo(lambda: scenario_warnings(entry.scenario), [entry.id])
     with solara.Row(
         classes=["compare-entry"],
@@ -107,6 +106,13 @@ def EntryCard(entry: Entry, index: int, count: int, on_remove, on_baseline):
             solara.Text(summary(entry.scenario), classes=["compare-entry-meta"])
             for warning in warnings:
                 solara.Text("⚠ " + warning, style={"font-size": "13px", "color": "#8a4b00"})
+        solara.Button(
+            "Edit in the form",
+            icon_name="mdi-pencil",
+            outlined=True,
+            on_click=lambda: on_edit(entry),
+            classes=["compare-entry-edit"],
+        )
         if index > 0:
             solara.Button(
                 "Make baseline",
@@ -147,136 +153,6 @@ def AddPreset(presets: list[Preset], chosen: list[Entry], disabled: bool, on_add
             disabled=disabled or selected.value not in by_title,
             on_click=lambda: on_add(by_title[selected.value]),
         )
-
-
-@solara.component
-def ScenarioForm(presets: list[Preset], disabled: bool, on_add):
-    """The numbers a leader knows, starting from a preset; "Add" validates and adds it."""
-    usable = [p for p in presets if p.scenario is not None]
-    by_title = {p.title: p for p in usable}
-    start = next((p for p in usable if p.key == "functional.toml"), usable[0])
-    preset_title = solara.use_reactive(start.title)
-    values = solara.use_reactive(form_values(start))
-    problems = solara.use_reactive([])
-    preset = by_title.get(preset_title.value, start)
-
-    def choose(title: str) -> None:
-        preset_title.set(title)
-        values.set(form_values(by_title[title]))
-        problems.set([])
-
-    def add() -> None:
-        add_or_explain(lambda: form_entry(preset, values.value), problems, on_add)
-
-    v: FormValues = values.value
-    field = {"style": {"min-width": "150px", "flex": "1 1 150px"}}
-
-    def number(component, label: str, name: str, **options) -> None:
-        """A number field (`component`: InputInt or InputFloat) bound to the form value `name`."""
-        component(
-            label,
-            value=getattr(v, name),
-            on_value=lambda x: values.set(values.value.set(**{name: x})),
-            **field,
-            **options,
-        ).key(f"{v.preset}-{name}")
-
-    with solara.Column(gap="8px", classes=["compare-form"]):
-        with solara.Row(style={"gap": "12px", "flex-wrap": "wrap"}):
-            solara.Select(
-                label="Start from",
-                value=preset_title.value,
-                values=list(by_title),
-                on_value=choose,
-                style={"min-width": "420px", "flex": "2 1 420px"},
-            )
-            solara.InputText(
-                "Name of the new scenario",
-                value=v.name,
-                on_value=lambda x: values.set(values.value.set(name=x)),
-                style={"min-width": "300px", "flex": "1 1 300px"},
-            )
-        solara.Markdown("**People** (headcount by primary skill)")
-        with solara.Row(style={"gap": "12px", "flex-wrap": "wrap"}):
-            for i, (skill, count) in enumerate(v.headcount):
-                solara.InputInt(
-                    f"Headcount, {skill}",
-                    value=count,
-                    on_value=lambda x, i=i: values.set(values.value.set_headcount(i, x)),
-                    suffix="people",
-                    **field,
-                ).key(f"{v.preset}-headcount-{i}")
-        solara.Markdown(
-            f"**Demand** (request mix: shares of all requests, they must add up to 100%; now "
-            f"{v.share_total:g}%)"
-        )
-        with solara.Row(style={"gap": "12px", "flex-wrap": "wrap"}):
-            number(solara.InputFloat, "Requests per day", "requests_per_day", suffix="/day")
-            for i, (name, share) in enumerate(v.shares):
-                solara.InputFloat(
-                    f"Share: {name}",
-                    value=share,
-                    on_value=lambda x, i=i: values.set(values.value.set_share(i, x)),
-                    suffix="%",
-                    **field,
-                ).key(f"{v.preset}-share-{i}")
-        solara.Markdown("**Structure and policies**")
-        kinds = list(STRUCTURE_KINDS)
-        if v.kind not in kinds:
-            kinds.append(v.kind)
-        labels = {KIND_LABELS.get(k, k): k for k in kinds}
-        with solara.Row(style={"gap": "12px", "flex-wrap": "wrap"}):
-            solara.Select(
-                label="Structure",
-                value=KIND_LABELS.get(v.kind, v.kind),
-                values=list(labels),
-                on_value=lambda x: values.set(values.value.set(kind=labels[x])),
-                style={"min-width": "260px", "flex": "1 1 260px"},
-            )
-            number(
-                solara.InputInt,
-                "Number of teams",
-                "teams",
-                disabled=v.kind not in ("cross_functional", "matrix"),
-            )
-            number(
-                solara.InputFloat,
-                "Handoff delay between units",
-                "handoff_delay_hours",
-                suffix="working hours",
-            )
-            number(solara.InputFloat, "Help across units", "help_across_units_pct", suffix="%")
-            number(
-                solara.InputFloat,
-                "Customer weight in goals",
-                "customer_metric_weight_pct",
-                suffix="%",
-            )
-        solara.Text(
-            "Handoff delay: mean time a request spends between two units. Help across units: "
-            "the chance that an idle employee takes a task from another unit's queue. Customer "
-            "weight in goals: 0% = local targets only (cherry-picking, early closure, passing "
-            "hard tasks on), 100% = customer outcomes only.",
-            style={"font-size": "13px", "color": "#444"},
-        )
-        with solara.Row(style={"gap": "12px", "align-items": "center"}):
-            solara.Button(
-                "Add this scenario",
-                icon_name="mdi-plus",
-                color="primary",
-                disabled=disabled,
-                on_click=add,
-                classes=["compare-form-add"],
-            )
-            solara.Button(
-                "Reset to the preset",
-                icon_name="mdi-restore",
-                outlined=True,
-                on_click=lambda: choose(preset_title.value),
-            )
-            if disabled:
-                solara.Text("Four scenarios chosen: remove one to add another.")
-        Problems(problems.value, "This scenario cannot be added:", "compare-form-problems")
 
 
 @solara.component
@@ -330,6 +206,13 @@ def RunPanel(state: RunState, reps, days, can_run: bool, on_run, on_cancel):
         solara.Error(state.message, classes=["compare-problems"], dense=True)
 
 
+def first_draft(presets: list[Preset]) -> Draft | None:
+    """The form's first numbers: the functional preset's, else the first preset's."""
+    usable = [p for p in presets if p.scenario is not None]
+    start = next((p for p in usable if p.key == "functional.toml"), usable[0] if usable else None)
+    return draft_of(start.scenario, start.key) if start and start.scenario else None
+
+
 @solara.component
 def Page():
     presets = solara.use_memo(list_presets, [])
@@ -342,6 +225,9 @@ def Page():
     upload_problems = solara.use_reactive([])
     run_problems = solara.use_reactive([])
     ran_with = solara.use_ref(None)
+    draft = solara.use_reactive(solara.use_memo(lambda: first_draft(presets), []))
+    edits = solara.use_reactive(0)
+    """How many times "Edit in the form" was pressed: each one opens the form."""
 
     def stop_on_leave():
         return lambda: runner.cancel(report_state=False)
@@ -355,6 +241,13 @@ def Page():
 
     def add_preset(preset: Preset) -> None:
         add(preset_entry(preset))
+
+    def edit(entry: Entry) -> None:
+        draft.set(draft_of(entry.scenario, entry.origin))
+        edits.set(edits.value + 1)
+
+    def add_edited(scenario: Scenario, origin: str) -> None:
+        add(Entry(scenario, f"edited from {origin}"))
 
     def on_upload(name: str, data: bytes, size: int) -> None:
         add_or_explain(lambda: upload_entry(name, data, size), upload_problems, add)
@@ -405,7 +298,7 @@ def Page():
         with solara.Card("1. Scenarios to compare (2 to 4)", margin=0):
             with solara.Column(gap="8px", classes=["compare-entries"]):
                 for index, entry in enumerate(chosen):
-                    EntryCard(entry, index, len(chosen), remove, make_baseline).key(
+                    EntryCard(entry, index, len(chosen), remove, make_baseline, edit).key(
                         f"entry-{entry.id}"
                     )
             solara.Markdown("#### Add a scenario: a preset")
@@ -413,11 +306,13 @@ def Page():
             solara.Markdown("#### …or your own scenario file")
             ScenarioUpload(on_upload, disabled=full)
             Problems(upload_problems.value, "This file cannot be used:", "compare-upload-problems")
-            with solara.Details(
-                "…or a preset with your own numbers: headcount, demand, request mix, "
-                "structure, policies"
-            ):
-                ScenarioForm(presets, full, add)
+            if draft.value is not None:
+                with solara.Details(
+                    "…or your own organisation: skills, request types, headcounts, costs "
+                    "(from a preset, or “Edit in the form” above; downloadable as a file)",
+                    expand=edits.value > 0,
+                ).key(f"form-{edits.value}"):
+                    OrganisationForm(draft, presets, full, add_edited)
         with solara.Card("2. Run", margin=0):
             RunPanel(
                 state,

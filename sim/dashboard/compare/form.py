@@ -1,0 +1,284 @@
+"""The leader's form: their own organisation, from a preset or a scenario already chosen.
+
+Rows of people (skill, headcount, hourly cost, secondary skills) and of request types (share,
+expected time, tasks with their hours), the demand, the structure and three policies; the
+problems are listed as they appear, and a valid organisation is added to the comparison or
+downloaded as a scenario file. The logic is `sim.dashboard.compare.draft`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import solara
+
+from sim.dashboard.compare.draft import (
+    Draft,
+    build,
+    draft_of,
+    draft_toml,
+    file_name,
+    kind_choices,
+)
+from sim.dashboard.compare.scenarios import Preset
+from sim.dashboard.scenario_files import KIND_LABELS
+from sim.scenario import Scenario, ScenarioError
+
+CSS = """
+.compare-form .form-row { display: flex; gap: 10px; align-items: center; flex-wrap: nowrap; }
+.compare-form .form-row > * { flex: 1 1 0; min-width: 0; }
+.compare-form .form-row > .wide { flex: 2.4 1 0; }
+.compare-form .form-row > .v-btn { flex: 0 0 auto; }
+.compare-form .form-note { font-size: 13px; color: #444; }
+"""
+
+
+def _parsed(draft: Draft) -> tuple[Scenario | None, list[str]]:
+    try:
+        return build(draft), []
+    except ScenarioError as exc:
+        return None, list(exc.problems)
+
+
+@solara.component
+def OrganisationForm(
+    draft: solara.Reactive,
+    presets: list[Preset],
+    full: bool,
+    on_add: Callable[[Scenario, str], None],
+):
+    """`draft`: the form's `Draft` (the page holds it, so that a chosen scenario can be
+    edited); `presets`: what it can start from; ``on_add(scenario, origin)``."""
+    d: Draft = draft.value
+    by_title = {p.title: p for p in presets if p.scenario is not None}
+    shown = next((t for t, p in by_title.items() if p.key == d.origin), None)
+    scenario, problems = solara.use_memo(lambda: _parsed(d), [d])
+    solara.Style(CSS)
+
+    def update(**changes) -> None:
+        draft.set(draft.value.set(**changes))
+
+    with solara.Column(gap="8px", classes=["compare-form"]):
+        with solara.Row(style={"gap": "12px", "flex-wrap": "wrap"}):
+            solara.Select(
+                label="Start from a preset",
+                value=shown,
+                values=list(by_title),
+                on_value=lambda t: draft.set(draft_of(by_title[t].scenario, by_title[t].key)),
+                style={"min-width": "380px", "flex": "2 1 380px"},
+                classes=["compare-form-start"],
+            )
+            solara.InputText(
+                "Name of the new scenario",
+                value=d.name,
+                on_value=lambda x: update(name=x),
+                style={"min-width": "300px", "flex": "2 1 300px"},
+            )
+        solara.Text(
+            f"Editing: {d.origin}. Rows are your own: rename, add or remove skills and request "
+            "types.",
+            classes=["form-note"],
+        )
+        People(d, draft)
+        Demand(d, draft)
+        Structure(d, update)
+        if problems:
+            solara.Error(
+                "Not a valid organisation yet:\n" + "\n".join(problems),
+                classes=["compare-problems", "compare-form-problems"],
+                dense=True,
+            )
+        with solara.Row(style={"gap": "12px", "align-items": "center", "flex-wrap": "wrap"}):
+            solara.Button(
+                "Add this scenario",
+                icon_name="mdi-plus",
+                color="primary",
+                disabled=full or scenario is None,
+                on_click=lambda: on_add(scenario, d.origin),
+                classes=["compare-form-add"],
+            )
+            if scenario is not None:
+                solara.FileDownload(
+                    lambda: draft_toml(d),
+                    file_name(d),
+                    label="Download as a scenario file (TOML)",
+                    mime_type="application/toml",
+                )
+            solara.Button(
+                "Undo my edits",
+                icon_name="mdi-restore",
+                outlined=True,
+                on_click=lambda: draft.set(draft_of(d.base, d.origin)),
+            )
+            if full:
+                solara.Text("Four scenarios chosen: remove one to add another.")
+
+
+@solara.component
+def People(d: Draft, draft: solara.Reactive):
+    money = d.currency
+    solara.Markdown(
+        f"**People**: {d.headcount} employees, {d.payroll_per_hour:,.0f} {money} per working "
+        "hour. One group per primary skill; a headcount of 0 leaves the group out."
+    )
+    for i, g in enumerate(d.groups):
+        with solara.Row(classes=["form-row", "compare-form-group"]):
+
+            def set_group(i=i, **changes):
+                draft.set(draft.value.set_group(i, **changes))
+
+            solara.InputText(
+                "Skill", value=g.skill, on_value=lambda x, i=i: set_group(i, skill=x)
+            ).key(f"skill-{g.id}")
+            solara.InputInt(
+                f"Headcount, {g.skill}",
+                value=g.headcount,
+                on_value=lambda x, i=i: set_group(i, headcount=x),
+                suffix="people",
+            ).key(f"headcount-{g.id}")
+            solara.InputFloat(
+                f"Hourly cost, {g.skill}",
+                value=g.hourly_cost,
+                on_value=lambda x, i=i: set_group(i, hourly_cost=x),
+                suffix=f"{money}/h",
+            ).key(f"cost-{g.id}")
+            solara.InputText(
+                f"Other skills, {g.skill}",
+                value=g.other_skills,
+                on_value=lambda x, i=i: set_group(i, other_skills=x),
+                classes=["wide"],
+            ).key(f"others-{g.id}")
+            solara.Button(
+                icon_name="mdi-close",
+                icon=True,
+                on_click=lambda i=i: draft.set(draft.value.remove_group(i)),
+                disabled=len(d.groups) <= 1,
+            )
+    with solara.Row(style={"gap": "12px", "align-items": "center"}):
+        solara.Button(
+            "Add a group of people",
+            icon_name="mdi-plus",
+            text=True,
+            on_click=lambda: draft.set(draft.value.add_group()),
+        )
+        solara.InputText(
+            "Currency",
+            value=d.currency,
+            on_value=lambda x: draft.set(draft.value.set(currency=x)),
+            style={"max-width": "120px"},
+        )
+        solara.Text(
+            "Hourly cost: fully loaded, per working hour. Other skills: what the group can also "
+            "do, at what speed (billing 0.8: 80% of a specialist's speed).",
+            classes=["form-note"],
+        )
+
+
+@solara.component
+def Demand(d: Draft, draft: solara.Reactive):
+    solara.Markdown(
+        f"**Demand**: the request types (their shares add up to 100%; now {d.share_total:g}%)"
+    )
+    solara.InputFloat(
+        "Requests per day",
+        value=d.requests_per_day,
+        on_value=lambda x: draft.set(draft.value.set(requests_per_day=x)),
+        suffix="/day",
+        style={"max-width": "260px"},
+    ).key(f"rpd-{d.id}")
+    for i, r in enumerate(d.requests):
+        with solara.Row(classes=["form-row", "compare-form-request"]):
+
+            def set_request(i=i, **changes):
+                draft.set(draft.value.set_request(i, **changes))
+
+            solara.InputText(
+                "Request type", value=r.name, on_value=lambda x, i=i: set_request(i, name=x)
+            ).key(f"type-{r.id}")
+            solara.InputFloat(
+                f"Share: {r.name}",
+                value=r.share_pct,
+                on_value=lambda x, i=i: set_request(i, share_pct=x),
+                suffix="%",
+            ).key(f"share-{r.id}")
+            solara.InputFloat(
+                f"Expected time: {r.name}",
+                value=r.expected_hours,
+                on_value=lambda x, i=i: set_request(i, expected_hours=x),
+                suffix="working h",
+            ).key(f"expected-{r.id}")
+            solara.InputText(
+                f"Tasks: {r.name}",
+                value=r.tasks,
+                on_value=lambda x, i=i: set_request(i, tasks=x),
+                classes=["wide"],
+            ).key(f"tasks-{r.id}")
+            solara.Button(
+                icon_name="mdi-close",
+                icon=True,
+                on_click=lambda i=i: draft.set(draft.value.remove_request(i)),
+                disabled=len(d.requests) <= 1,
+            )
+    with solara.Row(style={"gap": "12px", "align-items": "center"}):
+        solara.Button(
+            "Add a request type",
+            icon_name="mdi-plus",
+            text=True,
+            on_click=lambda: draft.set(draft.value.add_request()),
+        )
+        solara.Text(
+            "Expected time: what the customer expects (satisfaction compares to it). Tasks: the "
+            "skills a request needs, in order, each with a specialist's mean hours of work "
+            "(claims 0.75 h, billing 0.5 h).",
+            classes=["form-note"],
+        )
+
+
+@solara.component
+def Structure(d: Draft, update):
+    solara.Markdown("**Structure and policies**")
+    labels = kind_choices(d)
+    with solara.Row(style={"gap": "12px", "flex-wrap": "wrap"}):
+        field = {"style": {"min-width": "150px", "flex": "1 1 150px"}}
+        solara.Select(
+            label="Structure",
+            value=KIND_LABELS.get(d.kind, d.kind),
+            values=list(labels),
+            on_value=lambda x: update(kind=labels[x]),
+            style={"min-width": "260px", "flex": "1 1 260px"},
+        )
+        solara.InputInt(
+            "Number of teams",
+            value=d.teams,
+            on_value=lambda x: update(teams=x),
+            disabled=d.kind not in ("cross_functional", "matrix"),
+            **field,
+        ).key(f"teams-{d.id}")
+        solara.InputFloat(
+            "Handoff delay between units",
+            value=d.handoff_delay_hours,
+            on_value=lambda x: update(handoff_delay_hours=x),
+            suffix="working hours",
+            **field,
+        ).key(f"delay-{d.id}")
+        solara.InputFloat(
+            "Help across units",
+            value=d.help_across_units_pct,
+            on_value=lambda x: update(help_across_units_pct=x),
+            suffix="%",
+            **field,
+        ).key(f"help-{d.id}")
+        solara.InputFloat(
+            "Customer weight in goals",
+            value=d.customer_metric_weight_pct,
+            on_value=lambda x: update(customer_metric_weight_pct=x),
+            suffix="%",
+            **field,
+        ).key(f"weight-{d.id}")
+    solara.Text(
+        "Handoff delay: mean time a request spends between two units. Help across units: the "
+        "chance that an idle employee takes a task from another unit's queue. Customer weight "
+        "in goals: 0% = local targets only (cherry-picking, early closure, passing hard tasks "
+        "on), 100% = customer outcomes only.",
+        classes=["form-note"],
+    )
