@@ -1,6 +1,7 @@
 """Shared by the dashboard benchmarks (`dashboard_benchmark.py`, `dashboard_compare_benchmark.py`,
-which import it from their own folder): the machine's load, and the served dashboard in
-headless Chromium, through the browser tests' server fixture (tests/dashboard/conftest.py).
+`classroom_cold_start.py`, which import it from their own folder): the machine's load, and the
+served dashboard in headless Chromium, through the browser tests' server fixture
+(tests/dashboard/conftest.py).
 """
 
 from __future__ import annotations
