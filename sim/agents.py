@@ -47,6 +47,8 @@ class Employee(mesa.Agent):
         self.full_skills = tuple(k for k, v in spec.proficiency.items() if v >= 1.0)
         """Skills at full proficiency from the start: they stay there (nothing to learn)."""
         self.partial_skills = tuple(k for k, v in spec.proficiency.items() if v < 1.0)
+        others = tuple(k for k in spec.proficiency if k != spec.skill)
+        self._primary_tiers = ((spec.skill,), others) if others else ((spec.skill,),)
         self.practice = dict.fromkeys(self.partial_skills, 0.0)
         """Practice in each skill that can still be learnt."""
         self.idle_order = -1
@@ -96,6 +98,25 @@ class Employee(mesa.Agent):
         return self.customer_orientation * self.engagement * (1.0 - loss)
 
     # Work ----------------------------------------------------------------------------------
+
+    def work_tiers(self) -> tuple[tuple[str, ...], ...]:
+        """The skills this person looks at when freed, group by group (`policies.dispatch`).
+
+        - ``primary_first``: their primary skill, then the others (what skill-based routers do:
+          a specialist serves their speciality while it has work waiting);
+        - ``fastest``: by current proficiency, highest first: where this person's resolution
+          probability x speed (p x mu) is highest (de Véricourt & Zhou 2005); learning moves a
+          secondary skill up;
+        - ``oldest``: every skill alike (the oldest customer the person can serve).
+        """
+        rule = self.model.dispatch_rule
+        if rule == "primary_first":
+            return self._primary_tiers
+        if rule == "oldest":
+            return (tuple(self.proficiency),)
+        levels = self.proficiency
+        order = sorted(set(levels.values()), reverse=True)
+        return tuple(tuple(k for k, v in levels.items() if v == level) for level in order)
 
     def start(self, request: Request, now: float, helping: bool = False) -> None:
         """Take `request` and schedule the end of its task."""

@@ -8,8 +8,10 @@ answer them in O(log n), so a request costs about the same in a department of 10
 organisation of 4,000.
 
 - `WorkQueue`: a unit's waiting requests by skill and task length: one heap per (skill, mean
-  hours), ordered by customer arrival. A dispatch rule that ranks waiting work by skill, length
-  and age (oldest customer first, shortest task first, ...) reads one head per class.
+  hours), ordered by customer arrival. A dispatch rule that ranks waiting work by the freed
+  employee's skill tiers (`policies.dispatch`: primary skill first, most proficient first, or
+  all alike), then by length and age (oldest customer first, shortest task first) reads one head
+  per class, tier by tier.
 - `Roster`: a unit's idle members by skill: those at full proficiency in the order they became
   idle, the others by proficiency.
 - `HelpIndex`: across the units, per skill: the units with an idle member at full proficiency,
@@ -123,11 +125,32 @@ class WorkQueue:
         self.counts[skill] -= 1
 
     def take(
-        self, skills: Iterable[str], triage: bool, shortest: bool, triage_hours: float
+        self,
+        tiers: Sequence[Iterable[str]],
+        triage: bool,
+        shortest: bool,
+        triage_hours: float,
     ) -> Request | None:
-        """Remove and return the request to work on next: the oldest customer whose task needs
-        one of `skills` (or, with `triage`, who waits for triage), or with `shortest`, the
-        shortest such task (then the oldest customer). None if there is no such request."""
+        """Remove and return the request to work on next: within the first of `tiers` (groups
+        of skills, in the order the dispatch rule looks at them) that has waiting work, the
+        oldest customer whose task needs one of its skills (with `triage`, misrouted requests
+        waiting for triage count with the first tier), or with `shortest`, the shortest such
+        task (then the oldest customer). None if there is no such request."""
+        best_class: _Class | None = None
+        for number, skills in enumerate(tiers):
+            best_class = self._best(skills, triage and number == 0, shortest, triage_hours)
+            if best_class is not None:
+                break
+        if best_class is None:
+            return None
+        request = heappop(best_class.heap)[2]
+        self._drop(request, request.skill, best_class)
+        return request
+
+    def _best(
+        self, skills: Iterable[str], triage: bool, shortest: bool, triage_hours: float
+    ) -> _Class | None:
+        """The class whose head comes first among `skills` (and triage): one head per class."""
         best: tuple | None = None
         best_class: _Class | None = None
         counts = self.counts
@@ -150,11 +173,7 @@ class WorkQueue:
             key = (triage_hours, head[0], head[1]) if shortest else head[:2]
             if best is None or key < best:
                 best, best_class = key, cls
-        if best_class is None:
-            return None
-        request = heappop(best_class.heap)[2]
-        self._drop(request, request.skill, best_class)
-        return request
+        return best_class
 
     def has_work_for(self, skills: Iterable[str]) -> bool:
         counts = self.counts

@@ -222,6 +222,7 @@ class OrgModel(mesa.Model):
     def _apply_policies(self) -> None:
         """Behaviour under local metrics scales with 1 - w (w = customer_metric_weight)."""
         p = self.config.policies
+        self.dispatch_rule = p.dispatch
         local = 1.0 - p.customer_metric_weight
         self.cherry_picking = local * p.cherry_picking
         self.premature_closure = local * p.premature_closure

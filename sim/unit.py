@@ -98,12 +98,14 @@ class Unit:
     ) -> Request | None:
         """Remove and return the next queued request `employee` can work on.
 
-        By default the oldest customer first; with `shortest_first`, the shortest task
-        (cherry-picking under local metrics). Misrouted requests waiting for triage
-        (`triage_hours` each) are the unit's own business: a helper from elsewhere never
-        takes them.
+        The skills the employee looks at first come from the dispatch rule
+        (`Employee.work_tiers`); within them, the oldest customer first, or with
+        `shortest_first` the shortest task (cherry-picking under local metrics). Misrouted
+        requests waiting for triage (`triage_hours` each) are the unit's own business: a helper
+        from elsewhere never takes them.
         """
-        return self.queue.take(employee.proficiency, not helping, shortest_first, triage_hours)
+        tiers = employee.work_tiers()
+        return self.queue.take(tiers, not helping, shortest_first, triage_hours)
 
     def remove(self, request: Request) -> None:
         self.queue.remove(request)

@@ -43,18 +43,31 @@ def scan_best_idle(unit: Unit, skill: str | None, prefer: Employee | None) -> Em
 
 
 def scan_take(unit: Unit, employee: Employee, shortest: bool, triage_hours: float, helping: bool):
+    """The dispatch rule read off the queue: the employee's skill tiers in order (primary
+    first, most proficient first, or all alike), triage with the first tier."""
     can = employee.proficiency
-    chosen, best_hours = None, math.inf
-    for request in unit.queue:  # oldest customer first
-        skill = request.skill
-        if not (skill in can if skill is not None else not helping):
-            continue
-        if not shortest:
-            return request
-        hours = triage_hours if request.triage else request.task_hours
-        if hours < best_hours:
-            chosen, best_hours = request, hours
-    return chosen
+    rule = employee.model.config.policies.dispatch
+    if rule == "oldest":
+        tiers = [set(can)]
+    elif rule == "primary_first":
+        tiers = [{employee.skill}, set(can) - {employee.skill}]
+    else:
+        tiers = [{k for k, v in can.items() if v == level} for level in sorted(set(can.values()))]
+        tiers.reverse()
+    for number, tier in enumerate(tiers):
+        chosen, best_hours = None, math.inf
+        for request in unit.queue:  # oldest customer first
+            skill = request.skill
+            if not (skill in tier if skill is not None else not helping and number == 0):
+                continue
+            if not shortest:
+                return request
+            hours = triage_hours if request.triage else request.task_hours
+            if hours < best_hours:
+                chosen, best_hours = request, hours
+        if chosen is not None:
+            return chosen
+    return None
 
 
 def scan_helper(units: list[Unit], skill: str) -> Employee | None:
@@ -142,11 +155,22 @@ BUSY = {
 forgetting and cross-training: every index is exercised, with part-proficient people."""
 
 
-@pytest.mark.parametrize("preset", ["functional", "cross-functional", "matrix"])
+@pytest.mark.parametrize(
+    ("preset", "rule"),
+    [
+        ("functional", "primary_first"),
+        ("cross-functional", "primary_first"),
+        ("matrix", "primary_first"),
+        ("cross-functional", "fastest"),
+        ("cross-functional", "oldest"),
+    ],
+)
 def test_every_dispatch_choice_matches_the_scan(
-    preset: str, monkeypatch: pytest.MonkeyPatch
+    preset: str, rule: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    scenario = load_scenario(SCENARIOS / f"{preset}.toml").with_overrides(**BUSY)
+    scenario = load_scenario(SCENARIOS / f"{preset}.toml").with_overrides(
+        **BUSY, **{"policies.dispatch": rule}
+    )
     checks = checked_run(scenario, seed=3, monkeypatch=monkeypatch)
     assert checks.counts["best"] > 1000
     assert checks.counts["take"] > 100

@@ -228,6 +228,14 @@ class Policies(StrictSection):
     """At w = 0, the probability that an employee handed a hard task (work 1.5 times its mean
     or more) transfers it out to another unit instead of doing it: it comes back after a
     detour (ticket ping-pong; Kerr 1975, Shao et al. 2008). Neutral 0."""
+    dispatch: Literal["primary_first", "fastest", "oldest"] = "primary_first"
+    """What a freed employee takes from the queue: ``primary_first`` (their primary skill's
+    work first, then the rest; what skill-based routers do), ``fastest`` (the skill they are
+    most proficient at first: the highest resolution probability x speed, de Véricourt & Zhou
+    2005), or ``oldest`` (the oldest customer they can serve, whatever the skill). Within the
+    chosen skills the oldest customer first (or the shortest task when cherry-picking). With
+    one skill per person the three are the same. Neutral ``oldest`` (what queueing theory's
+    first-come-first-served assumes)."""
     social_loafing: Annotated[
         float, Field(ge=0.0, le=1.0), Plausible(0.0, 0.07, "up to +6.86% (Wang & Zhou 2018)")
     ] = 0.0
@@ -428,8 +436,9 @@ class Scenario(StrictSection):
         return parse_scenario(raw, source="<overrides>")
 
 
-NEUTRAL: dict[str, dict[str, float]] = {
+NEUTRAL: dict[str, dict[str, Any]] = {
     "policies": {
+        "dispatch": "oldest",
         "handoff_delay_hours": 0.0,
         "handoff_info_loss": 0.0,
         "misrouting": 0.0,
