@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import mesa
 
+from sim.scenario import Managers
 from sim.structure import EmployeeSpec
 
 if TYPE_CHECKING:
@@ -59,8 +60,8 @@ class Employee(mesa.Agent):
         self.hourly_cost = spec.hourly_cost
         self.request: Request | None = None
         self.activity = "idle"
-        """idle, working, helping, encounter, training or off duty: what a trainer's dashboard
-        shows."""
+        """idle, working, helping, encounter, training, coordination or off duty: what a
+        trainer's dashboard shows."""
         self.off_duty = 0
         """Reasons to be off duty now (a shift over, an absence); on duty when there are none."""
         self.shift: Timeline | None = None
@@ -133,8 +134,8 @@ class Employee(mesa.Agent):
         """How long the task will take this person, and whether it will be done right.
 
         Work = mean hours x the customer's work size / proficiency, longer after a handoff
-        (information loss), with low engagement, in a new role, in a loafing shared queue, and
-        stretched by the time the unit spends coordinating. Right first time rises with
+        (information loss), with low engagement, in a new role and in a loafing shared queue
+        (coordination is time off the queue, not a longer task). Right first time rises with
         proficiency and engagement. Under local metrics a hard task may be transferred out.
         """
         model = self.model
@@ -145,10 +146,10 @@ class Employee(mesa.Agent):
         task = request.rtype.tasks[request.step]
         size = request.sizes[request.step]
         if (
-            model.transfer_out
+            self.unit.transfer_out
             and size >= HARD_TASK
             and len(model.units) > 1
-            and model.behaviour_rng.random() < model.transfer_out
+            and model.behaviour_rng.random() < self.unit.transfer_out
         ):
             self.transferring = True
             mean = p.misrouting_triage_hours
@@ -163,7 +164,8 @@ class Employee(mesa.Agent):
         if self.role_slowdown > 1.0:
             rate = model.config.people.learning_rate
             hours *= 1.0 + learning_curve(self.role_slowdown - 1.0, self.role_tasks, rate)
-        if model.premature_closure and model.behaviour_rng.random() < model.premature_closure:
+        closure = self.unit.premature_closure
+        if closure and model.behaviour_rng.random() < closure:
             return hours * 0.5, False
         fcr = task.first_contact_resolution
         p_right = p.first_contact_resolution if fcr is None else fcr
@@ -225,10 +227,11 @@ class Employee(mesa.Agent):
             self.unit.roster.add(self)
             self.next_step(now)
 
-    # Encounters and training ---------------------------------------------------------------
+    # Time off the queue: encounters, training, coordination ---------------------------------
 
     def attend(self, hours: float, kind: str, now: float) -> None:
-        """Join an encounter or a training session now if idle, else after the task at hand."""
+        """Join an encounter, a training session or the unit's coordination now if idle, else
+        after the task at hand."""
         if self.activity == "idle":
             self._meet(hours, kind, now)
         else:
@@ -299,7 +302,7 @@ class Employee(mesa.Agent):
         feedback = 0.0
         if self.feedback_count:
             feedback = (self.feedback_sum / self.feedback_count - 3.0) / 2.0
-        weight = self.model.config.policies.customer_metric_weight
+        weight = self.unit.metric_weight
         change = (
             people.engagement_recovery * (self.baseline_engagement - self.engagement)
             + people.support_gain * support
@@ -326,6 +329,20 @@ class Employee(mesa.Agent):
         self.feedback_count += 1
 
 
+def encounters_per_manager_week(managers: Managers, units: int) -> float:
+    """How many encounters each manager holds per week.
+
+    Each picks a partner unit uniformly among the other units, so a pair of units meets
+    2 x per-manager rate / (units - 1) times a week. From `encounters_per_pair_per_week` the
+    per-manager rate is set so that every pair meets that often whatever the number of units
+    (tie density does not depend on how many units a structure has); `encounters_per_week`, if
+    given, sets the per-manager rate directly instead.
+    """
+    if managers.encounters_per_week is not None:
+        return managers.encounters_per_week
+    return managers.encounters_per_pair_per_week * (units - 1) / 2
+
+
 class Manager(mesa.Agent):
     """A unit's supervisor: supports collaboration, brings people of different units together
     (cross-unit encounters that strengthen help ties), and reports on the unit."""
@@ -339,7 +356,12 @@ class Manager(mesa.Agent):
         self.engagement = math.nan
         """The unit's mean engagement at the last `take_stock`."""
         self.encounters: Repeat | None = None
-        per_week = model.config.managers.encounters_per_week
+        self.coordination: Repeat | None = None
+        """The unit's coordination slots: one member at a time, each once a working day."""
+        self._turn = 0
+        self._retired = False
+        self.plan_coordination()
+        per_week = encounters_per_manager_week(model.config.managers, len(model.units))
         if per_week > 0 and model.config.managers.encounter_hours > 0:
             every = 5 * model.hours_per_day / per_week
             # Managers' encounters are spread over the week rather than all at once.
@@ -365,10 +387,41 @@ class Manager(mesa.Agent):
                 employee.attend(managers.encounter_hours, "encounter", now)
         model.strengthen_tie(self.unit, other, managers.tie_gain)
 
+    def plan_coordination(self) -> None:
+        """Hold the unit's coordination while its share is above 0 (policies can change it).
+
+        Each member coordinates once a working day for `coordination_share` of the day, off the
+        queue like an encounter (after the task at hand if busy). The slots are staggered over
+        the day, one member at a time, so the unit never closes for its stand-ups."""
+        model = self.model
+        headcount = len(self.unit.spec.members)
+        if self._retired or self.unit.coordination_share <= 0 or headcount == 0:
+            if self.coordination is not None:
+                self.coordination.stop()
+                self.coordination = None
+            return
+        if self.coordination is None:
+            every = model.hours_per_day / headcount
+            offset = every * (self.unit.index + 0.5) / max(1, len(model.units))
+            self.coordination = model.agenda.every(every, self.coordinate, model.time + offset)
+
+    def coordinate(self) -> None:
+        """Event: the next member in turn spends their share of the day coordinating."""
+        members = self.unit.members
+        if not members:
+            return
+        employee = members[self._turn % len(members)]
+        self._turn += 1
+        model = self.model
+        hours = self.unit.coordination_share * model.working_hours_per_day
+        employee.attend(hours, "coordination", model.time)
+
     def retire(self) -> None:
         """Leave the organisation (a reorganisation replaces the units and their managers)."""
-        if self.encounters is not None:
-            self.encounters.stop()
+        self._retired = True
+        for repeat in (self.encounters, self.coordination):
+            if repeat is not None:
+                repeat.stop()
         self.remove()
 
     def review_day(self, now: float, counted: bool) -> None:

@@ -31,7 +31,7 @@ from sim.metrics import EventLog, RequestLog, time_series_reporters
 from sim.request import Request
 from sim.satisfaction import satisfaction_score
 from sim.scenario import Scenario, event_scenario
-from sim.structure import Organisation, build_units, coordination_share
+from sim.structure import Organisation, build_units
 from sim.unit import Unit
 
 STREAMS = ("arrivals", "work", "outcomes", "behaviour")
@@ -76,6 +76,8 @@ class OrgModel(mesa.Model):
 
         run, demand = scenario.run, scenario.demand
         self.hours_per_day = run.hours_per_day
+        self.working_hours_per_day = run.hours_per_day
+        """Working hours in a day on average (with a calendar: the weekly opening hours / 7)."""
         self.horizon = run.days * run.hours_per_day
         self.window = (run.warmup_days * run.hours_per_day, self.horizon)
         """Measurement window: counted requests arrive in it; utilisation is measured over it."""
@@ -158,6 +160,7 @@ class OrgModel(mesa.Model):
             return Timeline(Week.from_text(hours), first, holidays, until)
 
         self.calendar = timeline(calendar.opening_hours)
+        self.working_hours_per_day = Week.from_text(calendar.opening_hours).hours / 7
         shifts = {name: timeline(hours) for name, hours in calendar.shifts.items()}
         shift_of = {m.index: m.shift for unit in self.org.units for m in unit.members}
         for name, shift in [("", self.calendar), *shifts.items()]:
@@ -185,14 +188,7 @@ class OrgModel(mesa.Model):
         self.help_index = HelpIndex(self.units)
         """Idle people and waiting work across the units, for help (`sim.dispatch`)."""
         self.units += [
-            Unit(
-                i,
-                first + i,
-                spec,
-                coordination_share(self.config, spec),
-                self.config,
-                self.help_index,
-            )
+            Unit(i, first + i, spec, self.config, self.help_index)
             for i, spec in enumerate(org.units)
         ]
         for unit in self.units:
@@ -220,14 +216,15 @@ class OrgModel(mesa.Model):
             unit.manager.support = config.managers.support
 
     def _apply_policies(self) -> None:
-        """Behaviour under local metrics scales with 1 - w (w = customer_metric_weight)."""
-        p = self.config.policies
-        self.dispatch_rule = p.dispatch
-        local = 1.0 - p.customer_metric_weight
-        self.cherry_picking = local * p.cherry_picking
-        self.premature_closure = local * p.premature_closure
-        self.transfer_out = local * p.transfer_out
-        self.help_probability = p.help_across_units * (1.0 - local * p.help_decline)
+        """The policies in force, unit by unit (`Unit.apply`: behaviour under local metrics
+        scales with 1 - w of the unit)."""
+        self.dispatch_rule = self.config.policies.dispatch
+        for unit in self.units:
+            unit.apply(self.config)
+            if unit.manager is not None:
+                unit.manager.plan_coordination()
+        self.help_probability = max((u.help_probability for u in self.units), default=0.0)
+        """The highest chance that anyone agrees to help: 0 switches help off."""
 
     # The run -------------------------------------------------------------------------------------
 
@@ -299,12 +296,15 @@ class OrgModel(mesa.Model):
             unit.manager.retire()
         self.retired_units += self.units
 
+        old_ties = self.ties
+        old_unit = {employee.index: employee.unit.index for employee in self.employees}
         self.config = event_scenario(self.config, event)
         self._apply_policies()
         units = self._build_units(build_units(self.config))
         if not event.reset_ties:
-            strongest = max(max(row) for row in self.ties) if self.ties else 0.0
-            self.ties = [[strongest] * len(units) for _ in units]
+            self.ties = carried_ties(
+                old_ties, [[old_unit[p.index] for p in spec.members] for spec in self.org.units]
+            )
         unit_of = {
             person.index: unit
             for unit, spec in zip(units, self.org.units, strict=True)
@@ -505,7 +505,7 @@ class OrgModel(mesa.Model):
         """Help follows help ties: weak ties between units mean little help (silos)."""
         weight = self.config.managers.tie_weight
         tie = self.ties[unit.index][helper_unit.index]
-        return self.help_probability * (1.0 - weight + weight * tie)
+        return helper_unit.help_probability * (1.0 - weight + weight * tie)
 
     def strengthen_tie(self, a: Unit, b: Unit, gain: float) -> None:
         if gain > 0 and a is not b:
@@ -516,13 +516,14 @@ class OrgModel(mesa.Model):
     def assign_work(self, employee: Employee, now: float) -> None:
         """A freed employee takes work from their own queue first, then may help elsewhere."""
         unit = employee.unit
-        shortest = self.cherry_picking > 0 and self.behaviour_rng.random() < self.cherry_picking
+        picking = unit.cherry_picking
+        shortest = picking > 0 and self.behaviour_rng.random() < picking
         triage_hours = self.config.policies.misrouting_triage_hours
         request = unit.take(employee, shortest, triage_hours) if unit.queue.length else None
         if request is not None:
             employee.start(request, now)
             return
-        if self.help_probability <= 0:
+        if unit.help_probability <= 0:
             return
         # Nothing here for them: the other unit with the longest queue of work they can do.
         busiest = self.help_index.busiest_for(employee)
@@ -667,14 +668,15 @@ class OrgModel(mesa.Model):
             else:
                 self.resolved_counted += 1
         if request.counted or feedback:
-            done_well = request.repeats == 0 and not abandoned
             warmth = request.warmth_sum / request.contacts if request.contacts else 0.0
+            if request.repeats:
+                warmth *= self.config.satisfaction.repeat_warmth_kept
             csat = satisfaction_score(
                 resolution_hours=self.working_hours(request.arrived, now),
                 expected_hours=request.rtype.expected_hours,
                 handoffs=request.handoffs,
                 repeat_contacts=request.repeats,
-                warmth=warmth if done_well else 0.0,
+                warmth=warmth,
                 noise=request.noise,
                 abandoned=abandoned,
                 settings=self.config.satisfaction,
@@ -683,6 +685,37 @@ class OrgModel(mesa.Model):
                 employee.hear(csat)
             if request.counted:
                 self.requests.add(request, now, abandoned, csat, self.units[request.unit].uid)
+
+
+def carried_ties(old_ties: list[list[float]], origins: list[list[int]]) -> list[list[float]]:
+    """Help ties between new units, carried over person to person (`reset_ties = false`).
+
+    `origins[a]` lists the old unit of each member of new unit a. The tie between new units a and
+    b is the mean, over every pair of a member of a and a member of b, of the tie between their
+    old units, counting two former colleagues of one unit as fully tied. Units that keep their
+    members keep their ties exactly (a structure switch that changes nothing changes no tie).
+    """
+    n_old = len(old_ties)
+    counts = []
+    for members in origins:
+        row = [0] * n_old
+        for old in members:
+            row[old] += 1
+        counts.append(row)
+    ties = [[1.0] * len(origins) for _ in origins]
+    for a, ca in enumerate(counts):
+        for b in range(a + 1, len(counts)):
+            cb = counts[b]
+            pairs = sum(ca) * sum(cb)
+            total = sum(
+                ca[u] * cb[v] * (1.0 if u == v else old_ties[u][v])
+                for u in range(n_old)
+                if ca[u]
+                for v in range(n_old)
+                if cb[v]
+            )
+            ties[a][b] = ties[b][a] = total / pairs if pairs else 0.0
+    return ties
 
 
 def _off_diagonal_mean(ties: list[list[float]]) -> float:

@@ -24,7 +24,9 @@ def satisfaction_score(
     settings: SatisfactionSettings,
 ) -> float:
     """Score in [1, 5]. `noise` is the customer's own standard-normal deviation; `warmth` is
-    0 where the work was not done well (the caller decides)."""
+    what the customer felt of it (the caller decides how much of it a repeat contact leaves).
+    Only the customer-visible share of the handoffs costs effort (a back-office handoff the
+    customer never notices costs them nothing)."""
     if abandoned:
         return settings.abandoned_score
     surprise = (expected_hours - resolution_hours) / expected_hours
@@ -32,7 +34,7 @@ def satisfaction_score(
         settings.expectation_met_score
         + settings.gain_per_expectation * min(1.0, max(0.0, surprise))
         - settings.loss_per_expectation * min(3.0, max(0.0, -surprise))
-        - settings.effort_per_handoff * handoffs
+        - settings.effort_per_handoff * settings.visible_handoff_share * handoffs
         - settings.effort_per_repeat_contact * repeat_contacts
         + settings.warmth_weight * warmth
         + settings.noise_sd * noise

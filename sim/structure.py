@@ -49,11 +49,6 @@ class UnitSpec:
     serves: frozenset[str]
     """Skills whose tasks are queued here."""
 
-    @property
-    def is_team(self) -> bool:
-        """A unit serving several skills passes work between members, so it must coordinate."""
-        return len(self.serves) > 1
-
 
 @dataclass(frozen=True)
 class Organisation:
@@ -64,14 +59,18 @@ class Organisation:
     """Units that can own a request from arrival to resolution (teams); empty = no home."""
     pooled: frozenset[str]
     """Skills that always go to their owner unit, even from a team that has them (matrix)."""
+    home_weights: tuple[float, ...] = ()
+    """Each home team's share of new requests: its capability for the demand
+    (`home_capability`)."""
 
     @cached_property
-    def _home_bounds(self) -> list[int]:
-        """Cumulative headcount of the home units, in order."""
-        return list(accumulate(len(self.units[u].members) for u in self.homes))
+    def _home_bounds(self) -> list[float]:
+        """Cumulative weights of the home units, in order."""
+        return list(accumulate(self.home_weights))
 
     def home_for(self, pick: float) -> int | None:
-        """The home team of a new request, uniform in headcount (`pick` is uniform in [0, 1))."""
+        """The home team of a new request, in proportion to the teams' capability for the
+        demand (`pick` is uniform in [0, 1))."""
         if not self.homes:
             return None
         bounds = self._home_bounds
@@ -109,18 +108,74 @@ def _skills_of(members: list[EmployeeSpec], exclude: frozenset[str] = frozenset(
 
 
 def _deal(people: list[EmployeeSpec], n_teams: int) -> list[list[EmployeeSpec]]:
-    """Deal employees to teams like cards, skill by skill, continuing the rotation between
-    skills so that team sizes differ by one at most and each skill is spread evenly."""
+    """Deal employees to teams so that each team's capability in every skill is as even as it
+    can be, whatever the order of `[[workforce]]` in the file.
+
+    Capability in a skill is the sum of the members' proficiencies in it (secondary skills
+    count). Skills are dealt scarcest first (fewest people with it as their primary skill; ties
+    by name), and within a skill the most versatile people first (most secondary proficiency;
+    ties by their other attributes, so the file order only separates identical people). Each
+    person joins the team with the least capability in their primary skill so far, then the
+    least capability over all skills, then the fewest members, then the first; team sizes
+    differ by one at most."""
     teams: list[list[EmployeeSpec]] = [[] for _ in range(n_teams)]
     by_skill: dict[str, list[EmployeeSpec]] = {}
     for person in people:
         by_skill.setdefault(person.skill, []).append(person)
-    turn = 0
-    for members in by_skill.values():
-        for person in members:
-            teams[turn % n_teams].append(person)
-            turn += 1
+    base, extra = divmod(len(people), n_teams)
+    capability: list[dict[str, float]] = [{} for _ in range(n_teams)]
+    total = [0.0] * n_teams
+    for skill in sorted(by_skill, key=lambda k: (len(by_skill[k]), k)):
+        for person in sorted(by_skill[skill], key=_versatility):
+            full = sum(len(t) > base for t in teams) >= extra
+            open_teams = [i for i, t in enumerate(teams) if len(t) < base + (not full)]
+            team = min(
+                open_teams,
+                key=lambda i: (capability[i].get(skill, 0.0), total[i], len(teams[i]), i),
+            )
+            teams[team].append(person)
+            for k, v in person.proficiency.items():
+                capability[team][k] = capability[team].get(k, 0.0) + v
+                total[team] += v
     return teams
+
+
+def _versatility(person: EmployeeSpec) -> tuple:
+    """Sort key: the most secondary proficiency first, then by every other attribute (the
+    place in the file last, only between identical people)."""
+    others = sorted((k, v) for k, v in person.proficiency.items() if k != person.skill)
+    return (
+        -sum(v for _, v in others),
+        others,
+        -person.customer_orientation,
+        -person.engagement,
+        person.hourly_cost,
+        person.index,
+    )
+
+
+def home_capability(s: Scenario, units: list[UnitSpec], homes: tuple[int, ...]) -> list[float]:
+    """Each home team's capability for the demand: over the skills teams serve, the team's
+    share of all home teams' capability in the skill, weighted by the skill's share of the
+    demand's work hours. Equal teams get equal shares; a team without a lawyer gets less work
+    by the legal share of the demand."""
+    work: dict[str, float] = {}
+    for rtype in s.demand.request_types:
+        for task in rtype.tasks:
+            work[task.skill] = work.get(task.skill, 0.0) + rtype.share * task.hours
+    power = [
+        {k: sum(m.proficiency.get(k, 0.0) for m in units[h].members) for k in units[h].serves}
+        for h in homes
+    ]
+    weights = [0.0] * len(homes)
+    for skill, hours in work.items():
+        pooled = sum(p.get(skill, 0.0) for p in power)
+        if pooled > 0:
+            for i, p in enumerate(power):
+                weights[i] += hours * p.get(skill, 0.0) / pooled
+    if sum(weights) <= 0:
+        return [1.0] * len(homes)
+    return weights
 
 
 def build_units(s: Scenario) -> Organisation:
@@ -194,7 +249,8 @@ def build_units(s: Scenario) -> Organisation:
                 )
     if problems:
         raise StructureError(problems)
-    return Organisation(tuple(units), owners, homes, pooled)
+    weights = tuple(home_capability(s, units, homes)) if homes else ()
+    return Organisation(tuple(units), owners, homes, pooled, weights)
 
 
 def _custom_units(
@@ -246,17 +302,16 @@ def offered_utilisation(s: Scenario, org: Organisation) -> dict[str, float]:
     An estimate for warnings and reports, not the simulation: requests are walked through the
     structure's routing rules with their exact branching probabilities, work is charged at a
     proficiency that favours the unit's best people (as dispatch does), and failed tasks repeat
-    geometrically; coordination and social loafing stretch the work. Help across units,
+    geometrically; social loafing stretches the work and coordination takes its share of each
+    member's time. Help across units,
     misrouting triage, the role slowdown after a reorganisation and the people side's
     dynamics are left out.
     """
     p = s.policies
-    local = 1 - p.customer_metric_weight
-    premature = local * p.premature_closure
     work = [0.0] * len(org.units)
     per_hour = s.demand.requests_per_day / s.run.hours_per_day
     homes: tuple[int | None, ...] = org.homes or (None,)
-    sizes = [len(org.units[h].members) if h is not None else 1 for h in homes]
+    sizes = list(org.home_weights) or [1.0]
     for rtype in s.demand.request_types:
         for home, size in zip(homes, sizes, strict=True):
             rate = per_hour * rtype.share * size / sum(sizes)
@@ -267,7 +322,9 @@ def offered_utilisation(s: Scenario, org: Organisation) -> dict[str, float]:
                     options = _candidates(org, task.skill, current, home)
                     for unit_index in options:
                         share = chance / len(options)
-                        hours = _expected_task_hours(s, org.units[unit_index], task, premature)
+                        unit = org.units[unit_index]
+                        premature = (1 - metric_weight(s, unit)) * p.premature_closure
+                        hours = _expected_task_hours(s, unit, task, premature)
                         if current is not None and unit_index != current:
                             hours *= 1 + p.handoff_info_loss
                         work[unit_index] += rate * share * hours
@@ -324,10 +381,21 @@ def _candidates(
     return org.owners[skill]
 
 
+def metric_weight(s: Scenario, unit: UnitSpec) -> float:
+    """w of a unit: `policies.unit_metric_weights` for a unit named there, else
+    `customer_metric_weight` (a department measured on its own throughput can behave locally
+    while teams owning the customer's outcome do not, or the other way round)."""
+    return s.policies.unit_metric_weights.get(unit.name, s.policies.customer_metric_weight)
+
+
 def coordination_share(s: Scenario, unit: UnitSpec) -> float:
-    """Share of each member's time spent coordinating: `coordination` per teammate, only in
-    units that pass work between skills (Brooks 1975: channels grow like n(n-1)/2, so each
-    member's share grows like n-1). Capped at 90% so capacity never vanishes."""
-    if not unit.is_team:
-        return 0.0
-    return min(0.9, s.policies.coordination * (len(unit.members) - 1))
+    """Share of each member's working time spent coordinating, off the queue (stand-ups,
+    alignment): `coordination` per colleague (Brooks 1975: a unit of n has n(n-1)/2 channels,
+    each member is on n-1 of them) plus `coordination_per_skill` per skill the unit serves
+    beyond its first (interfaces between specialities). Every unit pays it, departments and
+    teams alike, capped at `coordination_cap` so that capacity never vanishes."""
+    p = s.policies
+    share = p.coordination * (len(unit.members) - 1) + p.coordination_per_skill * (
+        len(unit.serves) - 1
+    )
+    return min(p.coordination_cap, share)

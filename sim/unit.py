@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sim.dispatch import HelpIndex, Roster, WorkQueue
-from sim.structure import UnitSpec
+from sim.structure import UnitSpec, coordination_share, metric_weight
 
 if TYPE_CHECKING:
     from sim.agents import Employee, Manager
@@ -21,25 +21,17 @@ if TYPE_CHECKING:
 
 class Unit:
     def __init__(
-        self,
-        index: int,
-        uid: int,
-        spec: UnitSpec,
-        coordination_share: float,
-        config: Scenario,
-        help_index: HelpIndex,
+        self, index: int, uid: int, spec: UnitSpec, config: Scenario, help_index: HelpIndex
     ):
         self.index = index
         """Position among the current units."""
         self.uid = uid
         """Position among every unit of the run, across reorganisations."""
+        self.spec = spec
+        """What the structure made of it: name, members, skills served."""
         self.name = spec.name
         self.serves = spec.serves
-        self.coordination_share = coordination_share
-        shared = len(spec.members) >= 2
-        loafing = 1.0 + config.policies.social_loafing if shared else 1.0
-        self.work_factor = loafing / (1.0 - coordination_share)
-        """Work-time multiplier of the unit: coordination overhead and social loafing."""
+        self.apply(config)
         self.manager: Manager | None = None
         self.members: list[Employee] = []
         self.help_index = help_index
@@ -55,6 +47,24 @@ class Unit:
         self.departures = 0
         self.sojourn_sum = 0.0
         self._last_change = 0.0
+
+    def apply(self, config: Scenario) -> None:
+        """Take the policies in force: coordination time, social loafing, and how the unit's
+        goals weigh the customer (behaviour under local metrics scales with 1 - w)."""
+        p = config.policies
+        self.coordination_share = coordination_share(config, self.spec)
+        """Share of each member's time spent coordinating, off the queue (the manager holds it)."""
+        shared = len(self.spec.members) >= 2
+        self.work_factor = 1.0 + p.social_loafing if shared else 1.0
+        """Work-time multiplier of the unit: social loafing in a shared queue."""
+        self.metric_weight = metric_weight(config, self.spec)
+        """w of this unit: how much its goals include the customer."""
+        local = 1.0 - self.metric_weight
+        self.cherry_picking = local * p.cherry_picking
+        self.premature_closure = local * p.premature_closure
+        self.transfer_out = local * p.transfer_out
+        self.help_probability = p.help_across_units * (1.0 - local * p.help_decline)
+        """Chance that a member of this unit agrees to help another (before ties)."""
 
     # Little's-law books ----------------------------------------------------------------------
 

@@ -23,10 +23,11 @@ QUEUE = SKY_BLUE
 
 ACTIVITIES: dict[str, tuple[str, str, str]] = {
     "idle": ("#FFFFFF", "circle", "idle"),
-    "working": (BLACK, "circle", "working (incl. coordinating)"),
+    "working": (BLACK, "circle", "working"),
     "helping": (BLUISH_GREEN, "diamond", "helping another unit"),
     "encounter": (ORANGE, "square", "in a cross-unit encounter"),
     "training": (YELLOW, "triangle", "training"),
+    "coordination": ("#999999", "square", "coordinating in the unit"),
 }
 """Employee activity -> (fill, shape, legend text). The shape repeats what the colour says
 (green and orange look alike to many colour-blind viewers); every mark has a dark outline, so

@@ -178,6 +178,29 @@ def consistency_problems(s: Scenario) -> list[tuple[str, str]]:
     problems += _structure_problems(s)
     problems += _event_problems(s)
     problems += assumption_problems(s)
+    if not problems:
+        problems += _unit_name_problems(s)
+    return problems
+
+
+def _unit_name_problems(s: Scenario) -> list[tuple[str, str]]:
+    """`policies.unit_metric_weights` (also in events) must name units the run will have."""
+    versions = [s] + [event_scenario(s, event) for event in s.events]
+    names = list(dict.fromkeys(u.name for v in versions for u in build_units(v).units))
+    problems = []
+    keyed = [("policies", s.policies.unit_metric_weights)] + [
+        (f"events.{i}.policies", event.policies.get("unit_metric_weights", {}))
+        for i, event in enumerate(s.events)
+    ]
+    for where, weights in keyed:
+        for name in weights:
+            if name not in names:
+                problems.append(
+                    (
+                        f"{where}.unit_metric_weights.{name}",
+                        f"is not a unit of this scenario (allowed: {', '.join(names)})",
+                    )
+                )
     return problems
 
 

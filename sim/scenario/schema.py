@@ -211,13 +211,28 @@ class Policies(StrictSection):
     engagement_effect: Annotated[Fraction, Plausible(0.0, 0.4)] = 0.2
     """How strongly low engagement slows work and lowers first-time-right. Neutral 0."""
     coordination: Annotated[
-        float, Field(ge=0.0, le=0.2), Plausible(0.0, 0.02, "0.02: 18% of the time of a team of 10")
-    ] = 0.01
-    """Share of working time each member of a multi-skill team spends per teammate on
-    coordination (channels grow like n(n-1)/2; Brooks 1975). Neutral 0."""
+        float,
+        Field(ge=0.0, le=0.2),
+        Plausible(
+            0.0, 0.02, "a 15-minute daily stand-up is 3% of the day; 0.02: 18% of a unit of 10"
+        ),
+    ] = 0.005
+    """Share of working time each member of a unit spends coordinating, per colleague (a unit
+    of n has n(n-1)/2 channels, each member is on n-1 of them; Brooks 1975), in every unit:
+    time off the queue, like an encounter. Neutral 0."""
+    coordination_per_skill: Annotated[float, Field(ge=0.0, le=0.2), Plausible(0.0, 0.03)] = 0.01
+    """Extra coordination share per skill a unit serves beyond its first (interfaces between
+    specialities inside the unit). Neutral 0."""
+    coordination_cap: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.9
+    """The largest share of anyone's time coordination can take, so capacity never
+    vanishes."""
     customer_metric_weight: Annotated[Fraction, Plausible(0.25, 0.75)] = 0.5
     """w: how much goals include the customer (Kerr 1975). w = 1 is neutral: oldest customer
     first, no premature closure, full willingness to help."""
+    unit_metric_weights: dict[str, Fraction] = {}
+    """w of named units (``{"claims" = 0.2}``; names as the structure makes them: a skill's
+    department, "Team 2", "legal pool", a custom unit's name); every other unit has
+    `customer_metric_weight`. Neutral {} with w = 1."""
     cherry_picking: Annotated[Fraction, Plausible(0.5, 1.0)] = 1.0
     """At w = 0, the probability of picking the shortest task instead of the oldest customer."""
     premature_closure: Annotated[Fraction, Plausible(0.05, 0.3)] = 0.2
@@ -294,8 +309,13 @@ class Managers(StrictSection):
 
     support: Annotated[Fraction, Plausible(0.3, 0.7)] = 0.5
     """How much the manager supports collaboration: raises engagement (support_gain)."""
-    encounters_per_week: Annotated[float, Field(ge=0.0, le=20.0)] = 1.0
-    """Cross-unit encounters each manager holds per week (5 working days). Neutral 0."""
+    encounters_per_pair_per_week: Annotated[float, Field(ge=0.0, le=20.0)] = 0.5
+    """Cross-unit encounters per pair of units per week (5 working days), whatever the number
+    of units: each manager holds (units - 1) / 2 times this many, each with a uniformly random
+    other unit. Neutral 0."""
+    encounters_per_week: Annotated[float, Field(ge=0.0, le=20.0)] | None = None
+    """If given, the encounters each manager holds per week instead (the pair rate is then
+    2 x this / (units - 1) and depends on the number of units). Neutral 0."""
     encounter_hours: Annotated[float, Field(ge=0.0, le=8.0)] = 1.0
     """Time each participant spends in an encounter (off the queue)."""
     encounter_size: Annotated[int, Field(ge=1, le=100)] = 2
@@ -338,7 +358,9 @@ class Reorganisation(StrictSection):
     engagement_dip: Annotated[Fraction, Plausible(0.0, 0.2)] = 0.1
     """Engagement lost by everyone at the switch (uncertainty of change). Neutral 0."""
     reset_ties: bool = True
-    """Help ties start again from `initial_tie` between the new units (structure switch)."""
+    """Help ties start again from `initial_tie` between the new units (structure switch).
+    False carries them over person to person (`sim.model.carried_ties`): neutral, a switch that
+    keeps the units keeps their ties."""
 
 
 class SatisfactionSettings(StrictSection):
@@ -353,14 +375,22 @@ class SatisfactionSettings(StrictSection):
     (Anderson & Sullivan 1993; Tversky & Kahneman 1992)."""
     effort_per_handoff: Annotated[NonNegative, Plausible(0.1, 0.4)] = 0.25
     """Score lost per transfer (Dixon et al. 2010)."""
+    visible_handoff_share: Annotated[Fraction, Plausible(0.2, 1.0)] = 0.5
+    """Share of handoffs the customer sees (is transferred, contacted again, asked to repeat
+    their story); only those cost effort. Back-office handoffs cost the customer time (they
+    wait) but no effort. 1 = every handoff is a customer-facing transfer."""
     effort_per_repeat_contact: Annotated[
-        NonNegative, Plausible(0.3, 0.8, "SQM: one-contact CSAT a third higher")
-    ] = 0.6
-    """Score lost per repeat contact (Dixon: repeat contacts drive disloyalty; SQM: one-contact
-    resolution scores about a third higher)."""
+        NonNegative, Plausible(0.2, 0.6, "SQM: one-contact CSAT about a third higher")
+    ] = 0.4
+    """Score lost per repeat contact (Dixon: repeat contacts drive disloyalty). With the
+    callback's wait counted in the resolution time, 0.4 puts one-contact resolution 1.34-1.35
+    times multi-contact in the presets (SQM: about a third higher)."""
     warmth_weight: Annotated[NonNegative, Plausible(0.25, 0.75)] = 0.5
-    """Score gained at full warmth (customer orientation x engagement), only where the work was
-    done well (Grandey et al. 2005)."""
+    """Score gained at full warmth (customer orientation x engagement; Grandey et al. 2005)."""
+    repeat_warmth_kept: Annotated[Fraction, Plausible(0.0, 1.0)] = 1.0
+    """Share of the contacts' warmth a customer still feels after a repeat contact (the repeat
+    is already paid for in effort and time, so by default once only). 0 = warmth counts only
+    where the work was right first time."""
     noise_sd: NonNegative = 0.4
     """Standard deviation of customer-to-customer variation in the score."""
     abandoned_score: Annotated[float, Field(ge=1.0, le=5.0), Plausible(1.0, 2.0)] = 1.0
@@ -447,6 +477,7 @@ NEUTRAL: dict[str, dict[str, Any]] = {
         "proficiency_quality_exponent": 0.0,
         "engagement_effect": 0.0,
         "coordination": 0.0,
+        "coordination_per_skill": 0.0,
         "customer_metric_weight": 1.0,
         "transfer_out": 0.0,
         "social_loafing": 0.0,
@@ -462,7 +493,12 @@ NEUTRAL: dict[str, dict[str, Any]] = {
         "forgetting": 0.0,
         "cross_training_hours_per_week": 0.0,
     },
-    "managers": {"encounters_per_week": 0.0, "tie_weight": 0.0, "tie_handoff_benefit": 0.0},
+    "managers": {
+        "encounters_per_pair_per_week": 0.0,
+        "encounters_per_week": 0.0,
+        "tie_weight": 0.0,
+        "tie_handoff_benefit": 0.0,
+    },
 }
 """The value of every mechanism that switches it off. With all of them, exponential work,
 Poisson arrivals and no abandonment, a scenario is a pure queueing network (validation mode)."""
