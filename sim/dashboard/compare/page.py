@@ -293,7 +293,11 @@ def Page():
             "## Compare organisations\n"
             "Run two to four scenarios with the same customers and compare them: the first one "
             "is the baseline. Every scenario is run several times (replications); the "
-            "differences come with a 95% confidence interval, and are said in words."
+            "differences come with a 95% confidence interval, and are said in words. "
+            "Teams trade per-skill pooling for fewer handoffs (a department holds everyone "
+            "with a skill in one queue; a team splits each skill into small pools but keeps "
+            "the customer in one place), so which one wins depends on the load: compare at "
+            "the load you really have, and at a higher and a lower one."
         )
         with solara.Card("1. Scenarios to compare (2 to 4)", margin=0):
             with solara.Column(gap="8px", classes=["compare-entries"]):
