@@ -22,9 +22,6 @@ if TYPE_CHECKING:
     from sim.request import Request
     from sim.unit import Unit
 
-HARD_TASK = 1.5
-"""A task whose work is at least this multiple of its mean counts as hard (transfer-out)."""
-
 
 def learning_curve(gap: float, practice: float, learning_rate: float) -> float:
     """What is left of `gap` after `practice` repetitions: each doubling multiplies it by the
@@ -147,7 +144,7 @@ class Employee(mesa.Agent):
         size = request.sizes[request.step]
         if (
             self.unit.transfer_out
-            and size >= HARD_TASK
+            and size >= p.hard_task_threshold
             and len(model.units) > 1
             and model.behaviour_rng.random() < self.unit.transfer_out
         ):
@@ -166,7 +163,7 @@ class Employee(mesa.Agent):
             hours *= 1.0 + learning_curve(self.role_slowdown - 1.0, self.role_tasks, rate)
         closure = self.unit.premature_closure
         if closure and model.behaviour_rng.random() < closure:
-            return hours * 0.5, False
+            return hours * p.premature_closure_work_share, False
         fcr = task.first_contact_resolution
         p_right = p.first_contact_resolution if fcr is None else fcr
         p_right *= level**p.proficiency_quality_exponent
@@ -251,7 +248,7 @@ class Employee(mesa.Agent):
         hours, kind = self.meeting
         if kind == "training":
             weakest = min(self.proficiency, key=self.proficiency.__getitem__)
-            self.practise(weakest, hours)
+            self.practise(weakest, hours * self.model.config.people.training_practice_per_hour)
         if self.off_duty:
             self.activity = "off duty"
             return
@@ -294,14 +291,16 @@ class Employee(mesa.Agent):
                 return  # a day off: the next working day's review covers it
         if self.activity not in ("idle", "off duty"):
             self.busy_today += now - max(self.started, self.day_start)
-        self.load = 0.8 * self.load + 0.2 * min(1.0, self.busy_today / hours)
+        today = people.load_smoothing
+        self.load = (1.0 - today) * self.load + today * min(1.0, self.busy_today / hours)
         threshold = people.overload_threshold
         excess = self.load - threshold
         self.overload = max(0.0, excess / (1.0 - threshold)) if threshold < 1 else 0.0
         rework = self.rework_today / self.tasks_today if self.tasks_today else 0.0
         feedback = 0.0
         if self.feedback_count:
-            feedback = (self.feedback_sum / self.feedback_count - 3.0) / 2.0
+            mean_score = self.feedback_sum / self.feedback_count
+            feedback = (mean_score - people.feedback_neutral_score) / 2.0
         weight = self.unit.metric_weight
         change = (
             people.engagement_recovery * (self.baseline_engagement - self.engagement)

@@ -32,8 +32,8 @@ def satisfaction_score(
     surprise = (expected_hours - resolution_hours) / expected_hours
     value = (
         settings.expectation_met_score
-        + settings.gain_per_expectation * min(1.0, max(0.0, surprise))
-        - settings.loss_per_expectation * min(3.0, max(0.0, -surprise))
+        + settings.gain_per_expectation * min(settings.gain_cap, max(0.0, surprise))
+        - settings.loss_per_expectation * min(settings.loss_cap, max(0.0, -surprise))
         - settings.effort_per_handoff * settings.visible_handoff_share * handoffs
         - settings.effort_per_repeat_contact * repeat_contacts
         + settings.warmth_weight * warmth

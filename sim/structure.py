@@ -365,7 +365,8 @@ def _expected_task_hours(s: Scenario, unit: UnitSpec, task, premature: float) ->
         else task.first_contact_resolution
     )
     right = fcr * level**p.proficiency_quality_exponent * (1 - sluggish)
-    attempt = task.hours / level * (1 + sluggish) * (1 - 0.5 * premature)
+    closed_early = 1 - p.premature_closure_work_share
+    attempt = task.hours / level * (1 + sluggish) * (1 - closed_early * premature)
     return attempt / max((1 - premature) * right, 1e-3)
 
 

@@ -287,3 +287,47 @@ def test_one_unit_on_local_goals_behaves_locally_and_the_rest_do_not() -> None:
     assert everyone.kpis["transfers_per_request"] == 0
     assert 0 < claims.kpis["transfers_per_request"] < local.kpis["transfers_per_request"]
     assert local.kpis["fcr"] < claims.kpis["fcr"] < everyone.kpis["fcr"]
+
+
+# 11. Constants that decide behaviour are parameters ------------------------------------------
+
+
+def test_behaviour_constants_move_the_way_they_should() -> None:
+    """Each former constant, at its old value, is the default; moved, it acts the right way."""
+    local = {"run.days": 20, "policies.customer_metric_weight": 0.0}
+
+    def kpis(**overrides: Any) -> dict[str, float]:
+        return simulate(preset("functional", **(local | overrides)), 1).kpis
+
+    base = kpis()
+    assert (
+        kpis(**{"policies.hard_task_threshold": 3.0})["transfers_per_request"]
+        < (base["transfers_per_request"])
+    )
+    assert (
+        kpis(**{"policies.premature_closure_work_share": 0.25})["work_hours_mean"]
+        < (base["work_hours_mean"])
+    )
+    # feedback reaches engagement only where goals include the customer (w = 1 here)
+    heard = {"policies.customer_metric_weight": 1.0}
+    lower = kpis(**heard, **{"people.feedback_neutral_score": 4.5})["engagement_mean"]
+    assert lower < kpis(**heard)["engagement_mean"]
+
+
+def test_satisfaction_caps_bound_the_surprise() -> None:
+    def score(resolution_hours: float, **settings: float) -> float:
+        return satisfaction_score(
+            resolution_hours=resolution_hours,
+            expected_hours=10.0,
+            handoffs=0,
+            repeat_contacts=0,
+            warmth=0.0,
+            noise=0.0,
+            abandoned=False,
+            settings=SatisfactionSettings(noise_sd=0.0, **settings),
+        )
+
+    half = {"loss_per_expectation": 0.5}
+    assert score(60.0, **half) == score(40.0, **half)  # beyond 3 expected times counts as 3
+    assert score(60.0, loss_cap=5.0, **half) < score(40.0, loss_cap=5.0, **half)
+    assert score(0.0, gain_cap=0.5) == score(5.0, gain_cap=0.5) < score(0.0)

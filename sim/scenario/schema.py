@@ -240,9 +240,18 @@ class Policies(StrictSection):
     help_decline: Annotated[Fraction, Plausible(0.25, 0.75)] = 0.5
     """At w = 0, the share of help opportunities declined."""
     transfer_out: Annotated[Fraction, Plausible(0.05, 0.3)] = 0.2
-    """At w = 0, the probability that an employee handed a hard task (work 1.5 times its mean
-    or more) transfers it out to another unit instead of doing it: it comes back after a
-    detour (ticket ping-pong; Kerr 1975, Shao et al. 2008). Neutral 0."""
+    """At w = 0, the probability that an employee handed a hard task (work
+    `hard_task_threshold` times its mean or more) transfers it out to another unit instead of
+    doing it: it comes back after a detour (ticket ping-pong; Kerr 1975, Shao et al. 2008).
+    Neutral 0."""
+    hard_task_threshold: Annotated[float, Field(ge=1.0, le=10.0), Plausible(1.25, 2.0)] = 1.5
+    """Work, as a multiple of the task's mean, from which a task counts as hard (transfer-out).
+    The share of hard tasks depends on `demand.work_cv`, so transfer-out is not monotone in
+    it at a fixed threshold (0.027, 0.036, 0.032 per request at cv 0.5, 1, 2)."""
+    premature_closure_work_share: Annotated[float, Field(gt=0.0, le=1.0), Plausible(0.25, 0.75)] = (
+        0.5
+    )
+    """Share of the task's work done before a premature closure."""
     dispatch: Literal["primary_first", "fastest", "oldest"] = "primary_first"
     """What a freed employee takes from the queue: ``primary_first`` (their primary skill's
     work first, then the rest; what skill-based routers do), ``fastest`` (the skill they are
@@ -268,13 +277,18 @@ class People(StrictSection):
     workforce group). Modelling choice. Neutral 0 (with the gains and losses below)."""
     support_gain: NonNegative = 0.01
     """Daily engagement gain under full manager support (Harter et al. 2002). Neutral 0."""
+    feedback_neutral_score: Annotated[float, Field(ge=1.0, le=5.0), Plausible(3.0, 4.0)] = 3.0
+    """Mean customer score that moves engagement neither way (the scale's middle)."""
     feedback_gain: Annotated[NonNegative, Plausible(0.01, 0.04)] = 0.02
     """Daily engagement gain when the customers an employee served that day were delighted
     (mean score 5 of 5; linear: 3 changes nothing, 1 is the same loss), scaled by
     customer_metric_weight: only goals that include the customer let the feedback in
     (Heskett et al. 1994). Neutral 0."""
     overload_threshold: Annotated[Fraction, Plausible(0.75, 0.95)] = 0.85
-    """Sustained busy share (5-day smoothing) above which overload starts to hurt."""
+    """Sustained busy share above which overload starts to hurt."""
+    load_smoothing: Annotated[float, Field(gt=0.0, le=1.0), Plausible(0.1, 0.5)] = 0.2
+    """Weight of today's busy share in the sustained load (exponential smoothing: 0.2 remembers
+    about five days; 1 = today only)."""
     overload_loss: Annotated[NonNegative, Plausible(0.01, 0.04)] = 0.02
     """Daily engagement loss at full sustained overload (KC & Terwiesch 2009). Neutral 0."""
     rework_loss: Annotated[NonNegative, Plausible(0.015, 0.05)] = 0.03
@@ -301,7 +315,11 @@ class People(StrictSection):
     acquired through production depreciates rapidly). Neutral 0."""
     cross_training_hours_per_week: Annotated[float, Field(ge=0.0, le=40.0)] = 0.0
     """Hours each employee with a secondary skill spends training it every week, off the
-    queue; each hour counts as one task of practice. Neutral 0 (the default)."""
+    queue; each hour counts as `training_practice_per_hour` tasks of practice. Neutral 0 (the
+    default)."""
+    training_practice_per_hour: Annotated[NonNegative, Plausible(0.5, 2.0)] = 1.0
+    """Practice (in tasks) one hour of training gives: 1 = an hour of training is worth one
+    task done on the job."""
 
 
 class Managers(StrictSection):
@@ -369,10 +387,14 @@ class SatisfactionSettings(StrictSection):
     expectation_met_score: Annotated[float, Field(ge=1.0, le=5.0), Plausible(3.7, 4.2)] = 4.0
     """Score when resolution takes exactly the expected time, with no effort and no warmth."""
     gain_per_expectation: NonNegative = 0.5
-    """Score gained per expected time saved (relative, capped at 1)."""
+    """Score gained per expected time saved (relative, capped at `gain_cap`)."""
+    gain_cap: Annotated[float, Field(ge=0.0, le=1.0), Plausible(0.5, 1.0)] = 1.0
+    """The largest relative time saving that still pleases (1 = instant resolution)."""
     loss_per_expectation: NonNegative = 1.0
-    """Score lost per expected time overrun (relative, capped at 3). Loss/gain about 2
-    (Anderson & Sullivan 1993; Tversky & Kahneman 1992)."""
+    """Score lost per expected time overrun (relative, capped at `loss_cap`). Loss/gain about
+    2 (Anderson & Sullivan 1993; Tversky & Kahneman 1992)."""
+    loss_cap: Annotated[NonNegative, Plausible(2.0, 5.0)] = 3.0
+    """The largest relative overrun that still counts (3 = four times the expected time)."""
     effort_per_handoff: Annotated[NonNegative, Plausible(0.1, 0.4)] = 0.25
     """Score lost per transfer (Dixon et al. 2010)."""
     visible_handoff_share: Annotated[Fraction, Plausible(0.2, 1.0)] = 0.5
