@@ -248,7 +248,7 @@ def jackson_network(requests: int) -> Scenario:
             ],
         },
         "workforce": [
-            {"skill": f"u{i:02d}", "headcount": NETWORK_SERVERS, "engagement": 1.0}
+            {"skill": f"u{i:02d}", "headcount": NETWORK_SERVERS, "baseline_engagement": 1.0}
             for i in range(n)
         ],
         "structure": {"kind": "functional"},

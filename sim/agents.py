@@ -52,8 +52,10 @@ class Employee(mesa.Agent):
         self.idle_order = -1
         """When this person became idle, in their unit's order (`Roster`); -1 while busy."""
         self.customer_orientation = spec.customer_orientation
-        self.baseline_engagement = spec.engagement
-        self.engagement = spec.engagement
+        self.baseline_engagement = spec.baseline_engagement
+        """Where engagement starts and what recovery pulls it back to (not where it settles:
+        support, feedback, overload and rework move the equilibrium, see `end_day`)."""
+        self.engagement = spec.baseline_engagement
         self.hourly_cost = spec.hourly_cost
         self.request: Request | None = None
         self.activity = "idle"

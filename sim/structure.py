@@ -36,7 +36,7 @@ class EmployeeSpec:
     skill: str
     proficiency: dict[str, float]
     customer_orientation: float
-    engagement: float
+    baseline_engagement: float
     hourly_cost: float
     shift: str = ""
     """The name of the person's shift in the calendar; empty = the opening hours."""
@@ -95,7 +95,7 @@ def workforce_people(s: Scenario) -> list[EmployeeSpec]:
                     skill=group.skill,
                     proficiency=proficiency,
                     customer_orientation=group.customer_orientation,
-                    engagement=group.engagement,
+                    baseline_engagement=group.baseline_engagement,
                     hourly_cost=group.hourly_cost,
                     shift=group.shift,
                 )
@@ -148,7 +148,7 @@ def _versatility(person: EmployeeSpec) -> tuple:
         -sum(v for _, v in others),
         others,
         -person.customer_orientation,
-        -person.engagement,
+        -person.baseline_engagement,
         person.hourly_cost,
         person.index,
     )
@@ -357,7 +357,7 @@ def _expected_task_hours(s: Scenario, unit: UnitSpec, task, premature: float) ->
     levels = [m.proficiency.get(task.skill, 0.0) for m in unit.members]
     levels = [v for v in levels if v > 0]
     level = sum(v * v for v in levels) / sum(levels)
-    engagement = sum(m.engagement for m in unit.members) / len(unit.members)
+    engagement = sum(m.baseline_engagement for m in unit.members) / len(unit.members)
     sluggish = p.engagement_effect * (1 - engagement)
     fcr = (
         p.first_contact_resolution

@@ -48,7 +48,7 @@ def test_the_keys_the_review_found_deciding_the_verdict_are_ranged():
         "policies.coordination",
         "policies.handoff_delay_hours",
         "policies.handoff_info_loss",
-        "workforce.*.engagement",
+        "workforce.*.baseline_engagement",
         "events.*.role_slowdown",
     ):
         assert path in ranges
@@ -60,12 +60,12 @@ def test_a_world_sets_every_item_of_a_list():
         s,
         {
             "policies.coordination": 0.02,
-            "workforce.*.engagement": 0.55,
+            "workforce.*.baseline_engagement": 0.55,
             "events.*.role_slowdown": 1.4,
         },
     )
     assert world.policies.coordination == 0.02
-    assert {g.engagement for g in world.workforce} == {0.55}
+    assert {g.baseline_engagement for g in world.workforce} == {0.55}
     assert world.events == s.events == []
     assert world.workforce[0].headcount == s.workforce[0].headcount
 

@@ -44,7 +44,7 @@ def scenario_raw(calendar: dict[str, Any] | None = None, **workforce: Any) -> di
                 }
             ],
         },
-        "workforce": [{"skill": "a", "headcount": 1, "engagement": 1.0, **workforce}],
+        "workforce": [{"skill": "a", "headcount": 1, "baseline_engagement": 1.0, **workforce}],
         "policies": NEUTRAL["policies"],
         "people": NEUTRAL["people"],
         "managers": NEUTRAL["managers"],

@@ -72,7 +72,7 @@ def mm1(arrival_rate: float, service_rate: float, days: int = 15) -> Scenario:
                     }
                 ],
             },
-            "workforce": [{"skill": "service", "headcount": 1, "engagement": 1.0}],
+            "workforce": [{"skill": "service", "headcount": 1, "baseline_engagement": 1.0}],
             "structure": {"kind": "functional"},
             "policies": dict(NEUTRAL["policies"]),
         },

@@ -19,7 +19,13 @@ from sim.agents import encounters_per_manager_week
 from sim.model import OrgModel, _off_diagonal_mean, carried_ties
 from sim.runner import RunResult, run
 from sim.satisfaction import satisfaction_score
-from sim.scenario import SatisfactionSettings, Scenario, load_scenario, parse_scenario
+from sim.scenario import (
+    SatisfactionSettings,
+    Scenario,
+    ScenarioError,
+    load_scenario,
+    parse_scenario,
+)
 from sim.structure import build_units
 
 NO_SAMPLING = 1e9
@@ -331,3 +337,15 @@ def test_satisfaction_caps_bound_the_surprise() -> None:
     assert score(60.0, **half) == score(40.0, **half)  # beyond 3 expected times counts as 3
     assert score(60.0, loss_cap=5.0, **half) < score(40.0, loss_cap=5.0, **half)
     assert score(0.0, gain_cap=0.5) == score(5.0, gain_cap=0.5) < score(0.0)
+
+
+# 9. The input is the baseline engagement, and says so ----------------------------------------
+
+
+def test_the_old_engagement_key_names_the_new_one() -> None:
+    raw = tomllib.loads((SCENARIOS / "functional.toml").read_text(encoding="utf-8"))
+    group = dict(raw["workforce"][0])
+    group["engagement"] = group.pop("baseline_engagement")
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario(dict(raw, workforce=[group, *raw["workforce"][1:]]))
+    assert any("baseline_engagement" in p for p in caught.value.problems)

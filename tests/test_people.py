@@ -98,7 +98,7 @@ def toy_scenario(load: float, slowdown: float | None = None, teams: int = 1) -> 
         {
             "skill": a,
             "headcount": 5,
-            "engagement": 1.0,
+            "baseline_engagement": 1.0,
             "other_skills": {"whole": 1.0 / slowdown} if generalists else {},
         }
         for a in TOY_SKILLS
@@ -315,7 +315,7 @@ def reorg_scenario(learning_rate: float) -> Scenario:
             {
                 "skill": a,
                 "headcount": per_skill,
-                "engagement": 1.0,
+                "baseline_engagement": 1.0,
                 "other_skills": {b: 1.0 for b in TOY_SKILLS if b != a},
             }
             for a in TOY_SKILLS
@@ -559,7 +559,7 @@ def many_units_scenario(design_seed: int, units: int = 30) -> Scenario:
                 {
                     "skill": f"skill {i}",
                     "headcount": int(headcount[i]),
-                    "engagement": float(engagement[i]),
+                    "baseline_engagement": float(engagement[i]),
                     "customer_orientation": float(orientation[i]),
                 }
                 for i in range(units)
@@ -620,7 +620,12 @@ def mmc_scenario(
             ],
         },
         "workforce": [
-            {"skill": "service", "headcount": 5, "engagement": 1.0, "customer_orientation": 0.0}
+            {
+                "skill": "service",
+                "headcount": 5,
+                "baseline_engagement": 1.0,
+                "customer_orientation": 0.0,
+            }
         ],
         "policies": dict(NEUTRAL["policies"]),
     }

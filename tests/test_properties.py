@@ -70,7 +70,7 @@ def scenario_dicts(draw: st.DrawFn) -> dict[str, Any]:
                     k: draw(st.one_of(_fraction(0.3, 1.0), _fraction(0.05, 1.0))) for k in others
                 },
                 "customer_orientation": draw(_fraction()),
-                "engagement": draw(_policy(1.0, (0.5, 1.0), (0.0, 1.0))),
+                "baseline_engagement": draw(_policy(1.0, (0.5, 1.0), (0.0, 1.0))),
                 "hourly_cost": draw(_fraction(0.0, 100.0)),
             }
         )
@@ -351,7 +351,7 @@ def overloaded(load: float = 3.0) -> dict[str, Any]:
                 }
             ],
         },
-        "workforce": [{"skill": "service", "headcount": people, "engagement": 1.0}],
+        "workforce": [{"skill": "service", "headcount": people, "baseline_engagement": 1.0}],
         "structure": {"kind": "functional"},
         "policies": dict(NEUTRAL["policies"]),
     }

@@ -112,7 +112,7 @@ def validation_scenario(
             {
                 "skill": skill,
                 "headcount": headcount,
-                "engagement": 1.0,
+                "baseline_engagement": 1.0,
                 "other_skills": other_skills.get(skill, {}),
             }
             for skill, headcount in staff.items()

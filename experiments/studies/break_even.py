@@ -183,7 +183,7 @@ def scenario(
             {
                 "skill": a,
                 "headcount": p["specialists_per_skill"],
-                "engagement": 1.0,
+                "baseline_engagement": 1.0,
                 "other_skills": {b: 1.0 for b in skills if b != a},
             }
             for a in skills

@@ -138,7 +138,7 @@ def scenario(
             {
                 "skill": skill,
                 "headcount": params["people_per_group"],
-                "engagement": 1.0,
+                "baseline_engagement": 1.0,
                 "other_skills": dict.fromkeys(seconds.get(skill, []), 1.0),
             }
             for skill in skills

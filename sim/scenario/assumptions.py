@@ -6,8 +6,8 @@ verdict between structures can hinge on them. Each such key carries a `Plausible
 schema (`sim.scenario.schema`). This module reads them:
 
 - `plausible_ranges()`: every ranged key by its path (``policies.coordination``; keys in lists
-  of tables with ``*``: ``workforce.*.engagement`` sets every group, ``events.*.role_slowdown``
-  every event), with its default and its allowed bounds;
+  of tables with ``*``: ``workforce.*.baseline_engagement`` sets every group,
+  ``events.*.role_slowdown`` every event), with its default and its allowed bounds;
 - `assumption_ranges(scenarios)`: the ranges a comparison uses, after the scenarios'
   ``[assumptions]`` tables ("your estimate") replace the defaults;
 - `with_assumptions(scenario, values)`: a scenario in one plausible world;

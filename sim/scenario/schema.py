@@ -125,8 +125,21 @@ class WorkforceGroup(StrictSection):
     """Secondary skills and their proficiency in [0.05, 1]; a skill left out cannot be done."""
     customer_orientation: Annotated[Fraction, Plausible(0.4, 0.8)] = 0.6
     """Customer expertise: shapes the warmth of every contact (Grandey et al. 2005)."""
-    engagement: Annotated[Fraction, Plausible(0.5, 0.85)] = 0.7
-    """Enthusiasm; scales speed, quality and warmth (Harter et al. 2002)."""
+    baseline_engagement: Annotated[Fraction, Plausible(0.5, 0.85)] = 0.7
+    """Each person's starting engagement and the level recovery pulls it back to (Harter et al.
+    2002: enthusiasm scales speed, quality and warmth). Not the level it settles at: support,
+    feedback, overload and rework move the equilibrium (docs/scenario-reference.md)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "engagement" in data:
+            raise ValueError(
+                "`engagement` is now `baseline_engagement` (the level each person's engagement "
+                "starts at and recovers to): rename the key"
+            )
+        return data
+
     hourly_cost: NonNegative = 50.0
     """Fully loaded cost per working hour, in `run.currency`."""
     shift: str = ""
@@ -273,8 +286,8 @@ class People(StrictSection):
     engagement_recovery: Annotated[
         Fraction, Plausible(0.02, 0.1, "back to baseline in 10-50 days")
     ] = 0.05
-    """Daily pull of engagement back to the employee's own baseline (the `engagement` of their
-    workforce group). Modelling choice. Neutral 0 (with the gains and losses below)."""
+    """Daily pull of engagement back to the employee's own baseline (the `baseline_engagement`
+    of their workforce group). Modelling choice. Neutral 0 (with the gains and losses below)."""
     support_gain: NonNegative = 0.01
     """Daily engagement gain under full manager support (Harter et al. 2002). Neutral 0."""
     feedback_neutral_score: Annotated[float, Field(ge=1.0, le=5.0), Plausible(3.0, 4.0)] = 3.0

@@ -286,18 +286,18 @@ def test_every_preset_downloads_as_the_same_scenario():
 
 
 def test_what_the_form_does_not_show_is_kept():
-    """A step's own first-contact resolution, a group's engagement: kept from the scenario
+    """A step's own first-contact resolution, a group's baseline engagement: kept from the scenario
     the form started from (a task's keys while the task at its place has the same skill)."""
     preset = next(p for p in list_presets() if p.key == "functional.toml")
     scenario = preset.scenario.with_overrides(
         **{
             "demand.request_types.4.tasks.1.first_contact_resolution": 0.6,
-            "workforce.2.engagement": 0.55,
+            "workforce.2.baseline_engagement": 0.55,
         }
     )
     d = draft_of(scenario, "mine.toml")
     assert build(d).demand.request_types[4].tasks[1].first_contact_resolution == 0.6
-    assert build(d).workforce[2].engagement == 0.55
+    assert build(d).workforce[2].baseline_engagement == 0.55
     swapped = d.set_request(4, tasks="billing 0.5 h, claims 0.75 h")
     tasks = build(swapped).demand.request_types[4].tasks
     assert [t.first_contact_resolution for t in tasks] == [None, None]

@@ -81,7 +81,7 @@ class Group:
     other_skills: str
     """Secondary skills and their proficiency: 'billing 0.8'."""
     rest: tuple[tuple[str, Any], ...] = ()
-    """The group's other keys in the scenario it came from (engagement, ...)."""
+    """The group's other keys in the scenario it came from (baseline_engagement, ...)."""
     id: int = field(default_factory=lambda: next(_ids))
 
 
