@@ -541,6 +541,8 @@ class OrgModel(mesa.Model):
         self._stop_waiting(request, now)
         if request.triage:
             return
+        if not request.contacts:
+            request.first_wait = self.working_hours(request.arrived, now)
         request.contacts += 1
         request.warmth_sum += employee.warmth
         request.touched.append(employee)
@@ -671,8 +673,10 @@ class OrgModel(mesa.Model):
             warmth = request.warmth_sum / request.contacts if request.contacts else 0.0
             if request.repeats:
                 warmth *= self.config.satisfaction.repeat_warmth_kept
+            felt = self.config.satisfaction.pre_service_wait_weight - 1.0
             csat = satisfaction_score(
-                resolution_hours=self.working_hours(request.arrived, now),
+                resolution_hours=self.working_hours(request.arrived, now)
+                + felt * request.first_wait,
                 expected_hours=request.rtype.expected_hours,
                 handoffs=request.handoffs,
                 repeat_contacts=request.repeats,

@@ -24,6 +24,7 @@ class Request:
         "contacts",
         "counted",
         "enqueued_at",
+        "first_wait",
         "handoff_hours",
         "handoffs",
         "helped",
@@ -111,6 +112,8 @@ class Request:
         self.repeats = 0
         self.helped = 0
         self.contacts = 0
+        self.first_wait = 0.0
+        """Hours from arrival to the first contact (the wait before service starts)."""
         self.warmth_sum = 0.0
 
     @property

@@ -349,3 +349,15 @@ def test_the_old_engagement_key_names_the_new_one() -> None:
     with pytest.raises(ScenarioError) as caught:
         parse_scenario(dict(raw, workforce=[group, *raw["workforce"][1:]]))
     assert any("baseline_engagement" in p for p in caught.value.problems)
+
+
+def test_a_wait_before_service_can_weigh_more_than_clock_time() -> None:
+    """Maister 1985: the wait before the first contact feels longer. At weight 1 (the default)
+    satisfaction reads clock time; at 2 it falls, and nothing else moves (no feedback loop)."""
+    days = {"run.days": 15, "people.feedback_gain": 0.0}
+    clock = simulate(preset("cross-functional", **days), 1).kpis
+    felt = simulate(
+        preset("cross-functional", **days, **{"satisfaction.pre_service_wait_weight": 2.0}), 1
+    ).kpis
+    assert felt["resolution_hours_mean"] == clock["resolution_hours_mean"]
+    assert felt["csat_mean"] < clock["csat_mean"]

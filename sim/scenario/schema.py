@@ -426,6 +426,10 @@ class SatisfactionSettings(StrictSection):
     """Share of the contacts' warmth a customer still feels after a repeat contact (the repeat
     is already paid for in effort and time, so by default once only). 0 = warmth counts only
     where the work was right first time."""
+    pre_service_wait_weight: Annotated[float, Field(ge=1.0, le=3.0), Plausible(1.0, 2.0)] = 1.0
+    """How much longer the wait before the first contact feels than clock time (Maister 1985:
+    a wait before service starts feels longer than one during it); the satisfaction compares
+    the resolution time plus (weight - 1) x that wait with the expectation. 1 = clock time."""
     noise_sd: NonNegative = 0.4
     """Standard deviation of customer-to-customer variation in the score."""
     abandoned_score: Annotated[float, Field(ge=1.0, le=5.0), Plausible(1.0, 2.0)] = 1.0
