@@ -35,7 +35,7 @@ ARMS: list[tuple[str, dict[str, object]]] = [
     ("first_contact_resolution = 1", {"policies.first_contact_resolution": 1.0}),
     ("proficiency_quality_exponent = 0", {"policies.proficiency_quality_exponent": 0.0}),
     ("engagement_effect = 0", {"policies.engagement_effect": 0.0}),
-    ("coordination = 0", {"policies.coordination": 0.0}),
+    ("coordination = 0", {"policies.coordination": 0.0, "policies.coordination_per_skill": 0.0}),
     ("customer_metric_weight = 1", {"policies.customer_metric_weight": 1.0}),
     ("transfer_out = 0", {"policies.transfer_out": 0.0}),
     (
@@ -61,12 +61,18 @@ ARMS: list[tuple[str, dict[str, object]]] = [
     ),
     ("patience = 0 (no abandonment)", {"demand.patience_hours": 0.0}),
     ("callback_delay = 0", {"demand.callback_delay_hours": 0.0}),
-    # Mechanisms issue 10 added (n/a on the original tree).
+    # Issue 10's rules put back to the original tree's (n/a there, or the baseline itself).
     ("dispatch = oldest (old rule)", {"policies.dispatch": "oldest"}),
-    ("handoffs all customer-visible", {"satisfaction.visible_handoff_share": 1.0}),
-    ("absence off", {"people.planned_absence": 0.0, "people.sickness_rate": 0.0}),
-    ("burnout consequences off", {"people.burnout_sick_days": 0.0, "people.attrition": 0.0}),
-    ("swarming off", {"policies.swarming": False}),
+    ("every handoff customer-visible (old rule)", {"satisfaction.visible_handoff_share": 1.0}),
+    (
+        "repeat penalised three times (old rule)",
+        {
+            "satisfaction.effort_per_repeat_contact": 0.6,
+            "satisfaction.repeat_warmth_kept": 0.0,
+            "satisfaction.visible_handoff_share": 1.0,
+        },
+    ),
+    ("encounters 1 per manager-week (old rule)", {"managers.encounters_per_week": 1.0}),
     ("all mechanisms neutral", {"NEUTRAL": True}),
     (
         "all neutral + exponential + no patience",
