@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import mesa
 
-from sim.scenario import Managers
+from sim.scenario import Managers, People
 from sim.structure import EmployeeSpec
 
 if TYPE_CHECKING:
@@ -63,6 +63,8 @@ class Employee(mesa.Agent):
         trainer's dashboard shows."""
         self.off_duty = 0
         """Reasons to be off duty now (a shift over, an absence); on duty when there are none."""
+        self.absence = ""
+        """"planned" or "sick" while away for whole days (`absent_or_back`), else empty."""
         self.shift: Timeline | None = None
         """When the person is on duty (with a calendar; None: always)."""
         self.started = 0.0
@@ -293,6 +295,7 @@ class Employee(mesa.Agent):
                 return  # a day off: the next working day's review covers it
         if self.activity not in ("idle", "off duty"):
             self.busy_today += now - max(self.started, self.day_start)
+        self.absent_or_back(people, now)
         today = people.load_smoothing
         self.load = (1.0 - today) * self.load + today * min(1.0, self.busy_today / hours)
         threshold = people.overload_threshold
@@ -323,6 +326,32 @@ class Employee(mesa.Agent):
         self.busy_today = 0.0
         self.tasks_today = self.rework_today = self.feedback_count = 0
         self.feedback_sum = 0.0
+
+    def absent_or_back(self, people: People, now: float) -> None:
+        """Whole-day absence, decided at each working day's end for the next: back with chance
+        1 / mean spell length; otherwise away on planned absence or sick with the chances that
+        make `planned_absence` and `sickness_absence` the long-run shares of days away, plus
+        `burnout_sickness` while burning out. Uses the same off-duty hours as a shift's end.
+        Draws from the absence stream only while some absence is possible."""
+        burning_out = self.low_days >= people.burnout_days
+        sick_extra = people.burnout_sickness if burning_out else 0.0
+        if not (people.planned_absence or people.sickness_absence or sick_extra or self.absence):
+            return
+        u = self.model.absence_rng.random()
+        if self.absence:
+            days = (
+                people.planned_absence_days if self.absence == "planned" else people.sickness_days
+            )
+            if u < 1.0 / days:
+                self.absence = ""
+                self.come_on_duty(now)
+            return
+        present = 1.0 - people.planned_absence - people.sickness_absence
+        planned = people.planned_absence / (people.planned_absence_days * present)
+        sick = people.sickness_absence / (people.sickness_days * present) + sick_extra
+        if u < planned + sick:
+            self.absence = "planned" if u < planned else "sick"
+            self.go_off_duty(now)
 
     def hear(self, csat: float) -> None:
         """Customer feedback on a request this person worked on."""
@@ -413,6 +442,8 @@ class Manager(mesa.Agent):
             return
         employee = members[self._turn % len(members)]
         self._turn += 1
+        if employee.absence:
+            return  # away for the day: no coordination owed
         model = self.model
         hours = self.unit.coordination_share * model.working_hours_per_day
         employee.attend(hours, "coordination", model.time)

@@ -34,7 +34,7 @@ from sim.scenario import Scenario, event_scenario
 from sim.structure import Organisation, build_units
 from sim.unit import Unit
 
-STREAMS = ("arrivals", "work", "outcomes", "behaviour")
+STREAMS = ("arrivals", "work", "outcomes", "behaviour", "absence")
 """Random streams by purpose, all derived from one seed. Arrivals (who comes, when, with how
 much work, how patient) are drawn in the same order whatever the structure, so two scenarios run
 with the same seed see the same customers (common random numbers)."""
@@ -73,6 +73,9 @@ class OrgModel(mesa.Model):
         self.work_rng = streams["work"]
         self.outcome_rng = streams["outcomes"]
         self.behaviour_rng = streams["behaviour"]
+        self.absence_rng = streams["absence"]
+        """Whole-day absences: a stream of their own, so that switching absence on leaves
+        every other draw where it was."""
 
         run, demand = scenario.run, scenario.demand
         self.hours_per_day = run.hours_per_day

@@ -302,10 +302,10 @@ def offered_utilisation(s: Scenario, org: Organisation) -> dict[str, float]:
     An estimate for warnings and reports, not the simulation: requests are walked through the
     structure's routing rules with their exact branching probabilities, work is charged at a
     proficiency that favours the unit's best people (as dispatch does), and failed tasks repeat
-    geometrically; social loafing stretches the work and coordination takes its share of each
-    member's time. Help across units,
-    misrouting triage, the role slowdown after a reorganisation and the people side's
-    dynamics are left out.
+    geometrically; social loafing stretches the work, and coordination and planned and sick
+    absence take their shares of each member's time. Help across units, misrouting triage,
+    the role slowdown after a reorganisation and the people side's dynamics (burnout sickness
+    included) are left out.
     """
     p = s.policies
     work = [0.0] * len(org.units)
@@ -331,11 +331,13 @@ def offered_utilisation(s: Scenario, org: Organisation) -> dict[str, float]:
                         after[unit_index] = after.get(unit_index, 0.0) + share
                 where = after
     loafing = 1.0 + p.social_loafing
+    present = 1.0 - s.people.planned_absence - s.people.sickness_absence
     return {
         unit.name: work[i]
         * (loafing if len(unit.members) >= 2 else 1.0)
         / (
             sum(_on_duty_share(s, m.shift) for m in unit.members)
+            * present
             * (1 - coordination_share(s, unit))
         )
         for i, unit in enumerate(org.units)

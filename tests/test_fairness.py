@@ -361,3 +361,55 @@ def test_a_wait_before_service_can_weigh_more_than_clock_time() -> None:
     ).kpis
     assert felt["resolution_hours_mean"] == clock["resolution_hours_mean"]
     assert felt["csat_mean"] < clock["csat_mean"]
+
+
+# 8, 9. Absence and burnout sickness: whole days off duty ------------------------------------
+
+
+def test_absence_takes_the_share_of_days_it_says_and_hurts_small_pools_most() -> None:
+    """10% planned + 5% sick: people are away about 15% of working days; the teams' small
+    pools suffer more than the departments' (the lone specialist is missing); at 0 (the
+    default) nothing changes, draws included."""
+    away = {"people.planned_absence": 0.1, "people.sickness_absence": 0.05}
+    days = {"run.days": 40, "demand.requests_per_day": 170}
+    change = {}
+    for name in ("functional", "cross-functional"):
+        base = preset(name, **days)
+        model = OrgModel(base.with_overrides(**away), 1, sample_every_hours=NO_SAMPLING)
+        absent = 0
+        for _ in range(30):
+            model.run_until(model.time + model.hours_per_day)
+            absent += sum(bool(e.absence) for e in model.employees)
+        assert 0.10 < absent / (30 * len(model.employees)) < 0.20, name
+        off = [simulate(base, s).kpis["resolution_hours_mean"] for s in (1, 2)]
+        on = [
+            simulate(base.with_overrides(**away), s).kpis["resolution_hours_mean"] for s in (1, 2)
+        ]
+        change[name] = np.mean(on) - np.mean(off)
+        zero = base.with_overrides(**{"people.planned_absence": 0.0})
+        assert simulate(zero, 1).kpis["resolution_hours_mean"] == off[0]
+    assert 0 < change["functional"] < change["cross-functional"], change
+
+
+def test_burnout_sends_people_off_sick() -> None:
+    """Overloaded and unsupported, people burn out; with burnout sickness they take sick days."""
+    strain = {
+        "run.days": 40,
+        "demand.requests_per_day": 230,
+        "people.overload_loss": 0.1,
+        "managers.support": 0.0,
+        "people.burnout_sickness": 0.5,
+    }
+    model = OrgModel(preset("functional", **strain), 1, sample_every_hours=NO_SAMPLING)
+    sick_days = 0
+    for _ in range(40):
+        model.run_until(model.time + model.hours_per_day)
+        sick_days += sum(e.absence == "sick" for e in model.employees)
+    assert sick_days > 0
+    calm = OrgModel(
+        preset("functional", **(strain | {"people.burnout_sickness": 0.0})),
+        1,
+        sample_every_hours=NO_SAMPLING,
+    )
+    calm.run_until(40 * calm.hours_per_day)
+    assert not any(e.absence for e in calm.employees)

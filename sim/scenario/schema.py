@@ -326,6 +326,25 @@ class People(StrictSection):
     ] = 0.01
     """Daily depreciation of practice in each skill (Argote, Beckman & Epple 1990: knowledge
     acquired through production depreciates rapidly). Neutral 0."""
+    planned_absence: Annotated[
+        float, Field(ge=0.0, le=0.5), Plausible(0.0, 0.12, "holidays and off-floor training")
+    ] = 0.0
+    """Share of working days each employee is away on planned absence (holidays, training off
+    the floor), in spells of `planned_absence_days` on average. Neutral 0 (the default: the
+    presets' headcounts are the people present)."""
+    planned_absence_days: Annotated[float, Field(ge=1.0, le=60.0)] = 5.0
+    """Mean length of a planned absence, in working days (a week's holiday)."""
+    sickness_absence: Annotated[
+        float, Field(ge=0.0, le=0.5), Plausible(0.0, 0.06, "2-6% of working days")
+    ] = 0.0
+    """Share of working days each employee is off sick (random), in spells of
+    `sickness_days` on average. Neutral 0 (the default)."""
+    sickness_days: Annotated[float, Field(ge=1.0, le=60.0)] = 2.0
+    """Mean length of a sick spell, in working days."""
+    burnout_sickness: Annotated[Fraction, Plausible(0.0, 0.2)] = 0.1
+    """Daily chance that a burning-out employee (engagement below `burnout_threshold` for
+    `burnout_days`) goes off sick, for `sickness_days` on average: burnout has a consequence.
+    Neutral 0."""
     cross_training_hours_per_week: Annotated[float, Field(ge=0.0, le=40.0)] = 0.0
     """Hours each employee with a secondary skill spends training it every week, off the
     queue; each hour counts as `training_practice_per_hour` tasks of practice. Neutral 0 (the
@@ -531,6 +550,9 @@ NEUTRAL: dict[str, dict[str, Any]] = {
         "learning_rate": 1.0,
         "forgetting": 0.0,
         "cross_training_hours_per_week": 0.0,
+        "planned_absence": 0.0,
+        "sickness_absence": 0.0,
+        "burnout_sickness": 0.0,
     },
     "managers": {
         "encounters_per_pair_per_week": 0.0,
