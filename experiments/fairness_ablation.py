@@ -73,6 +73,12 @@ ARMS: list[tuple[str, dict[str, object]]] = [
         },
     ),
     ("encounters 1 per manager-week (old rule)", {"managers.encounters_per_week": 1.0}),
+    ("burnout sickness off", {"people.burnout_sickness": 0.0}),
+    # Mechanisms that are off in the presets, switched on (n/a on the original tree).
+    (
+        "absence on: 8% planned + 4% sick",
+        {"people.planned_absence": 0.08, "people.sickness_absence": 0.04},
+    ),
     ("all mechanisms neutral", {"NEUTRAL": True}),
     (
         "all neutral + exponential + no patience",
