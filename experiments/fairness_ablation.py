@@ -86,7 +86,7 @@ ARMS: list[tuple[str, dict[str, object]]] = [
     ),
 ]
 
-KPIS = ("resolution_hours_mean", "csat_mean", "abandonment_rate")
+KPIS = ("resolution_hours_mean", "csat_mean", "abandoned_share")
 
 
 def _neutral_overrides() -> dict[str, object]:
@@ -203,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         csat = {s: [r["csat_mean"] for r in cells[s]] for s in PRESETS}
         gap, ci = _paired(res["F"], res["X"])
         cgap, cci = _paired(csat["F"], csat["X"])
-        ab = {s: sum(r["abandonment_rate"] for r in cells[s]) / len(seeds) for s in PRESETS}
+        ab = {s: sum(r["abandoned_share"] for r in cells[s]) / len(seeds) for s in PRESETS}
         mean = {s: sum(v) / len(v) for s, v in res.items()}
         print(
             f"| {label} | {mean['F']:.2f} | {mean['X']:.2f} | {mean['M']:.2f} | "

@@ -61,7 +61,7 @@ def spec(folder: Path, name: str, runs: int, overrides: dict[str, float | int]) 
         f'base = "{FUNCTIONAL}"',
         f"replications = {runs}",
         "seed = 1",
-        'kpis = ["resolution_hours_mean", "csat_mean", "fcr", "cost_per_resolved"]',
+        'kpis = ["resolution_hours_mean", "csat_mean", "fcr", "payroll_per_resolved"]',
         "[set]",
         *(f"{key} = {value}" for key, value in overrides.items()),
         "[[factors]]",

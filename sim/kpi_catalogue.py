@@ -121,6 +121,8 @@ def _group(name: str, *kpis: KPI) -> list[KPI]:
 
 
 _HOURS = "hours"
+_RESOLVED = "hours, resolved only"
+"""The unit of the resolution times: they leave out the customers who gave up."""
 
 CATALOGUE: dict[str, KPI] = {
     k.key: k
@@ -133,8 +135,9 @@ CATALOGUE: dict[str, KPI] = {
                 "{amount} {word} requests were resolved", "more", "fewer", "resolved requests"),
             KPI("abandoned", "Abandoned", "requests", "count", -1,
                 "{amount} {word} customers gave up", "more", "fewer", "abandoned requests"),
-            KPI("abandonment_rate", "Abandonment", "%", "share", -1,
-                "abandonment is {amount} {word}"),
+            KPI("abandoned_share", "Abandoned", "% of customers", "share", -1,
+                "the share of customers who gave up is {amount} {word}",
+                subject="the share of customers who gave up"),
             KPI("open_at_end", "Still open at the end", "requests", "count", -1,
                 "{amount} {word} requests were still open at the end", "more", "fewer",
                 "requests still open at the end"),
@@ -143,15 +146,21 @@ CATALOGUE: dict[str, KPI] = {
         ),
         *_group(
             "Time",
-            KPI("resolution_hours_mean", "Resolution time, mean", _HOURS, "hours", -1,
-                "requests are resolved {amount} {word}", "slower", "faster",
-                "mean resolution time"),
-            KPI("resolution_hours_p50", "Resolution time, p50", _HOURS, "hours", -1,
-                "the median request is resolved {amount} {word}", "slower", "faster",
-                "median resolution time"),
-            KPI("resolution_hours_p90", "Resolution time, p90", _HOURS, "hours", -1,
-                "the slowest 10% of requests take {amount} {word}", "longer", "less time",
-                "90th-percentile resolution time"),
+            KPI("service_level", "Service level", "% resolved in the expected time", "share",
+                1, "the share of customers resolved within their expected time is {amount} "
+                "{word}", subject="the service level"),
+            KPI("time_to_outcome_hours_mean", "Time to outcome, mean", _HOURS, "hours", -1,
+                "customers reach an outcome (resolved or gave up) {amount} {word}", "later",
+                "sooner", "mean time to outcome"),
+            KPI("resolution_hours_mean", "Resolution time, mean", _RESOLVED,
+                "hours", -1, "requests are resolved {amount} {word}", "slower",
+                "faster", "mean resolution time of resolved requests"),
+            KPI("resolution_hours_p50", "Resolution time, p50", _RESOLVED, "hours",
+                -1, "the median request is resolved {amount} {word}", "slower",
+                "faster", "median resolution time of resolved requests"),
+            KPI("resolution_hours_p90", "Resolution time, p90", _RESOLVED, "hours",
+                -1, "the slowest 10% of resolved requests take {amount} {word}", "longer",
+                "less time", "90th-percentile resolution time of resolved requests"),
             KPI("elapsed_hours_mean", "Elapsed time, mean", "calendar hours", "hours", -1,
                 "customers wait {amount} {word} from arrival to outcome", "longer", "less",
                 "mean elapsed time", always=False),
@@ -200,7 +209,7 @@ CATALOGUE: dict[str, KPI] = {
         ),
         *_group(
             "Customers",
-            KPI("csat_mean", "CSAT, mean", "1-5 scale", "score", 1,
+            KPI("csat_mean", "CSAT, mean (abandoned count)", "1-5 scale", "score", 1,
                 "customers are {amount} {word}", "more satisfied", "less satisfied",
                 "customer satisfaction"),
             # On the 1-5 scale the top box (5) is the promoters' share: one KPI, not two.
@@ -217,9 +226,11 @@ CATALOGUE: dict[str, KPI] = {
                 "staff are {amount} {word} utilised", "more", "less", "overall utilisation"),
             KPI("utilisation_by_unit", "Utilisation by unit", "%", "share", 0,
                 "unit utilisation is {amount} {word}", per_unit=True),
-            KPI("cost_per_resolved", "Cost per resolved", f"{UNNAMED_CURRENCY} per request",
-                "money", -1, "each resolved request costs {amount} {word}", "more", "less",
-                "cost per resolved request"),
+            KPI("total_cost", "Total cost", UNNAMED_CURRENCY, "money", -1,
+                "the organisation costs {amount} {word}", "more", "less", "total cost"),
+            KPI("payroll_per_resolved", "Payroll per resolved", f"{UNNAMED_CURRENCY} per request",
+                "money", -1, "the payroll per resolved request is {amount} {word}", "more",
+                "less", "payroll per resolved request"),
         ),
         *_group(
             "People",
@@ -238,15 +249,25 @@ CATALOGUE: dict[str, KPI] = {
             KPI("reorg_baseline_hours", "Resolution time before the switch", _HOURS, "hours", 0,
                 "requests before the switch are resolved {amount} {word}", "slower", "faster",
                 "resolution time before the switch", always=False),
-            KPI("reorg_dip", "Worst 5 days after the switch", "x not reorganising", "ratio", -1,
-                "the worst 5 days after the switch are {amount} {word}", "worse", "less bad",
-                "the worst 5 days after the switch", always=False),
+            KPI("reorg_dip", "First 10 days after the switch", "x not reorganising", "ratio",
+                -1, "the first 10 days after the switch are {amount} {word}", "worse",
+                "less bad", "the first 10 days after the switch", always=False),
+            KPI("reorg_csat_change", "CSAT change, first 10 days", "points vs not reorganising",
+                "score", 1, "CSAT in the first 10 days after the switch is {amount} {word}",
+                "higher", "lower", "the CSAT change after the switch", always=False),
+            KPI("reorg_abandoned_change", "Abandoned change, first 10 days",
+                "points of % vs not reorganising", "share", -1,
+                "abandonment in the first 10 days after the switch is {amount} {word}",
+                "higher", "lower", "the abandonment change after the switch", always=False),
             KPI("reorg_recovery_day", "As fast as not reorganising again on day", "", "day", -1,
                 "resolution time is back to the pace without the switch {amount} {word}",
                 "later", "earlier", "the day of recovery", missing="never", always=False),
             KPI("reorg_crossover_day", "Paid back (vs not reorganising) on day", "", "day", -1,
                 "the reorganisation pays back {amount} {word}", "later", "sooner",
                 "the day of pay-back", missing="never", always=False),
+            KPI("reorg_paid_back", "Paid back within the horizon", "% of runs", "share", 1,
+                "the share of runs that pay back is {amount} {word}",
+                subject="the share of runs that pay back", always=False),
         ),
     ]
 }  # fmt: skip

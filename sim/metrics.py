@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -271,24 +272,63 @@ def unit_table(model: OrgModel, requests: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+ABANDONED_OUTCOME_EXPECTATIONS = 4.0
+"""An abandoned customer's outcome in the reorganisation KPIs: at least this many times the
+expected resolution time of their request (where the satisfaction model's loss saturates,
+1 + 3 expected times), or the time they waited if longer. Counting them at the moment they gave
+up would make the customers hurt most lower the measured damage."""
+
+
+def outcome_hours(requests: pd.DataFrame, expected_hours: dict[str, float]) -> pd.Series:
+    """Each request's time to outcome as the reorganisation KPIs count it: resolution time,
+    and for an abandoned customer at least `ABANDONED_OUTCOME_EXPECTATIONS` expected times."""
+    expected = requests["request_type"].map(expected_hours).astype(float)
+    floor = ABANDONED_OUTCOME_EXPECTATIONS * expected
+    penalised = np.maximum(requests["resolution_hours"], floor)
+    return requests["resolution_hours"].where(~requests["abandoned"], penalised)
+
+
+@dataclass(frozen=True)
+class Costs:
+    """What a run's organisation paid over the measurement window, in ``run.currency``."""
+
+    staff: float
+    """Every employee's `hourly_cost` x the window's hours (idle and training time is paid)."""
+    managers: float
+    """One manager per unit, `costs.manager_hourly_cost` x the hours the unit existed."""
+    one_off: float
+    """The `one_off_cost` of the reorganisations inside the window."""
+    per_contact: float
+    """`costs.per_contact`: the variable cost of each contact, repeat contacts included."""
+
+
 def kpis(
     requests: pd.DataFrame,
     units: pd.DataFrame,
     *,
     arrived: int,
     window_days: float,
-    staff_cost: float,
+    costs: Costs,
+    expected_hours: dict[str, float],
 ) -> dict[str, Any]:
     """The headline numbers of a run, from its tables. Time in working hours.
 
-    `requests` holds the counted requests that closed; `arrived` counts every counted
-    arrival (the difference is what was still open when the run had to stop). With a
-    calendar it has an `elapsed_hours` column (calendar hours, as the customer feels them),
+    `requests` holds the counted requests that closed, resolved or abandoned; `arrived`
+    counts every counted arrival (the difference is what was still open when the run had to
+    stop). The `resolution_hours_*` and the other per-request means count resolved requests
+    only; the time to outcome, the service level, the abandoned share and CSAT count every
+    customer (an abandoned one at the time they gave up, as a miss, and at `abandoned_score`).
+    `expected_hours` is each request type's expected resolution time. With a calendar,
+    `requests` has an `elapsed_hours` column (calendar hours, as the customer feels them),
     reported as `elapsed_hours_mean`, `_p50` and `_p90`.
     """
     done = requests[~requests["abandoned"]]
     n_done, n_all = len(done), len(requests)
     resolution = done["resolution_hours"]
+    expected = requests["request_type"].map(expected_hours).astype(float)
+    on_time = ~requests["abandoned"] & (requests["resolution_hours"] <= expected)
+    contacts_cost = costs.per_contact * float(requests["contacts"].sum())
+    total_cost = costs.staff + costs.managers + costs.one_off + contacts_cost
 
     def mean(series: pd.Series) -> float:
         return float(series.mean()) if len(series) else math.nan
@@ -306,7 +346,9 @@ def kpis(
         "resolved": n_done,
         "abandoned": n_all - n_done,
         "open_at_end": arrived - n_all,
-        "abandonment_rate": share(requests["abandoned"]),
+        "abandoned_share": share(requests["abandoned"]),
+        "service_level": share(on_time),
+        "time_to_outcome_hours_mean": mean(requests["resolution_hours"]),
         "resolution_hours_mean": mean_resolution,
         "resolution_hours_p50": float(resolution.quantile(0.5)) if n_done else math.nan,
         "resolution_hours_p90": float(resolution.quantile(0.9)) if n_done else math.nan,
@@ -331,7 +373,8 @@ def kpis(
         "utilisation_by_unit": dict(
             zip(units["unit"], units["utilisation"].astype(float), strict=True)
         ),
-        "cost_per_resolved": staff_cost / n_done if n_done else math.nan,
+        "payroll_per_resolved": costs.staff / n_done if n_done else math.nan,
+        "total_cost": total_cost,
     }
 
 
@@ -348,14 +391,21 @@ def _elapsed(done: pd.DataFrame) -> dict[str, float]:
 
 def daily_table(model: OrgModel, requests: pd.DataFrame) -> pd.DataFrame:
     """One row per working day: the customers who arrived that day (how many, how long their
-    requests took, how satisfied they were) and the people (engagement, burnout, ties)."""
+    requests took, as resolution time and as `outcome_hours`, how many gave up, how satisfied
+    they were) and the people (engagement, burnout, ties)."""
     hours = model.hours_per_day
-    by_day = requests.assign(day=(requests["arrived"] // hours).astype(int)).groupby("day")
+    expected = {t.name: t.expected_hours for t in model.initial_config.demand.request_types}
+    by_day = requests.assign(
+        day=(requests["arrived"] // hours).astype(int),
+        outcome_hours=outcome_hours(requests, expected),
+    ).groupby("day")
     customers = pd.DataFrame(
         {
             "arrived": by_day.size(),
             "resolution_hours_mean": by_day["resolution_hours"].mean(),
             "customer_hours": by_day["resolution_hours"].sum(),
+            "outcome_hours": by_day["outcome_hours"].sum(),
+            "abandoned": by_day["abandoned"].sum(),
             "csat_mean": by_day["csat"].mean(),
         }
     )
@@ -377,6 +427,10 @@ def people_kpis(model: OrgModel, daily: pd.DataFrame) -> dict[str, float]:
     }
 
 
+REORG_WINDOW_DAYS = 10
+"""The window of `reorg_dip`: the first 10 working days from the switch (two weeks)."""
+
+
 def reorganisation_effect(
     daily: pd.DataFrame, without: pd.DataFrame, switch_day: int, first_day: int, last_day: int
 ) -> dict[str, float | int | None]:
@@ -384,27 +438,52 @@ def reorganisation_effect(
 
     Both runs see the same customers (common random numbers), so day by day the only
     difference is the reorganisation; comparing with the days before the switch instead would
-    mostly measure day-to-day noise. Days are arrival days from the switch to the horizon.
+    mostly measure day-to-day noise. Days are arrival days from the switch to the horizon, and
+    customers count by their `outcome_hours`: an abandoned customer at least 4 expected times.
 
-    - `reorg_dip`: the worst 5-day stretch after the switch, as the ratio of the customers'
-      mean resolution time to what it would have been without the reorganisation (1 = no dip);
-    - `reorg_recovery_day`: the first day after the worst stretch on which that 5-day ratio is
-      back at or below 1 (None if it never is within the horizon);
-    - `reorg_crossover_day`: the day from which the change has paid back for good: the
-      customer hours saved since the switch, against not reorganising, are positive from that
-      day to the horizon (None if they are not positive at the horizon);
+    - `reorg_dip`: the customers who arrived in the `REORG_WINDOW_DAYS` days from the switch,
+      their summed outcome hours as a ratio of the same customers' without the reorganisation
+      (1 = no dip). A fixed window, not the worst stretch: a maximum of noisy ratios is above
+      1 even for a change that does nothing;
+    - `reorg_csat_change`: their mean CSAT (1-5, abandoned customers included) minus without;
+    - `reorg_abandoned_change`: their abandoned share minus without;
+    - `reorg_recovery_day`: the first day after the window on which the 5-day ratio of outcome
+      hours is back at or below 1 (None if it never is within the horizon; the switch day
+      when there was no dip);
+    - `reorg_crossover_day`: the day from which the change has paid back for good: the outcome
+      hours saved since the switch, against not reorganising, are positive from that day to
+      the horizon (None if they are not positive at the horizon);
+    - `reorg_paid_back`: 1 if it paid back within the horizon, else 0 (its mean over
+      replications is the share that pay back);
     - `reorg_baseline_hours`: the mean daily resolution time before the switch, for context.
     """
     days = daily.set_index("day")
     other = without.set_index("day")
     span = slice(switch_day, last_day - 1)
-    extra = days.loc[span, "customer_hours"] - other.loc[span, "customer_hours"]
-    ratio = (
-        days.loc[span, "customer_hours"].rolling(5, min_periods=1).sum()
-        / other.loc[span, "customer_hours"].rolling(5, min_periods=1).sum()
+    ours, theirs = days.loc[span, "outcome_hours"], other.loc[span, "outcome_hours"]
+    extra = ours - theirs
+    window = slice(switch_day, min(switch_day + REORG_WINDOW_DAYS, last_day) - 1)
+
+    def window_sum(frame: pd.DataFrame, column: str) -> float:
+        return float(frame.loc[window, column].sum())
+
+    base = window_sum(other, "outcome_hours")
+    dip = window_sum(days, "outcome_hours") / base if base > 0 else None
+    arrived = window_sum(days, "arrived"), window_sum(other, "arrived")
+    abandoned_change = (
+        window_sum(days, "abandoned") / arrived[0] - window_sum(other, "abandoned") / arrived[1]
+        if min(arrived) > 0
+        else None
     )
-    worst = ratio.idxmax() if len(ratio) else None
-    back = ratio.loc[worst:][ratio.loc[worst:] <= 1.0] if worst is not None else ratio.iloc[:0]
+    csat = [
+        float((f.loc[window, "csat_mean"] * f.loc[window, "arrived"]).sum()) / n
+        if n > 0
+        else math.nan
+        for f, n in ((days, arrived[0]), (other, arrived[1]))
+    ]
+    ratio = ours.rolling(5, min_periods=1).sum() / theirs.rolling(5, min_periods=1).sum()
+    after = ratio.loc[window.stop + 1 :]
+    back = ratio.loc[switch_day:switch_day] if dip is not None and dip <= 1 else after[after <= 1]
     ahead = extra.cumsum() < 0
     if len(ahead) == 0 or not ahead.iloc[-1]:
         crossover = None
@@ -415,9 +494,12 @@ def reorganisation_effect(
     before = days.loc[first_day : switch_day - 1, "resolution_hours_mean"]
     return {
         "reorg_baseline_hours": float(before.mean()),
-        "reorg_dip": float(ratio.max()) if len(ratio) else None,
+        "reorg_dip": dip,
+        "reorg_csat_change": csat[0] - csat[1] if all(map(math.isfinite, csat)) else None,
+        "reorg_abandoned_change": abandoned_change,
         "reorg_recovery_day": int(back.index[0]) if len(back) else None,
         "reorg_crossover_day": crossover,
+        "reorg_paid_back": 0 if crossover is None else 1,
     }
 
 

@@ -30,7 +30,7 @@ from sim.dispatch import HelpIndex
 from sim.metrics import EventLog, RequestLog, time_series_reporters
 from sim.request import Request
 from sim.satisfaction import satisfaction_score
-from sim.scenario import Scenario, event_scenario
+from sim.scenario import Reorganisation, Scenario, event_scenario
 from sim.structure import Organisation, build_units
 from sim.unit import Unit
 
@@ -283,6 +283,7 @@ class OrgModel(mesa.Model):
                 unit.manager.take_stock()
             self.config = event_scenario(self.config, event)
             self._apply_policies()
+            self._train(event, now)
             self._schedule_next_reorganisation()
             return
         queued = set()
@@ -342,7 +343,15 @@ class OrgModel(mesa.Model):
             request.unit = routed
             if request in queued:
                 self.enter_unit(request, routed, now)
+        self._train(event, now)
         self._schedule_next_reorganisation()
+
+    def _train(self, event: Reorganisation, now: float) -> None:
+        """Everyone trains for the change (`training_hours`), off the queue: at once if idle,
+        else after the task at hand."""
+        if event.training_hours > 0:
+            for employee in self.employees:
+                employee.attend(event.training_hours, "training", now)
 
     def _stop_waiting(self, request: Request, now: float) -> None:
         """Book the wait that ends now and stop the customer's patience clock."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +12,7 @@ from sim.agents import Manager
 from sim.metrics import (
     EVENT_LOG_EPOCH,
     BooksError,
+    Costs,
     check_books,
     daily_table,
     kpis,
@@ -19,8 +21,8 @@ from sim.metrics import (
     unit_table,
 )
 from sim.model import OrgModel
-from sim.scenario import Scenario
-from sim.structure import offered_utilisation
+from sim.scenario import Scenario, event_scenario
+from sim.structure import build_units, offered_utilisation
 
 
 @dataclass
@@ -78,6 +80,30 @@ def run(
     return result
 
 
+def run_costs(s: Scenario, model: OrgModel) -> Costs:
+    """What the organisation paid over the measurement window: every employee's hours, one
+    manager per unit for the hours the unit existed (a reorganisation changes how many), the
+    reorganisations' one-off costs, and the cost per contact."""
+    low, high = model.window
+    staff = sum(e.hourly_cost for e in model.employees) * (high - low)
+    # How many units (managers) there were from each structure switch on.
+    periods = [(0.0, len(build_units(s).units))]
+    for event in s.events:
+        if event.structure is not None:
+            after = build_units(event_scenario(s, event))
+            periods.append((event.day * s.run.hours_per_day, len(after.units)))
+    manager_hours = 0.0
+    for (start, managers), (end, _) in zip(periods, [*periods[1:], (math.inf, 0)], strict=True):
+        manager_hours += managers * max(0.0, min(end, high) - max(start, low))
+    one_off = sum(e.one_off_cost for e in s.events if low <= e.day * s.run.hours_per_day < high)
+    return Costs(
+        staff=staff,
+        managers=s.costs.manager_hourly_cost * manager_hours,
+        one_off=one_off,
+        per_contact=s.costs.per_contact,
+    )
+
+
 def summarise(model: OrgModel) -> RunResult:
     """Tables, KPIs and the books check of a finished model. Raises `BooksError` on a bug."""
     s = model.initial_config
@@ -95,13 +121,13 @@ def summarise(model: OrgModel) -> RunResult:
     units = unit_table(model, requests)
     daily = daily_table(model, requests)
     window_hours = model.window[1] - model.window[0]
-    staff_cost = sum(e.hourly_cost for e in model.employees) * window_hours
     numbers = kpis(
         requests,
         units,
         arrived=model.arrived_counted,
         window_days=window_hours / s.run.hours_per_day,
-        staff_cost=staff_cost,
+        costs=run_costs(s, model),
+        expected_hours={t.name: t.expected_hours for t in s.demand.request_types},
     )
     # Overload needs both the estimate and the measurement to agree: the estimate ignores help
     # and abandonment, which can keep a unit below capacity (Erlang A is always stable).

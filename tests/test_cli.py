@@ -42,7 +42,7 @@ REQUIRED_KPIS = {
     "csat_top_box",
     "utilisation",
     "utilisation_by_unit",
-    "cost_per_resolved",
+    "payroll_per_resolved",
     "stable",
     "unstable_reason",
     "seed",
@@ -66,14 +66,14 @@ def test_run_prints_grouped_kpi_table_with_units():
         "Volume", "Time", "Quality", "Customers", "Capacity",
         "Arrived (requests)",
         "Throughput (resolved per day)",
-        "Resolution time, mean (hours)", "Resolution time, p50 (hours)",
-        "Resolution time, p90 (hours)", "of which in queue (hours)", "of which in handoff",
+        "Resolution time, mean (hours, resolved only)", "Resolution time, p50 (hours, resolved only)",
+        "Resolution time, p90 (hours, resolved only)", "of which in queue (hours)", "of which in handoff",
         "Flow efficiency (%",
         "Handoffs (per request)", "Repeat contacts (per request)",
         "First-contact resolution (%)",
         "CSAT, mean", "CSAT top box (promoters) (%", "Detractors (%",
         "Utilisation, overall (%)", "billing (%)", "tech (%)",
-        "Cost per resolved (EUR per request)",
+        "Payroll per resolved (EUR per request)",
     ):  # fmt: skip
         assert label in out.stdout, label
     assert "Traceback" not in out.stderr
@@ -127,7 +127,7 @@ def test_compare_prints_both_names_side_by_side():
     header = next(line for line in out.stdout.splitlines() if line.startswith("┃ KPI"))
     assert "Functional silos" in header
     assert "Cross-functional teams" in header  # scenarios are columns
-    assert "Resolution time, mean (hours)" in out.stdout
+    assert "Resolution time, mean (hours, resolved only)" in out.stdout
     assert re.search(r"\([+-]\d+\.\d%\)", out.stdout)  # relative difference vs the first
 
 
@@ -156,10 +156,10 @@ def test_compare_of_three_presets_fits_the_terminal(capsys, monkeypatch, width):
         line.split("│")[1].strip() for line in out.stdout.splitlines() if line.startswith("│")
     )
     for label in (
-        "Resolution time, mean (hours)",
-        "Resolution time, p50 (hours)",
-        "Resolution time, p90 (hours)",
-        "Cost per resolved (EUR per request)",
+        "Resolution time, mean (hours, resolved only)",
+        "Resolution time, p50 (hours, resolved only)",
+        "Resolution time, p90 (hours, resolved only)",
+        "Payroll per resolved (EUR per request)",
     ):
         assert label in labels, label
     assert re.search(r"\d\.\d\d \([+-]\d+\.\d%\)", out.stdout)  # "5.35 (+14.4%)" on one line
@@ -186,7 +186,7 @@ def test_replicated_comparison_of_three_presets_fits_80_and_100_columns():
 def test_costs_carry_the_scenario_currency(capsys):
     out = in_process(capsys, "run", SMALL, "--days", "4", "--set", "run.currency=USD")
     assert out.returncode == 0, out.stderr
-    assert "Cost per resolved (USD per request)" in out.stdout
+    assert "Payroll per resolved (USD per request)" in out.stdout
     assert "currency units" not in out.stdout
     out = in_process(capsys, "run", SMALL, "--days", "4", "--json")
     assert json.loads(out.stdout)["currency"] == "EUR"  # the default

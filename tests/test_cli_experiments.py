@@ -95,7 +95,8 @@ def test_compare_with_replications_prints_cis_and_sentences_and_writes_files(tmp
     sentences = [line for line in out.stdout.splitlines() if line.startswith("Cross-functional")]
     assert len(sentences) == 4  # one per headline KPI
     assert all("95% CI" in sentence for sentence in sentences)
-    assert any("resolution time" in s or "resolved" in s for s in sentences)
+    assert any("service level" in s or "resolved within" in s for s in sentences)
+    assert any("outcome" in s for s in sentences)  # the time to outcome, every customer
     # Progress with ETA on stderr, notes and written files too; stdout is tables and sentences.
     assert "replications: 100%" in out.stderr.replace("\r", "\n")
     assert any(line.startswith("note: With 3 replications") for line in lines(out.stderr))
@@ -145,7 +146,7 @@ def test_sweep_writes_parquet_prints_summary_and_resumes(tmp_path):
     assert duckdb.sql(f"SELECT count(*) FROM '{out}/**/*.parquet'").fetchall() == [(8,)]
     # The summary: a table per KPI, a row per design point with its mean and 95% CI.
     assert "4 design points x 2 replications" in first.stdout
-    for title in ("Resolution time, mean (hours)", "CSAT, mean", "First-contact resolution"):
+    for title in ("Resolution time, mean (hours, resolved only)", "CSAT, mean", "First-contact resolution"):
         assert title in first.stdout
     assert "mean ± 95% CI" in first.stdout
     assert first.stdout.count("±") >= 3 * 4 + 3
@@ -157,7 +158,7 @@ def test_sweep_writes_parquet_prints_summary_and_resumes(tmp_path):
     assert again.returncode == 0, again.stderr
     assert "nothing new to run: all 8 runs were already there" in again.stderr
     assert parts(out) == saved
-    assert "Resolution time, mean (hours)" in again.stdout
+    assert "Resolution time, mean (hours, resolved only)" in again.stdout
 
     # Without --resume the folder is not overwritten.
     refused = sim("sweep", spec.name, cwd=tmp_path)
@@ -244,7 +245,7 @@ def test_sensitivity_prints_indices_and_writes_the_chart(tmp_path):
     out = tmp_path / "out"
     result = sim("sensitivity", spec, "--workers", "2", "--out", out)
     assert result.returncode == 0, result.stderr
-    assert "Resolution time, mean (hours): morris indices" in result.stdout
+    assert "Resolution time, mean (hours, resolved only): morris indices" in result.stdout
     assert "importance μ*" in result.stdout
     assert "policies.handoff_delay_hours" in result.stdout
     assert "demand.requests_per_day" in result.stdout

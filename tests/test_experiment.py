@@ -252,8 +252,8 @@ def test_a_change_from_a_tiny_base_is_said_from_to():
 def test_costs_are_in_the_scenarios_currency(worse: Comparison):
     assert worse.currency == "EUR"
     table = worse.table()
-    assert set(table.loc[table["kpi"] == "cost_per_resolved", "unit"]) == {"EUR per request"}
-    cost = paired_difference("cost_per_resolved", [80.0, 81.0, 79.0], [1.0, 1.2, 0.9])
+    assert set(table.loc[table["kpi"] == "payroll_per_resolved", "unit"]) == {"EUR per request"}
+    cost = paired_difference("payroll_per_resolved", [80.0, 81.0, 79.0], [1.0, 1.2, 0.9])
     assert describe(cost, "USD").endswith(
         "to 80.00 USD (95% CI of the difference +76.9 to +81.1 USD)."
     )
@@ -295,7 +295,7 @@ def test_sentences_know_direction_and_unit():
     assert "percentage points higher" in describe(fcr) and fcr.verdict == "better"
     csat = paired_difference("csat_mean", [3.9, 3.8, 4.0, 3.9], [4.1, 4.1, 4.2, 4.0])
     assert "less satisfied" in describe(csat) and "1–5 scale" in describe(csat)
-    cost = paired_difference("cost_per_resolved", [80, 82, 81, 80], [70, 71, 72, 70])
+    cost = paired_difference("total_cost", [80, 82, 81, 80], [70, 71, 72, 70])
     assert "costs" in describe(cost) and "more" in describe(cost) and cost.verdict == "worse"
     noisy = paired_difference("resolution_hours_mean", [9.0, 13.0, 10.0, 12.5], base)
     assert not noisy.clear

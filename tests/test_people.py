@@ -405,8 +405,9 @@ def test_reorganisation_dip_recovery_and_crossover() -> None:
         print(f"learning rate {rate}: {rows}")
 
     default = summary[0.85]
-    # the dip (default learning): worse than the baseline, and than not reorganising
-    assert min(default["dip"]) > 1.0, default
+    # the dip (default learning): worse than the baseline, and than not reorganising, on
+    # average over the first 10 days (a lucky seed may pay it back within them)
+    assert np.mean(default["dip"]) > 1.05, default
     assert np.mean(default["first 2 weeks / baseline"]) > 1.05, default
     assert np.mean(default["first 2 weeks / counterfactual"]) > 1.05, default
     # recovery with learning: the new steady state beats the old one
@@ -415,6 +416,7 @@ def test_reorganisation_dip_recovery_and_crossover() -> None:
     fast, slow = summary[0.8], summary[0.95]
     assert max(fast["last 3 weeks / counterfactual"]) < 1.0, fast
     # slower learning: a deeper dip, and the crossover later or never
+    assert np.mean(slow["dip"]) > np.mean(default["dip"]) > np.mean(fast["dip"])
     assert np.mean(slow["first 2 weeks / baseline"]) > np.mean(default["first 2 weeks / baseline"])
     assert np.mean(default["first 2 weeks / baseline"]) > np.mean(fast["first 2 weeks / baseline"])
     assert all(day < REORG_DAYS for day in fast["paid back from day"]), fast

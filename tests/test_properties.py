@@ -319,7 +319,7 @@ def test_scores_and_utilisation_in_range(raw: dict[str, Any], seed: int) -> None
         assert 0.0 <= value <= top, unit
     assert 0.0 <= r.kpis["utilisation"] <= top
     assert r.timeseries["utilisation"].between(0.0, 1.0).all()
-    for key in ("abandonment_rate", "fcr", "help_share", "csat_top_box", "detractors"):
+    for key in ("abandoned_share", "fcr", "help_share", "csat_top_box", "detractors"):
         value = r.kpis[key]
         assert math.isnan(value) or 0.0 <= value <= 1.0, key
 

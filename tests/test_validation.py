@@ -590,7 +590,7 @@ def test_littles_law_in_every_unit(make: Callable[[], Scenario], no_help: bool) 
     if make is _busy_organisation:
         k = r.kpis
         assert k["handoffs_per_request"] > 0 and k["help_share"] > 0
-        assert k["repeat_contacts_per_request"] > 0 and k["abandonment_rate"] > 0
+        assert k["repeat_contacts_per_request"] > 0 and k["abandoned_share"] > 0
         assert k["misroutes_per_request"] > 0
 
 
@@ -653,11 +653,11 @@ def test_erlang_a_abandonment_identity() -> None:
     )
     results = replicate(s, seeds(701, 5))
     ratios = per_run(
-        results, lambda r: r.kpis["abandonment_rate"] / (theta * r.requests["queue_hours"].mean())
+        results, lambda r: r.kpis["abandoned_share"] / (theta * r.requests["queue_hours"].mean())
     )
     assert_matches("Erlang A P(ab) / (theta E[W])", ratios, 1.0, rel=0.02, max_rel_half=0.02)
     exact = erlang_a_abandonment(rate, 1.0, servers, theta)
-    assert_matches("Erlang A P(ab)", kpi(results, "abandonment_rate"), exact)
+    assert_matches("Erlang A P(ab)", kpi(results, "abandoned_share"), exact)
 
 
 # ---------------------------------------------------------------------------------------------

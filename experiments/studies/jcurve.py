@@ -15,7 +15,7 @@ Measured, per learning rate, over the replications:
 - the daily mean resolution time (customers by arrival day; 7-day rolling mean, averaged over
   replications) and the counterfactual's;
 - the model's reorganisation KPIs of each replication (`sim.metrics.reorganisation_effect`):
-  `reorg_dip` (the worst 5-day stretch after the switch against the counterfactual),
+  `reorg_dip` (the first 10 days after the switch against the counterfactual, in outcome hours),
   `reorg_recovery_day` and `reorg_crossover_day`;
 - the paired dips: mean resolution time of the customers of the first 2 and the first 10
   working days after the switch / the counterfactual's (the same customers);
@@ -23,10 +23,11 @@ Measured, per learning rate, over the replications:
   mean over replications) and its crossover: the first day from which it stays below zero to
   the end of the horizon (None: it never pays back within the horizon).
 
-Checks: a dip for every r (reorg_dip > 1 in every replication, and a paired dip over the first
-2 days > 1), the two-week dip grows with r, and the crossover day grows as r -> 1 (None counts
-as later than any day). A fast learner's dip is short: at r = 0.75 the 30% slowdown halves
-within about 7 tasks (a working day per person), so it shows in the first two days only.
+Checks: a dip for every r (a paired dip over the first 2 days > 1; `reorg_dip`, the mean over
+the first 10 days, rises with r and is above 1 from r = 0.85), the two-week dip grows with r,
+and the crossover day grows as r -> 1 (None counts as later than any day). A fast learner's dip
+is short: at r = 0.75 the 30% slowdown halves within about 7 tasks (a working day per person),
+so it shows in the first two days only.
 
     .venv/bin/python experiments/studies/jcurve.py           # about 1 minute on 2 cores
     .venv/bin/python experiments/studies/jcurve.py --quick   # about 15 s
@@ -163,11 +164,15 @@ def checks(result: pd.DataFrame) -> list[tuple[str, bool, str]]:
     days = [None if pd.isna(d) else int(d) for d in by_r["crossover_day"]]
     return [
         (
-            "a dip for every r: reorg_dip > 1 in every replication",
-            bool((by_r["reorg_dip_min"] > 1).all()),
+            "the dip (reorg_dip, first 10 days) rises with r, above 1 from r = 0.85 (a fast "
+            "learner's short dip is paid back within the 10 days)",
+            bool(
+                by_r["reorg_dip_mean"].is_monotonic_increasing
+                and (by_r.loc[by_r["learning_rate"] >= 0.85, "reorg_dip_mean"] > 1).all()
+            ),
             ", ".join(
                 f"r={r}: {d:.2f}"
-                for r, d in zip(by_r["learning_rate"], by_r["reorg_dip_min"], strict=True)
+                for r, d in zip(by_r["learning_rate"], by_r["reorg_dip_mean"], strict=True)
             ),
         ),
         (

@@ -35,12 +35,14 @@ from sim.replications.wording import describe
 from sim.scenario import Scenario
 
 HEADLINE_KPIS: tuple[str, ...] = (
-    "resolution_hours_mean",
+    "service_level",
+    "time_to_outcome_hours_mean",
     "csat_mean",
-    "fcr",
-    "cost_per_resolved",
+    "total_cost",
 )
-"""The KPIs `reps="auto"` watches: their CI half-width must be within `precision` of the mean."""
+"""The KPIs a verdict is about, each counting every customer (abandoned ones too) or every
+cost: the comparison's sentences, the worlds' shares, and what `reps="auto"` watches (their CI
+half-width must be within `precision` of the mean)."""
 
 
 @dataclass

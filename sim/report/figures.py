@@ -200,8 +200,8 @@ def figure_utilisation(c: Comparison) -> Figure | None:
 
 
 def figure_cost(c: Comparison) -> Figure | None:
-    """Cost per resolved request per scenario, mean with 95% CI."""
-    estimates = [c.estimate("cost_per_resolved", i) for i in range(len(c.names))]
+    """Total cost over the measurement window per scenario, mean with 95% CI."""
+    estimates = [c.estimate("total_cost", i) for i in range(len(c.names))]
     if not any(math.isfinite(e.mean) for e in estimates):
         return None
     n = len(c.names)
@@ -218,7 +218,7 @@ def figure_cost(c: Comparison) -> Figure | None:
     ax.set_ylim(0, top * 1.25 if math.isfinite(top) and top > 0 else 1)
     labels = [wrap(c.names[0], 22) + "\n(baseline)"]
     for i in range(1, n):
-        d = c.difference("cost_per_resolved", i)
+        d = c.difference("total_cost", i)
         change = (
             f"\n{d.rel_pct:+.1f}% [{d.rel_ci_low:+.1f}, {d.rel_ci_high:+.1f}]"
             if math.isfinite(d.rel_ci_low)
@@ -226,11 +226,11 @@ def figure_cost(c: Comparison) -> Figure | None:
         )
         labels.append(wrap(c.names[i], 22) + change)
     ax.set_xticks(xs, labels)
-    ax.set_ylabel(f"cost per resolved request\n({c.currency}; bar: mean, line: 95% CI)")
+    ax.set_ylabel(f"total cost over the window\n({c.currency}; bar: mean, line: 95% CI)")
     ax.grid(axis="x", visible=False)
     ax.set_title(
-        "Staff cost per resolved request (under the names: paired difference vs the baseline, "
-        "95% CI)",
+        "Total cost: staff, managers, contacts, reorganisations (under the names: paired "
+        "difference vs the baseline, 95% CI)",
         loc="left",
         fontsize=11,
     )

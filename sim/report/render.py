@@ -128,8 +128,9 @@ CAPTIONS = {
     "is given with its 95% CI half-width over replications.",
     "utilisation": "Share of working time each unit's employees were busy during the "
     "measurement window (after warm-up), averaged over replications.",
-    "cost": "Fully loaded staff cost over the measurement window divided by the number of "
-    "resolved requests, in the currency the scenarios state (run.currency).",
+    "cost": "Total cost over the measurement window: every employee's hours, one manager per "
+    "unit, the cost per contact (repeat contacts cost again) and a reorganisation's one-off "
+    "cost, in the currency the scenarios state (run.currency).",
     "jcurve": "Top: mean resolution time of the customers who arrived on each working day "
     "(5-day rolling mean, mean over replications, 95% CI band), with the reorganisation and for "
     "the same customers without it (common random numbers). Bottom: customer hours saved since "
@@ -161,7 +162,7 @@ def render_report(comparison: Comparison, title: str | None = None) -> str:
         "resolution": "Resolution time distributions per scenario",
         "csat": "Customer rating shares per scenario",
         "utilisation": "Utilisation by unit per scenario",
-        "cost": "Cost per resolved request per scenario",
+        "cost": "Total cost per scenario",
     }
     alt.update(
         {

@@ -24,6 +24,7 @@ from sim.scenario.loading import (
 from sim.scenario.schema import (
     NEUTRAL,
     Calendar,
+    Costs,
     CustomUnit,
     Demand,
     Lesson,
@@ -47,6 +48,7 @@ from sim.scenario.writing import scenario_toml, toml_text
 __all__ = [
     "NEUTRAL",
     "Calendar",
+    "Costs",
     "CustomUnit",
     "Demand",
     "Lesson",

@@ -387,6 +387,16 @@ class Managers(StrictSection):
     x (1 - benefit x tie). Neutral 0."""
 
 
+class Costs(StrictSection):
+    """What the organisation pays besides its employees' hours (`hourly_cost` of each group),
+    in `run.currency`: the inputs of `total_cost`."""
+
+    manager_hourly_cost: NonNegative = 70.0
+    """Fully loaded cost of a unit's manager per working hour: one manager per unit."""
+    per_contact: NonNegative = 4.0
+    """Variable cost of each contact (telephony, systems, postage): repeat contacts cost again."""
+
+
 class Reorganisation(StrictSection):
     """An event: on `day`, switch structure and/or policies. What the transition costs is in
     the event (Elrod & Tippett 2002: the 'death valley' of change)."""
@@ -411,6 +421,12 @@ class Reorganisation(StrictSection):
     """Help ties start again from `initial_tie` between the new units (structure switch).
     False carries them over person to person (`sim.model.carried_ties`): neutral, a switch that
     keeps the units keeps their ties."""
+    one_off_cost: NonNegative = 0.0
+    """What the change costs once, in `run.currency` (consultants, systems, routing), counted
+    in `total_cost`."""
+    training_hours: Annotated[float, Field(ge=0.0, le=80.0)] = 0.0
+    """Hours every employee spends in training at the switch, off the queue (at once if idle,
+    else after the task at hand); each hour practises their weakest skill. Neutral 0."""
 
 
 class SatisfactionSettings(StrictSection):
@@ -491,6 +507,7 @@ class Scenario(StrictSection):
     calendar: Calendar | None = None
     """The working calendar (opening hours, holidays, shifts, arrivals by hour of the week);
     none = the clock knows only working hours."""
+    costs: Costs = Costs()
     events: list[Reorganisation] = []
     """Reorganisations during the run, in day order."""
     lesson: Lesson | None = None

@@ -376,7 +376,8 @@ def test_tiny_comparison_gives_the_table_figures_and_downloads(compare_page):
     wait_for(lambda: all(d.bytes for d in downloads.values()), 30, "the downloads")
     csv = downloads["comparison.csv"].bytes.decode()
     assert csv.startswith("kpi,label,unit,scenario,baseline,n,mean,sd,ci_low,ci_high")
-    assert 'resolution_hours_mean,"Resolution time, mean",hours,Functional departments' in csv
+    row = 'resolution_hours_mean,"Resolution time, mean","hours, resolved only",Functional'
+    assert row + " departments" in csv
     report = downloads["comparison-report.html"].bytes.decode()
     assert report.startswith("<!DOCTYPE html>") and "data:image/png;base64," in report
 

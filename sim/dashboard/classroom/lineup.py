@@ -53,7 +53,7 @@ working day."""
 SCORE_KPIS = {
     "resolution_hours": "resolution_hours_mean",
     "csat": "csat_mean",
-    "abandoned": "abandonment_rate",
+    "abandoned": "abandoned_share",
     "handoffs_per_request": "handoffs_per_request",
 }
 """The KPI of a run each big number is (its name, unit and better direction)."""

@@ -19,19 +19,24 @@ from sim.replications import Comparison, difference_text
 from sim.report.render import CAPTIONS
 
 KEY_KPIS = (
+    "service_level",
+    "time_to_outcome_hours_mean",
     "resolution_hours_mean",
     "resolution_hours_p90",
     "wait_hours_mean",
     "handoffs_per_request",
     "fcr",
-    "abandonment_rate",
+    "abandoned_share",
     "csat_mean",
     "detractors",
     "utilisation",
-    "cost_per_resolved",
+    "total_cost",
+    "payroll_per_resolved",
     "engagement_mean",
     "burnout_share",
     "reorg_dip",
+    "reorg_csat_change",
+    "reorg_abandoned_change",
     "reorg_recovery_day",
     "reorg_crossover_day",
 )

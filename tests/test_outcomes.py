@@ -1,0 +1,116 @@
+"""Outcomes that count every customer, a cost model that counts more than the payroll, and
+reorganisation KPIs that read "no effect" for a change that does nothing (issue 9, items 4-6)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim.runner import run
+from sim.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "scenarios"
+LESSON = SCENARIOS / "lessons" / "reorganisation.toml"
+SHORT = ["run.days=15", "run.warmup_days=3"]
+
+
+def test_time_to_outcome_service_level_and_abandonment_count_every_customer():
+    # Impatient customers: some give up, and they are the ones who waited longest.
+    s = load_scenario(SCENARIOS / "cross-functional.toml", [*SHORT, "demand.patience_hours=2"])
+    result = run(s, 1)
+    k, requests = result.kpis, result.requests
+    gave_up = requests["abandoned"]
+    assert gave_up.any() and not gave_up.all()
+    assert k["abandoned_share"] == pytest.approx(gave_up.mean())
+    assert k["time_to_outcome_hours_mean"] == pytest.approx(requests["resolution_hours"].mean())
+    assert k["resolution_hours_mean"] == pytest.approx(
+        requests.loc[~gave_up, "resolution_hours"].mean()
+    )
+    expected = requests["request_type"].map(
+        {t.name: t.expected_hours for t in s.demand.request_types}
+    )
+    on_time = (~gave_up) & (requests["resolution_hours"] <= expected.astype(float))
+    assert k["service_level"] == pytest.approx(on_time.mean())
+    assert 0 < k["service_level"] < 1 - k["abandoned_share"] + 1e-12
+    # CSAT counts the abandoned customers at their score.
+    assert k["csat_mean"] == pytest.approx(requests["csat"].mean())
+    assert (requests.loc[gave_up, "csat"] == s.satisfaction.abandoned_score).all()
+
+
+def test_total_cost_is_staff_managers_contacts_and_the_change():
+    s = load_scenario(SCENARIOS / "functional.toml", SHORT)
+    k = run(s, 2).kpis
+    hours = (s.run.days - s.run.warmup_days) * s.run.hours_per_day
+    staff = sum(g.hourly_cost * g.headcount for g in s.workforce) * hours
+    assert k["payroll_per_resolved"] == pytest.approx(staff / k["resolved"])
+    managers = 5 * s.costs.manager_hourly_cost * hours  # five departments, one manager each
+    contacts = run(s, 2).requests["contacts"].sum()
+    assert k["total_cost"] == pytest.approx(staff + managers + s.costs.per_contact * contacts)
+    free = s.with_overrides(**{"costs.manager_hourly_cost": 0.0, "costs.per_contact": 0.0})
+    assert run(free, 2).kpis["total_cost"] == pytest.approx(staff)
+
+
+def test_fewer_units_fewer_managers_and_repeat_contacts_cost():
+    f = load_scenario(SCENARIOS / "functional.toml", [*SHORT, "costs.per_contact=0"])
+    x = load_scenario(SCENARIOS / "cross-functional.toml", [*SHORT, "costs.per_contact=0"])
+    kf, kx = run(f, 3).kpis, run(x, 3).kpis
+    hours = (f.run.days - f.run.warmup_days) * f.run.hours_per_day
+    assert kf["total_cost"] - kx["total_cost"] == pytest.approx(
+        (5 - 4) * f.costs.manager_hourly_cost * hours
+    )
+    right = f.with_overrides(
+        **{"policies.first_contact_resolution": 1.0, "costs.per_contact": 10.0}
+    )
+    wrong = f.with_overrides(
+        **{"policies.first_contact_resolution": 0.6, "costs.per_contact": 10.0}
+    )
+    free = f.with_overrides(**{"costs.per_contact": 0.0})
+    extra = [run(s, 3).kpis["total_cost"] - run(free, 3).kpis["total_cost"] for s in (right, wrong)]
+    assert extra[1] > 1.2 * extra[0] > 0
+
+
+def test_a_reorganisation_pays_its_one_off_cost_and_its_training_hours():
+    base = load_scenario(LESSON, ["run.days=40"])
+    paid = base.with_overrides(**{"events.0.one_off_cost": 25_000.0})
+    a, b = run(base, 1, counterfactual=False).kpis, run(paid, 1, counterfactual=False).kpis
+    assert b["total_cost"] - a["total_cost"] == pytest.approx(25_000.0)
+    trained = base.with_overrides(**{"events.0.training_hours": 8.0})
+    t = run(trained, 1, counterfactual=False).kpis
+    assert t["utilisation"] > a["utilisation"]  # a day of training is busy time off the queue
+    assert t["time_to_outcome_hours_mean"] > a["time_to_outcome_hours_mean"]
+
+
+def test_the_dip_counts_abandoned_customers_in_a_fixed_window():
+    import pandas as pd
+
+    from sim.metrics import REORG_WINDOW_DAYS, reorganisation_effect
+
+    days = np.arange(0, 40)
+    without = pd.DataFrame(
+        {
+            "day": days,
+            "outcome_hours": 100.0,
+            "arrived": 10,
+            "abandoned": 0,
+            "csat_mean": 4.0,
+            "resolution_hours_mean": 10.0,
+        }
+    )
+    # One terrible day right after the switch, then exactly as without: a window mean.
+    worse = without.copy()
+    worse.loc[worse["day"] == 20, ["outcome_hours", "abandoned", "csat_mean"]] = (300.0, 5, 2.0)
+    k = reorganisation_effect(worse, without, switch_day=20, first_day=5, last_day=40)
+    assert k["reorg_dip"] == pytest.approx(
+        (100 * (REORG_WINDOW_DAYS - 1) + 300) / (100 * REORG_WINDOW_DAYS)
+    )
+    assert k["reorg_abandoned_change"] == pytest.approx(5 / (10 * REORG_WINDOW_DAYS))
+    assert k["reorg_csat_change"] == pytest.approx(-2.0 / REORG_WINDOW_DAYS)
+    assert k["reorg_paid_back"] == 0 and k["reorg_crossover_day"] is None
+    same = reorganisation_effect(without, without, switch_day=20, first_day=5, last_day=40)
+    assert same["reorg_dip"] == 1.0 and same["reorg_paid_back"] == 0
+    assert same["reorg_recovery_day"] == 20
+    assert math.isclose(same["reorg_csat_change"], 0.0)
