@@ -19,9 +19,10 @@ from typing import Any, Literal
 
 Kind = Literal["count", "day", "hours", "rate", "money", "share", "ratio", "score", "value"]
 
-STATUS_KEYS = ("stable", "unstable_reason", "seed", "currency")
+STATUS_KEYS = ("stable", "unstable_reason", "seed", "currency", "steady_state")
 """Keys of a run's KPIs that say how the run went, not what it measured (`currency`: what its
-costs are counted in, ``run.currency``)."""
+costs are counted in, ``run.currency``; `steady_state`: whether every slow series settled
+before the horizon, `sim.metrics.steady_state`)."""
 
 OTHER = "Other"
 """The group of the KPIs the catalogue does not know."""
@@ -243,6 +244,9 @@ CATALOGUE: dict[str, KPI] = {
             KPI("tie_density", "Help ties between units, mean", "0-1", "ratio", 0,
                 "ties between units are {amount} {word}", "stronger", "weaker",
                 "ties between units"),
+            KPI("steady_state_day", "Settled from day", "", "day", 0,
+                "the run settles {amount} {word}", "later", "earlier",
+                "the day the run settles", missing="never"),
         ),
         *_group(
             "Reorganisation",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -425,6 +425,61 @@ def people_kpis(model: OrgModel, daily: pd.DataFrame) -> dict[str, float]:
         "burnout_share": sum(e.burnt_out for e in model.employees) / len(model.employees),
         "tie_density": float(window["tie_density"].mean()),
     }
+
+
+MSER_BATCH_DAYS = 5
+"""MSER-5: the daily series are averaged in batches of 5 days before the truncation search."""
+
+STEADY_SERIES = ("time_to_outcome_hours", "engagement_mean", "tie_density")
+"""The daily series whose warm-up `steady_state` looks for: the customers' time to outcome, and
+the slow people side (engagement relaxes over about 20 days, ties over about 100)."""
+
+
+def mser_truncation(values: Sequence[float], batch: int = MSER_BATCH_DAYS) -> int | None:
+    """MSER-5 (White 1997; White, Cobb & Spratt 2000): how many leading observations to delete
+    so that the rest has the smallest squared standard error of its mean, a multiple of
+    `batch`. None when that point falls in the second half of the series: the series has not
+    settled within the run (or is too short to tell: fewer than 4 batches)."""
+    x = np.asarray(values, dtype=float)
+    x = x[np.isfinite(x)]
+    k = len(x) // batch
+    if k < 4:
+        return None
+    means = x[: k * batch].reshape(k, batch).mean(axis=1)
+    half = k // 2
+    best, cut = math.inf, 0
+    # Only the first half is searched (the statistic is erratic on the last few batches); a
+    # minimum on that boundary means the series is still moving there.
+    for d in range(half + 1):
+        rest = means[d:]
+        score = float(((rest - rest.mean()) ** 2).sum()) / (k - d) ** 2
+        if score < best - 1e-15:
+            best, cut = score, d
+    return cut * batch if cut < half else None
+
+
+def steady_state(daily: pd.DataFrame, days: int) -> dict[str, Any]:
+    """Whether a run reached a steady state before its horizon: MSER-5 on each of
+    `STEADY_SERIES` (days 0 to `days` - 1; customers by arrival day). `steady_state_day` is
+    the latest day from which every series is settled (None: some series never is, so the
+    run's averages describe a transient)."""
+    frame = daily[daily["day"] < days].set_index("day")
+    series = {
+        "time_to_outcome_hours": frame["customer_hours"] / frame["arrived"],
+        "engagement_mean": frame["engagement_mean"],
+        "tie_density": frame["tie_density"],
+    }
+    latest: int | None = 0
+    for name in STEADY_SERIES:
+        values = series[name].dropna()
+        if values.nunique() <= 1:
+            continue  # constant (or absent, e.g. ties with one unit): steady from the start
+        cut = mser_truncation(values.to_numpy())
+        if cut is None:
+            latest = None
+            break
+        latest = max(latest, int(values.index[cut]))
+    return {"steady_state": latest is not None, "steady_state_day": latest}
 
 
 REORG_WINDOW_DAYS = 10

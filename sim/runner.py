@@ -18,6 +18,7 @@ from sim.metrics import (
     kpis,
     people_kpis,
     reorganisation_effect,
+    steady_state,
     unit_table,
 )
 from sim.model import OrgModel
@@ -146,6 +147,7 @@ def summarise(model: OrgModel) -> RunResult:
             f"{s.run.drain_limit_days:g} days after arrivals stopped"
         )
     numbers.update(people_kpis(model, daily))
+    numbers.update(steady_state(daily, s.run.days))
     numbers["stable"] = not reasons
     numbers["unstable_reason"] = "; ".join(reasons) or None
     numbers["seed"] = model.seed

@@ -114,3 +114,21 @@ def test_the_dip_counts_abandoned_customers_in_a_fixed_window():
     assert same["reorg_dip"] == 1.0 and same["reorg_paid_back"] == 0
     assert same["reorg_recovery_day"] == 20
     assert math.isclose(same["reorg_csat_change"], 0.0)
+
+
+def test_mser5_finds_the_end_of_a_warm_up_and_no_end_to_a_trend():
+    from sim.metrics import mser_truncation
+
+    rng = np.random.default_rng(1)
+    warm = np.concatenate([np.linspace(10, 1, 30), np.ones(170)]) + rng.normal(0, 0.1, 200)
+    cut = mser_truncation(warm)
+    assert cut is not None and 20 <= cut <= 40
+    assert mser_truncation(np.linspace(0, 1, 200) + rng.normal(0, 0.01, 200)) is None
+    assert mser_truncation(rng.normal(0, 1, 200)) is not None
+    assert mser_truncation([1.0] * 12) is None  # too short to tell
+
+
+def test_every_run_says_whether_it_settled():
+    k = run(load_scenario(SCENARIOS / "functional.toml", SHORT), 1).kpis
+    assert isinstance(k["steady_state"], bool)
+    assert (k["steady_state_day"] is None) == (not k["steady_state"])

@@ -137,9 +137,16 @@ def warn(source: str, scenario: Scenario) -> None:
 
 
 def report_unstable(source: str, kpis: Mapping[str, Any]) -> None:
+    """Say on stderr when a run did not keep up, or did not settle before its horizon."""
     if not kpis.get("stable", True):
         reason = kpis.get("unstable_reason") or "unknown reason"
         err(f"{source}: warning: unstable run, numbers are not steady-state: {reason}")
+    elif kpis.get("steady_state") is False:
+        err(
+            f"{source}: note: the run did not settle before its horizon (MSER-5 on the daily "
+            "time to outcome, engagement and ties): its averages describe a transition; a "
+            "longer run.days shows the steady state"
+        )
 
 
 def column_names(paths: Sequence[Path], scenarios: Sequence[Scenario]) -> list[str]:
