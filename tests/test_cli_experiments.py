@@ -146,7 +146,11 @@ def test_sweep_writes_parquet_prints_summary_and_resumes(tmp_path):
     assert duckdb.sql(f"SELECT count(*) FROM '{out}/**/*.parquet'").fetchall() == [(8,)]
     # The summary: a table per KPI, a row per design point with its mean and 95% CI.
     assert "4 design points x 2 replications" in first.stdout
-    for title in ("Resolution time, mean (hours, resolved only)", "CSAT, mean", "First-contact resolution"):
+    for title in (
+        "Resolution time, mean (hours, resolved only)",
+        "CSAT, mean",
+        "First-contact resolution",
+    ):
         assert title in first.stdout
     assert "mean ± 95% CI" in first.stdout
     assert first.stdout.count("±") >= 3 * 4 + 3

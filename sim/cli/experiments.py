@@ -65,15 +65,25 @@ def compare_replicated(
     report: Path | None,
     csv: Path | None,
     as_json: bool,
+    worlds: int | None = None,
 ) -> None:
-    """Replications with common random numbers: the table and sentences (or JSON), then the
-    report and the CSV table where asked for."""
+    """Replications with common random numbers: the verdict, the table and sentences (or
+    JSON), then the report and the CSV table where asked for. With `worlds`, the same
+    replications in that many plausible worlds too."""
     from sim.progress import progress_bar
     from sim.replications import compare
+    from sim.replications.verdict import comparison_json, verdict_of
+    from sim.replications.worlds import run_worlds
+    from sim.scenario.assumptions import AssumptionConflict, assumption_ranges
 
     for path, scenario in zip(paths, scenarios, strict=True):
         warn(str(path), scenario)
     names = column_names(paths, scenarios)
+    if worlds is not None:
+        try:
+            assumption_ranges(scenarios, [str(p) for p in paths])
+        except AssumptionConflict as exc:
+            raise InputError([f"sim compare: --worlds: {exc}"]) from None
     planned = len(scenarios) * (AUTO_MIN_REPS if reps == "auto" else int(reps))
     with progress_bar("replications", unit="run") as progress:
         progress(0, planned)
@@ -86,6 +96,19 @@ def compare_replicated(
             names=names,
             progress=progress,
         )
+    if worlds is not None:
+        with progress_bar("plausible worlds", unit="run") as progress:
+            comparison.worlds = run_worlds(
+                scenarios,
+                comparison.names,
+                worlds,
+                comparison.n,
+                comparison.root_seed,
+                comparison.headline,
+                workers=workers if workers is not None else 0,
+                progress=progress,
+            )
+    verdict = verdict_of(comparison, comparison.worlds)
     if report is not None:
         from sim.report import write_report
 
@@ -93,24 +116,14 @@ def compare_replicated(
     if csv is not None:
         write("--csv", csv, comparison.to_csv)
     if as_json:
-        print_json(
-            {
-                "root_seed": comparison.root_seed,
-                "reps": comparison.n,
-                "seeds": comparison.seeds,
-                "scenarios": [
-                    {"name": name, "file": str(path)}
-                    for name, path in zip(comparison.names, paths, strict=True)
-                ],
-                "table": comparison.table().to_dict(orient="records"),
-                "sentences": comparison.sentences(),
-                "notes": comparison.notes,
-            }
-        )
+        print_json(comparison_json(comparison, verdict))
     else:
         out = console()
         out.print(comparison_table(comparison, width=out.width))
         out.print()
+        print_verdict(out, verdict)
+        out.print()
+        out.print("At the scenarios' own assumptions, KPI by KPI:")
         for sentence in comparison.sentences():
             out.print(escape(sentence), soft_wrap=True)
     for note in comparison.notes:
@@ -118,6 +131,22 @@ def compare_replicated(
     for option, path in (("report", report), ("table", csv)):
         if path is not None:
             err(f"{path}: {option} written")
+
+
+def print_verdict(out: Any, verdict: Any) -> None:
+    """The verdict (`sim.replications.verdict.Verdict`) in the terminal: the answer or why
+    there is none, the reasons, what it hinges on, the warnings."""
+    if verdict.sentence is None:
+        out.print("[bold]No verdict[/bold]: a scenario cannot keep up.", soft_wrap=True)
+        for found in verdict.bottlenecks:
+            out.print("  " + escape(found.sentence()), soft_wrap=True)
+    else:
+        out.print("[bold]Verdict[/bold]: " + escape(verdict.sentence), soft_wrap=True)
+        for reason in verdict.reasons:
+            out.print("  - " + escape(reason), soft_wrap=True)
+    for warning in verdict.warnings:
+        if not warning.startswith("With ") and "replications were unstable" not in warning:
+            out.print("[bold]Warning[/bold]: " + escape(warning), soft_wrap=True)
 
 
 # --------------------------------------------------------------------------------------------

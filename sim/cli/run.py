@@ -113,6 +113,10 @@ def validate_command(
         raise typer.Exit(EXIT_INPUT)
 
 
+MAX_WORLDS = 1000
+WORLDS_REPS = 5
+"""--worlds without --reps: replications per scenario and world."""
+
 RepsOpt = Annotated[
     str | None,
     typer.Option(
@@ -154,13 +158,34 @@ def compare_command(
             metavar="FILE",
         ),
     ] = None,
-    as_json: JsonOpt = False,
+    worlds: Annotated[
+        int | None,
+        typer.Option(
+            "--worlds",
+            help="Also run every scenario in N plausible worlds (a Latin hypercube over the "
+            "assumption ranges of docs/scenario-reference.md, or the scenarios' [assumptions]), "
+            "with the same seeds: the share of worlds in which each scenario is best, and the "
+            "assumptions the verdict hinges on. With --reps N (default 5).",
+            metavar="N",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print one JSON object: without --reps the KPIs of each run; with --reps the "
+            "comparison (scenarios, stable, kpis, differences, worlds, verdict, bottlenecks, "
+            "warnings; see docs/scenario-reference.md).",
+        ),
+    ] = False,
 ) -> None:
     """Run scenarios on the same customers and print their KPIs side by side.
 
     Without --reps: one run each, with the same seed. With --reps: replications with common
     random numbers, means with 95% confidence intervals, and each scenario's paired difference
-    from the first, in numbers and in plain language.
+    from the first, in numbers and in plain language. With --worlds: the same in N plausible
+    worlds, and the verdict in what share of them.
     """
     if len(scenarios) < 2:
         raise typer.BadParameter(
@@ -168,6 +193,13 @@ def compare_command(
         )
     problems: list[str] = []
     replications = parse_reps(reps, problems) if reps is not None else None
+    if worlds is not None:
+        if not 2 <= worlds <= MAX_WORLDS:
+            problems.append(
+                f"sim compare: --worlds: {worlds} (allowed: a whole number from 2 to {MAX_WORLDS})"
+            )
+        if reps is None:
+            reps, replications = str(WORLDS_REPS), WORLDS_REPS
     if reps is None:
         for option, given in (("--workers", workers), ("--report", report), ("--csv", csv)):
             if given is not None:
@@ -185,7 +217,9 @@ def compare_command(
     if replications is None:
         _compare_once(scenarios, good, seed, as_json)
     else:
-        compare_replicated(scenarios, good, replications, workers, seed, report, csv, as_json)
+        compare_replicated(
+            scenarios, good, replications, workers, seed, report, csv, as_json, worlds
+        )
 
 
 def _compare_once(

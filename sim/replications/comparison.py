@@ -14,7 +14,7 @@ import os
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,9 @@ from sim.replications.runs import (
 from sim.replications.statistics import Difference, Estimate, estimate, paired_difference
 from sim.replications.wording import describe
 from sim.scenario import Scenario
+
+if TYPE_CHECKING:
+    from sim.replications.worlds import Worlds
 
 HEADLINE_KPIS: tuple[str, ...] = (
     "service_level",
@@ -64,6 +67,8 @@ class Comparison:
     notes: list[str] = field(default_factory=list)
     history: list[tuple[int, float]] = field(default_factory=list)
     """`reps="auto"`: (replications, worst headline half-width relative to the mean) per batch."""
+    worlds: Worlds | None = None
+    """The same scenarios and seeds in plausible worlds (`sim compare --worlds`), if run."""
 
     @property
     def n(self) -> int:

@@ -235,3 +235,71 @@ def figure_cost(c: Comparison) -> Figure | None:
         fontsize=11,
     )
     return fig
+
+
+def figure_verdict_map(c: Comparison) -> Figure | None:
+    """Per headline KPI, every plausible world on the two assumptions the verdict hinges on
+    most, coloured by the scenario that is best there (None without ``--worlds``)."""
+    worlds = c.worlds
+    if worlds is None or len(c.names) < 2:
+        return None
+    hinges = worlds.hinges_on(2)
+    if len(hinges) < 2:
+        return None
+    x_path, y_path = hinges
+    x = worlds.values[:, worlds.paths.index(x_path)]
+    y = worlds.values[:, worlds.paths.index(y_path)]
+    keys = list(worlds.headline)
+    cols = min(2, len(keys))
+    rows = math.ceil(len(keys) / cols)
+    fig = new_figure(4.4 * cols + 1.0, 3.6 * rows + 0.9)
+    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    for ax, key in zip(axes, keys, strict=False):
+        best = worlds.best(key)
+        for i, name in enumerate(c.names):
+            mine = best[:, i] > 0
+            if mine.any():
+                ax.scatter(
+                    x[mine],
+                    y[mine],
+                    s=60,
+                    color=colour(i),
+                    marker="os^Dv"[i % 5],
+                    edgecolors="white",
+                    linewidths=0.6,
+                    label=wrap(name, 40),
+                )
+        shares = worlds.share_best(key)
+        ax.set_title(
+            wrap(
+                f"{kpi_info(key).label}: "
+                + ", ".join(f"{n} {s.share:.0%}" for n, s in shares.items()),
+                52,
+            ),
+            loc="left",
+            fontsize=10,
+        )
+        ax.set_xlabel(x_path)
+        ax.set_ylabel(y_path)
+    for ax in axes[len(keys) :]:
+        ax.set_visible(False)
+    handles = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(label, handle)
+    fig.legend(
+        handles.values(),
+        handles.keys(),
+        loc="outside lower center",
+        ncols=3,
+        frameon=False,
+        title="best in that world",
+    )
+    fig.suptitle(
+        f"Verdict map: {worlds.n} plausible worlds on the two assumptions the verdict hinges "
+        "on most",
+        x=0.01,
+        ha="left",
+        fontsize=12,
+    )
+    return fig
