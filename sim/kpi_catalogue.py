@@ -249,6 +249,22 @@ CATALOGUE: dict[str, KPI] = {
                 "the day the run settles", missing="never"),
         ),
         *_group(
+            "Transition and after",
+            *(
+                KPI(f"{key}_{phase}_90_days", f"{label}, {words}", unit, kind, better,
+                    f"{noun} {words} is {{amount}} {{word}}", up, down, always=False)
+                for phase, words in (("first", "first 90 days"), ("after", "after day 90"))
+                for key, label, unit, kind, better, noun, up, down in (
+                    ("service_level", "Service level", "% resolved in the expected time",
+                     "share", 1, "the service level in the", "higher", "lower"),
+                    ("time_to_outcome_hours", "Time to outcome, mean", _HOURS, "hours", -1,
+                     "the time to outcome in the", "longer", "shorter"),
+                    ("csat", "CSAT, mean", "1-5 scale", "score", 1, "CSAT in the", "higher",
+                     "lower"),
+                )
+            ),
+        ),
+        *_group(
             "Reorganisation",
             KPI("reorg_baseline_hours", "Resolution time before the switch", _HOURS, "hours", 0,
                 "requests before the switch are resolved {amount} {word}", "slower", "faster",

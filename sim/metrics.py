@@ -427,6 +427,43 @@ def people_kpis(model: OrgModel, daily: pd.DataFrame) -> dict[str, float]:
     }
 
 
+TRANSITION_DAYS = 90
+"""The transition a leader sees first: the customers of the first 90 working days (from the end
+of the warm-up), reported apart from those after it (`phase_kpis`)."""
+
+PHASE_KPIS = ("service_level", "time_to_outcome_hours", "csat")
+"""The KPIs `phase_kpis` splits (``service_level_first_90_days``, ...)."""
+
+
+def phase_kpis(
+    requests: pd.DataFrame,
+    expected_hours: dict[str, float],
+    hours_per_day: float,
+    days: int,
+) -> dict[str, float | None]:
+    """The headline customer KPIs of the transition (customers arriving before day
+    `TRANSITION_DAYS`) and of the rest of the run: a run that starts from an empty organisation
+    is a transition first. All None when the run is not longer than the transition (then the
+    whole run is the transition, and its own KPIs say it)."""
+    day = requests["arrived"] // hours_per_day
+    expected = requests["request_type"].map(expected_hours).astype(float)
+    on_time = ~requests["abandoned"] & (requests["resolution_hours"] <= expected)
+    out: dict[str, float | None] = {}
+    for suffix, mask in (
+        (f"first_{TRANSITION_DAYS}_days", day < TRANSITION_DAYS),
+        (f"after_{TRANSITION_DAYS}_days", day >= TRANSITION_DAYS),
+    ):
+        empty = not mask.any() or days <= TRANSITION_DAYS
+        values = {
+            "service_level": on_time[mask].mean(),
+            "time_to_outcome_hours": requests.loc[mask, "resolution_hours"].mean(),
+            "csat": requests.loc[mask, "csat"].mean(),
+        }
+        for key in PHASE_KPIS:
+            out[f"{key}_{suffix}"] = None if empty else float(values[key])
+    return out
+
+
 MSER_BATCH_DAYS = 5
 """MSER-5: the daily series are averaged in batches of 5 days before the truncation search."""
 

@@ -17,6 +17,7 @@ from sim.metrics import (
     daily_table,
     kpis,
     people_kpis,
+    phase_kpis,
     reorganisation_effect,
     steady_state,
     unit_table,
@@ -122,14 +123,16 @@ def summarise(model: OrgModel) -> RunResult:
     units = unit_table(model, requests)
     daily = daily_table(model, requests)
     window_hours = model.window[1] - model.window[0]
+    expected = {t.name: t.expected_hours for t in s.demand.request_types}
     numbers = kpis(
         requests,
         units,
         arrived=model.arrived_counted,
         window_days=window_hours / s.run.hours_per_day,
         costs=run_costs(s, model),
-        expected_hours={t.name: t.expected_hours for t in s.demand.request_types},
+        expected_hours=expected,
     )
+    numbers.update(phase_kpis(requests, expected, s.run.hours_per_day, s.run.days))
     # Overload needs both the estimate and the measurement to agree: the estimate ignores help
     # and abandonment, which can keep a unit below capacity (Erlang A is always stable).
     offered = offered_utilisation(model.config, model.org)

@@ -132,3 +132,17 @@ def test_every_run_says_whether_it_settled():
     k = run(load_scenario(SCENARIOS / "functional.toml", SHORT), 1).kpis
     assert isinstance(k["steady_state"], bool)
     assert (k["steady_state_day"] is None) == (not k["steady_state"])
+
+
+def test_the_transition_and_what_follows_are_reported_apart():
+    s = load_scenario(SCENARIOS / "functional.toml", ["run.days=95", "run.warmup_days=85"])
+    result = run(s, 1)
+    k, requests = result.kpis, result.requests
+    later = requests["arrived"] >= 90 * s.run.hours_per_day
+    assert k["time_to_outcome_hours_after_90_days"] == pytest.approx(
+        requests.loc[later, "resolution_hours"].mean()
+    )
+    assert k["csat_first_90_days"] == pytest.approx(requests.loc[~later, "csat"].mean())
+    short = run(load_scenario(SCENARIOS / "functional.toml", SHORT), 1).kpis
+    assert short["service_level_after_90_days"] is None
+    assert short["service_level_first_90_days"] is None  # the whole run is the transition
