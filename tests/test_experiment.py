@@ -439,7 +439,7 @@ def test_j_curve_over_replications(reorg: Comparison):
     rolling = np.mean([r.loc[16:20, "resolution_hours_mean"].mean() for r in reps])
     assert table.set_index("day").loc[20, "resolution_hours"] == pytest.approx(rolling)
     total = np.mean(
-        [(r.loc[15:, "customer_hours_without"] - r.loc[15:, "customer_hours"]).sum() for r in reps]
+        [(r.loc[15:, "outcome_hours_without"] - r.loc[15:, "outcome_hours"]).sum() for r in reps]
     )
     assert saved.loc[39] == pytest.approx(total)
     # Long before the switch, with and without hardly differ (only requests still open at
@@ -487,7 +487,7 @@ def test_j_curve_sentences():
         "The reorganisation pays back on day 51 (median; in 7 of 10 replications); in the "
         "other 3 it does not pay back within the horizon (80 days)."
     )
-    assert "1.20 times the customer hours" in curve(()).dip_sentence()
+    assert "1.20 times the hours to an outcome" in curve(()).dip_sentence()
 
 
 def test_report_shows_the_j_curve(reorg: Comparison, tmp_path: Path):

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.metrics import REORG_WINDOW_DAYS
 from sim.replications.runs import Replication
 from sim.replications.statistics import Estimate, band, estimate
 from sim.scenario import Scenario
@@ -45,8 +46,10 @@ class JCurve:
 
     - ``resolution_hours``: the customers' mean resolution time (working hours), 5-day rolling
       mean (trailing, the day and the 4 before), with the reorganisation; ``*_without``: the
-      same customers without it; ``csat`` / ``csat_without`` likewise for CSAT (1-5);
-    - ``hours_saved``: customer hours saved since the switch against not reorganising,
+      same customers without it; ``csat`` / ``csat_without`` likewise for CSAT (1-5, abandoned
+      customers included), ``abandoned_share`` / ``*_without`` for the share who gave up;
+    - ``hours_saved``: outcome hours saved since the switch against not reorganising (a
+      customer who gave up counts at least 4 expected times, `sim.metrics.outcome_hours`),
       cumulated from the switch day to that day (positive: paid back so far; NaN before the
       switch);
     - every column X has its replications' 95% CI in ``X_ci_low`` and ``X_ci_high``.
@@ -59,7 +62,7 @@ class JCurve:
     n: int
     table: pd.DataFrame
     dip: Estimate
-    """`reorg_dip`: the worst 5 days after the switch, x not reorganising (mean, 95% CI)."""
+    """`reorg_dip`: the first 10 days after the switch, x not reorganising (mean, 95% CI)."""
     recovery_days: tuple[int, ...]
     """`reorg_recovery_day` of the replications that recovered within the horizon."""
     crossover_days: tuple[int, ...]
@@ -113,8 +116,9 @@ class JCurve:
         d = self.dip
         ci = f" (95% CI {d.ci_low:.2f}–{d.ci_high:.2f})" if math.isfinite(d.ci_low) else ""
         text = (
-            f"Its worst {ROLLING_DAYS} days after the switch on day {self.switch_day} take "
-            f"{d.mean:.2f} times the customer hours of not reorganising{ci}"
+            f"Its first {REORG_WINDOW_DAYS} days after the switch on day {self.switch_day} take "
+            f"{d.mean:.2f} times the hours to an outcome of not reorganising{ci}, counting a "
+            "customer who gave up as at least 4 times the time they expected"
         )
         k = len(self.recovery_days)
         if k == 0:
@@ -146,7 +150,12 @@ def j_curve(name: str, scenario: Scenario, replications: Sequence[Replication]) 
         ):
             rolling = daily[source].rolling(ROLLING_DAYS, min_periods=1).mean()
             series.setdefault(column, []).append(rolling.to_numpy(dtype=float))
-        saved = daily["customer_hours_without"].fillna(0.0) - daily["customer_hours"].fillna(0.0)
+        for suffix in ("", "_without"):
+            gave_up = daily[f"abandoned{suffix}"].rolling(ROLLING_DAYS, min_periods=1).sum()
+            came = daily[f"arrived{suffix}"].rolling(ROLLING_DAYS, min_periods=1).sum()
+            share = (gave_up / came.where(came > 0)).to_numpy(dtype=float)
+            series.setdefault(f"abandoned_share{suffix}", []).append(share)
+        saved = daily["outcome_hours_without"].fillna(0.0) - daily["outcome_hours"].fillna(0.0)
         saved = saved.where(daily.index >= switch).cumsum()  # NaN before the switch
         series.setdefault("hours_saved", []).append(saved.to_numpy(dtype=float))
     for column, values in series.items():

@@ -64,8 +64,9 @@ class Replication:
     reorg_daily: pd.DataFrame | None = None
     """For a run with a reorganisation (None otherwise): one row per arrival day from the end
     of the warm-up to the horizon (`run.days`), columns `REORG_DAILY_COLUMNS`: the customers'
-    mean resolution time (hours), their summed resolution time (customer hours) and mean
-    CSAT, with the reorganisation and (``*_without``) for the same customers without it."""
+    mean resolution time (hours), their summed resolution time (customer hours) and outcome
+    hours (`sim.metrics.outcome_hours`), their mean CSAT, how many arrived and gave up, with the
+    reorganisation and (``*_without``) for the same customers without it."""
     extra: dict[str, Any] = field(default_factory=dict)
     """Whatever a custom summariser adds (see the module docstring)."""
 
@@ -82,10 +83,23 @@ REORG_DAILY_COLUMNS: tuple[str, ...] = (
     "customer_hours_without",
     "csat_mean",
     "csat_mean_without",
+    "outcome_hours",
+    "outcome_hours_without",
+    "arrived",
+    "arrived_without",
+    "abandoned",
+    "abandoned_without",
 )
 """Columns of `Replication.reorg_daily`."""
 
-_REORG_SERIES = ("resolution_hours_mean", "customer_hours", "csat_mean")
+_REORG_SERIES = (
+    "resolution_hours_mean",
+    "customer_hours",
+    "csat_mean",
+    "outcome_hours",
+    "arrived",
+    "abandoned",
+)
 
 
 def reorganisation_series(result: RunResult) -> pd.DataFrame | None:

@@ -22,8 +22,8 @@ def figure_j_curve(curve: JCurve) -> Figure:
     switch, 95% CI band. Vertical lines: the switch, the median recovery and pay-back days."""
     t = curve.table
     days = t["day"].to_numpy(dtype=float)
-    fig = new_figure(10, 7.6)
-    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[1.15, 1])
+    fig = new_figure(10, 11.5)
+    top, csat, gone, bottom = fig.subplots(4, 1, sharex=True, height_ratios=[1.15, 0.8, 0.8, 1])
     for column, colour_, label in (
         ("resolution_hours_without", WITHOUT_COLOUR, "without the reorganisation"),
         ("resolution_hours", WITH_COLOUR, "with the reorganisation"),
@@ -39,8 +39,27 @@ def figure_j_curve(curve: JCurve) -> Figure:
         top.plot(days, t[column], color=colour_, linewidth=2.2, label=f"{label} (95% CI band)")
     top.set_ylabel("resolution time, 5-day rolling mean\n(working hours)")
     top.set_title(
-        "Daily resolution time of the customers who arrived that day", loc="left", fontsize=11
+        "Daily resolution time of the customers who arrived that day (resolved only)",
+        loc="left",
+        fontsize=11,
     )
+    for ax, column, label, title in (
+        (csat, "csat", "CSAT, 5-day\nrolling mean (1-5)", "CSAT, customers who gave up included"),
+        (gone, "abandoned_share", "gave up, 5-day\nshare", "Share of the customers who gave up"),
+    ):
+        for suffix, colour_ in (("_without", WITHOUT_COLOUR), ("", WITH_COLOUR)):
+            ax.fill_between(
+                days,
+                t[f"{column}{suffix}_ci_low"],
+                t[f"{column}{suffix}_ci_high"],
+                color=colour_,
+                alpha=0.18,
+                linewidth=0,
+            )
+            ax.plot(days, t[f"{column}{suffix}"], color=colour_, linewidth=2.0)
+        ax.set_ylabel(label)
+        ax.set_title(title, loc="left", fontsize=11)
+    gone.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     saved = t["hours_saved"].to_numpy(dtype=float)
     bottom.fill_between(
         days,
@@ -51,13 +70,13 @@ def figure_j_curve(curve: JCurve) -> Figure:
         linewidth=0,
     )
     bottom.plot(
-        days, saved, color=SAVED_COLOUR, linewidth=2.2, label="customer hours saved (95% CI band)"
+        days, saved, color=SAVED_COLOUR, linewidth=2.2, label="outcome hours saved (95% CI band)"
     )
     bottom.axhline(0, color="black", linewidth=1)
-    bottom.set_ylabel("customer hours saved\nsince the switch (customer hours)")
+    bottom.set_ylabel("outcome hours saved\nsince the switch (customer hours)")
     bottom.set_xlabel("working day (day the customers arrived)")
     bottom.set_title(
-        "Cumulative customer hours saved against not reorganising (above 0: paid back)",
+        "Cumulative hours to an outcome saved against not reorganising (above 0: paid back)",
         loc="left",
         fontsize=11,
     )
@@ -86,7 +105,7 @@ def figure_j_curve(curve: JCurve) -> Figure:
             )
         )
     for day, colour_, style, label in marks:
-        for ax in (top, bottom):
+        for ax in (top, csat, gone, bottom):
             ax.axvline(
                 day,
                 color=colour_,

@@ -428,7 +428,7 @@ def test_a_reorganisation_shows_its_j_curve():
     box, rc = solara.render(ResultsView(results), handle_error=False)
     text = texts(box)
     assert "Reorganisation: Reorganised on day 20" in text
-    assert "The reorganisation" in text and "Its worst 5 days after the switch on day 20" in text
+    assert "The reorganisation" in text and "Its first 10 days after the switch on day 20" in text
     images = [x for x in all_widgets(box) if isinstance(x, w.Image)]
     assert len(images) == 6  # the five figures and the J-curve
     rc.close()
