@@ -27,12 +27,15 @@ from sim.dashboard.compare.run import Runner, RunState
 from sim.dashboard.compare.scenarios import (
     DEFAULT_DAYS,
     DEFAULT_REPS,
+    DEFAULT_WORLDS,
     MAX_DAYS,
     MAX_REPS,
     MAX_SCENARIOS,
+    MAX_WORLDS,
     MIN_DAYS,
     MIN_REPS,
     MIN_SCENARIOS,
+    MIN_WORLDS,
     Entry,
     Preset,
     default_entries,
@@ -156,7 +159,7 @@ def AddPreset(presets: list[Preset], chosen: list[Entry], disabled: bool, on_add
 
 
 @solara.component
-def RunPanel(state: RunState, reps, days, can_run: bool, on_run, on_cancel):
+def RunPanel(state: RunState, reps, days, worlds, can_run: bool, on_run, on_cancel):
     with solara.Row(style={"gap": "16px", "align-items": "center", "flex-wrap": "wrap"}):
         solara.InputInt(
             "Replications",
@@ -173,6 +176,14 @@ def RunPanel(state: RunState, reps, days, can_run: bool, on_run, on_cancel):
             disabled=state.busy,
             style={"max-width": "230px"},
             classes=["compare-days"],
+        )
+        solara.InputInt(
+            "Plausible worlds",
+            value=worlds,
+            suffix="0 = your assumptions only",
+            disabled=state.busy,
+            style={"max-width": "260px"},
+            classes=["compare-worlds"],
         )
         if state.busy:
             solara.Button(
@@ -220,6 +231,7 @@ def Page():
     entries = solara.use_reactive(initial)
     reps = solara.use_reactive(DEFAULT_REPS)
     days = solara.use_reactive(DEFAULT_DAYS)
+    worlds = solara.use_reactive(DEFAULT_WORLDS)
     state, set_state = solara.use_state(RunState())
     runner = solara.use_memo(lambda: Runner(set_state), [])
     upload_problems = solara.use_reactive([])
@@ -268,6 +280,7 @@ def Page():
             for label, value, low, high in (
                 ("Replications", reps.value, MIN_REPS, MAX_REPS),
                 ("Working days", days.value, MIN_DAYS, MAX_DAYS),
+                ("Plausible worlds", worlds.value, MIN_WORLDS, MAX_WORLDS),
             )
             if not low <= (value or 0) <= high
         ]
@@ -281,8 +294,13 @@ def Page():
         run_problems.set(problems)
         if problems:
             return
-        ran_with.current = (tuple(e.id for e in entries.value), reps.value, days.value)
-        runner.start(scenarios, names, reps.value)
+        ran_with.current = (
+            tuple(e.id for e in entries.value),
+            reps.value,
+            days.value,
+            worlds.value,
+        )
+        runner.start(scenarios, names, reps.value, worlds.value or 0)
 
     chosen = entries.value
     full = len(chosen) >= MAX_SCENARIOS
@@ -322,13 +340,14 @@ def Page():
                 state,
                 reps,
                 days,
+                worlds,
                 can_run=len(chosen) >= MIN_SCENARIOS,
                 on_run=run,
                 on_cancel=runner.cancel,
             )
             Problems(run_problems.value, "Cannot run:", "compare-run-problems")
         if state.status == "done" and state.results is not None:
-            current = (tuple(e.id for e in chosen), reps.value, days.value)
+            current = (tuple(e.id for e in chosen), reps.value, days.value, worlds.value)
             if ran_with.current is not None and current != ran_with.current:
                 solara.Warning(
                     "The scenarios or settings have changed since these results: press "

@@ -16,7 +16,9 @@ from sim.dashboard.compare.run import Results
 from sim.dashboard.compare.scenarios import kind_label
 from sim.kpi_catalogue import format_mean_ci, grouped, kpi_info
 from sim.replications import Comparison, difference_text
+from sim.replications.verdict import verdict_of
 from sim.report.render import CAPTIONS
+from sim.report.verdict import VERDICT_CSS, verdict_html
 
 KEY_KPIS = (
     "service_level",
@@ -70,6 +72,7 @@ FIGURE_TITLES = {
     "csat": "Customer satisfaction",
     "utilisation": "Utilisation by unit",
     "cost": "Cost",
+    "worlds": "Verdict map: the plausible worlds",
 }
 
 
@@ -171,8 +174,15 @@ def ResultsView(results: Results):
     show_all = solara.use_reactive(False)
     keys = None if show_all.value else list(KEY_KPIS)
     table = solara.use_memo(lambda: kpi_table_html(c, keys), [results, show_all.value])
+    verdict = solara.use_memo(
+        # The notes are written for `sim compare`: no command-line options here.
+        lambda: verdict_html(verdict_of(c, c.worlds)).replace(
+            ", or --reps auto, narrow it", " narrow it"
+        ),
+        [results],
+    )
     captions = CAPTIONS  # the HTML report's own captions
-    solara.Style(CSS)
+    solara.Style(CSS + VERDICT_CSS)
     with solara.Column(gap="6px", classes=["compare-results"], style={"max-width": "1180px"}):
         solara.Markdown(
             f"## Results\n{len(c.names)} scenarios × {c.n} replications × "
@@ -181,9 +191,11 @@ def ResultsView(results: Results):
             f"{results.draw_seconds:.1f} s."
         )
         Downloads(results)
-        for note in c.notes:  # written for `sim compare`: no command-line options here
-            solara.Warning(note.replace(", or --reps auto, narrow it", " narrow it"), dense=True)
         solara.Markdown("### In short")
+        solara.HTML(tag="div", unsafe_innerHTML=verdict, classes=["compare-verdict"])
+        if "worlds" in results.figures:
+            ChartImage("worlds", results.figures["worlds"], captions["worlds"])
+        solara.Markdown("#### At your scenarios' own assumptions (one plausible world), KPI by KPI")
         items = "".join(f"<li>{escape(s)}</li>" for s in c.sentences())
         solara.HTML(tag="ul", unsafe_innerHTML=items, classes=["compare-sentences"])
         if "differences" in results.figures:

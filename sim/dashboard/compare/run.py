@@ -30,6 +30,7 @@ from matplotlib.figure import Figure
 
 from sim.executors import local_executor, stop_now
 from sim.replications import Comparison, JCurve, compare
+from sim.replications.worlds import run_worlds
 from sim.report import render_report
 from sim.report.figures import (
     figure_cost,
@@ -37,6 +38,7 @@ from sim.report.figures import (
     figure_differences,
     figure_resolution,
     figure_utilisation,
+    figure_verdict_map,
 )
 from sim.report.jcurve import figure_j_curve
 from sim.report.style import STYLE
@@ -117,6 +119,7 @@ def draw_figures(
         "csat": figure_csat,
         "utilisation": figure_utilisation,
         "cost": figure_cost,
+        "worlds": figure_verdict_map,
     }
     # The report's own rc settings (font sizes, no top/right spines, light grid).
     with matplotlib.rc_context(STYLE):
@@ -147,18 +150,21 @@ class Runner:
     def thread(self) -> threading.Thread | None:
         return self._thread
 
-    def start(self, scenarios: list[Scenario], names: list[str], reps: int) -> None:
-        """Start a comparison (cancelling the one before, if any)."""
+    def start(
+        self, scenarios: list[Scenario], names: list[str], reps: int, worlds: int = 0
+    ) -> None:
+        """Start a comparison (cancelling the one before, if any); with `worlds`, in that many
+        plausible worlds too (`sim.replications.worlds`)."""
         self.cancel(report_state=False)
         with self._lock:
             self._generation += 1
             generation = self._generation
             self._cancel = threading.Event()
-        planned = len(scenarios) * reps
+        planned = len(scenarios) * reps * (1 + worlds)
         self._emit(generation, RunState("waiting", 0, planned, message="Starting…"))
         self._thread = threading.Thread(
             target=self._work,
-            args=(generation, self._cancel, list(scenarios), list(names), reps),
+            args=(generation, self._cancel, list(scenarios), list(names), reps, worlds),
             name="compare-runner",
             daemon=True,
         )
@@ -192,16 +198,19 @@ class Runner:
         scenarios: list[Scenario],
         names: list[str],
         reps: int,
+        worlds: int = 0,
     ) -> None:
-        planned = len(scenarios) * reps
+        base = len(scenarios) * reps
+        planned = base * (1 + worlds)
         started = time.monotonic()
 
         def check() -> None:
             if cancel.is_set():
                 raise Cancelled
 
-        def progress(done: int, total: int) -> None:
+        def progress(done: int, total: int, offset: int = 0) -> None:
             check()  # raising here stops compare: its pool is stopped at once
+            done, total = offset + done, planned
             self._emit(
                 generation,
                 RunState(
@@ -209,7 +218,8 @@ class Runner:
                     done,
                     total,
                     time.monotonic() - started,
-                    f"{done} of {total} runs done",
+                    f"{done} of {total} runs done"
+                    + (f" ({worlds} plausible worlds after the first {base})" if worlds else ""),
                 ),
             )
 
@@ -239,6 +249,17 @@ class Runner:
                 comparison = compare(
                     scenarios, reps=reps, executor=pool, names=names, progress=progress
                 )
+                if worlds:
+                    comparison.worlds = run_worlds(
+                        scenarios,
+                        comparison.names,
+                        worlds,
+                        comparison.n,
+                        comparison.root_seed,
+                        comparison.headline,
+                        executor=pool,
+                        progress=lambda done, _: progress(done, planned, base),
+                    )
             with self._lock:
                 self._pool = None
             run_seconds = time.monotonic() - started

@@ -30,6 +30,9 @@ DEFAULT_REPS = 10
 DEFAULT_DAYS = 60
 MIN_REPS, MAX_REPS = 2, 50
 MIN_DAYS, MAX_DAYS = 5, 365
+DEFAULT_WORLDS = 0
+MIN_WORLDS, MAX_WORLDS = 0, 32
+"""Plausible worlds (`sim compare --worlds`): 0 runs the scenarios' own assumptions only."""
 
 
 # --------------------------------------------------------------------------------------------
