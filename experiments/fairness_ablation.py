@@ -128,7 +128,9 @@ def _one(job: tuple[str, dict[str, object], int]) -> dict[str, float]:
     path, overrides, seed = job
     scenario = load_scenario(path, [f"{k}={_toml(v)}" for k, v in overrides.items()])
     result = run(scenario, seed)
-    return {k: float(result.kpis[k]) for k in KPIS}
+    kpis = dict(result.kpis)
+    kpis.setdefault("abandonment_rate", kpis.get("abandoned_share"))  # its name on newer trees
+    return {k: float(kpis[k]) for k in KPIS}
 
 
 def _paired(a: list[float], b: list[float]) -> tuple[float, float]:
