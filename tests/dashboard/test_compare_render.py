@@ -295,7 +295,14 @@ def test_what_the_form_does_not_show_is_kept():
             "workforce.2.baseline_engagement": 0.55,
         }
     )
+    scenario = scenario.with_overrides(
+        **{
+            "demand.request_types.0.tasks.0.hours": 0.4137283,
+            "workforce.0.other_skills.billing": 0.8123456789,
+        }
+    )
     d = draft_of(scenario, "mine.toml")
+    assert build(d) == scenario.model_copy(update={"name": d.name})  # to the last digit
     assert build(d).demand.request_types[4].tasks[1].first_contact_resolution == 0.6
     assert build(d).workforce[2].baseline_engagement == 0.55
     swapped = d.set_request(4, tasks="billing 0.5 h, claims 0.75 h")

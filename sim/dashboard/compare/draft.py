@@ -41,14 +41,20 @@ _ITEM = re.compile(r"^\s*(?P<skill>\S(?:.*\S)?)\s+(?P<number>[-+0-9.eE]+)\s*(?P<
 # The two text formats
 
 
+def number_text(x: float) -> str:
+    """'0.75', '1', and every digit of a calibrated 0.4137283 (the text reads back exact)."""
+    short = f"{x:g}"
+    return short if float(short) == x else repr(float(x))
+
+
 def tasks_text(tasks: list[tuple[str, float]]) -> str:
     """'claims 0.75 h, billing 0.5 h'."""
-    return ", ".join(f"{skill} {hours:g} h" for skill, hours in tasks)
+    return ", ".join(f"{skill} {number_text(hours)} h" for skill, hours in tasks)
 
 
 def skills_text(other_skills: dict[str, float]) -> str:
     """'billing 0.8, legal 0.5'."""
-    return ", ".join(f"{skill} {p:g}" for skill, p in other_skills.items())
+    return ", ".join(f"{skill} {number_text(p)}" for skill, p in other_skills.items())
 
 
 def parse_items(text: str, what: str, example: str) -> list[tuple[str, float]]:
@@ -222,7 +228,7 @@ def draft_of(scenario: Scenario, origin: str, name: str | None = None) -> Draft:
         requests=tuple(
             RequestRow(
                 t.name,
-                round(100 * t.share, 6),
+                round(100 * t.share, 9),
                 float(t.expected_hours),
                 tasks_text([(task.skill, task.hours) for task in t.tasks]),
                 tuple((task.skill, _rest(task, ("skill", "hours"))) for task in t.tasks),
@@ -242,8 +248,8 @@ def draft_of(scenario: Scenario, origin: str, name: str | None = None) -> Draft:
         kind=scenario.structure.kind,
         teams=scenario.structure.teams,
         handoff_delay_hours=float(scenario.policies.handoff_delay_hours),
-        help_across_units_pct=round(100 * scenario.policies.help_across_units, 6),
-        customer_metric_weight_pct=round(100 * scenario.policies.customer_metric_weight, 6),
+        help_across_units_pct=round(100 * scenario.policies.help_across_units, 9),
+        customer_metric_weight_pct=round(100 * scenario.policies.customer_metric_weight, 9),
     )
 
 
