@@ -76,7 +76,7 @@ def test_without_worlds_the_verdict_says_it_holds_in_one_world():
     verdict = verdict_of(c)
     assert verdict.sentence.startswith("In 1 plausible world only")
     assert verdict.bottlenecks == [] and all(verdict.stable.values())
-    assert any("time in queue" in r for r in verdict.reasons)
+    assert any("time in handoffs" in r for r in verdict.reasons)  # the clearest part
 
 
 def test_no_verdict_for_an_organisation_that_cannot_keep_up():
