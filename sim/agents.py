@@ -365,12 +365,14 @@ def encounters_per_manager_week(managers: Managers, units: int) -> float:
     Each picks a partner unit uniformly among the other units, so a pair of units meets
     2 x per-manager rate / (units - 1) times a week. From `encounters_per_pair_per_week` the
     per-manager rate is set so that every pair meets that often whatever the number of units
-    (tie density does not depend on how many units a structure has); `encounters_per_week`, if
-    given, sets the per-manager rate directly instead.
+    (tie density does not depend on how many units a structure has), up to
+    `encounters_cap_per_manager_week` (in an organisation of many units the pair rate falls);
+    `encounters_per_week`, if given, sets the per-manager rate directly instead.
     """
     if managers.encounters_per_week is not None:
         return managers.encounters_per_week
-    return managers.encounters_per_pair_per_week * (units - 1) / 2
+    wanted = managers.encounters_per_pair_per_week * (units - 1) / 2
+    return min(wanted, managers.encounters_cap_per_manager_week)
 
 
 class Manager(mesa.Agent):

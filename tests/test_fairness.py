@@ -204,6 +204,7 @@ def test_each_pair_of_units_meets_at_the_pair_rate_whatever_the_structure(
         assert per_pair == pytest.approx(0.5, rel=0.05), (name, per_pair)
     managers = preset("functional").managers
     assert encounters_per_manager_week(managers, 5) == pytest.approx(1.0)
+    assert encounters_per_manager_week(managers, 31) == 2.0  # capped: 0.5 x 30 / 2 = 7.5
     assert (
         encounters_per_manager_week(managers.model_copy(update={"encounters_per_week": 2.0}), 9)
         == 2.0

@@ -759,7 +759,8 @@ def test_encounters_take_time_and_build_ties() -> None:
 @pytest.mark.slow
 def test_burnout_under_sustained_overload_only() -> None:
     """60 days of the functional preset: none burn out at its usual load (about 0.78); under
-    sustained overload (utilisation about 0.99, customers abandoning) many do."""
+    sustained overload (utilisation about 0.99, customers abandoning) many do (17.5% and more:
+    since issue 10 customers' feedback is kinder, a repeat contact being penalised once)."""
     moderate = preset("functional", **{"run.drain_limit_days": 1.0})
     overloaded = moderate.with_overrides(**{"demand.requests_per_day": 300.0})
     for seed in (1, 2):
@@ -772,7 +773,7 @@ def test_burnout_under_sustained_overload_only() -> None:
         print(report)
         assert calm["utilisation"] < 0.85 and busy["utilisation"] > 0.95, report
         assert calm["burnout_share"] == 0.0, report
-        assert busy["burnout_share"] > 0.2, report
+        assert busy["burnout_share"] > 0.1, report
         assert busy["engagement_mean"] < calm["engagement_mean"] - 0.1, report
 
 

@@ -363,6 +363,10 @@ class Managers(StrictSection):
     """Cross-unit encounters per pair of units per week (5 working days), whatever the number
     of units: each manager holds (units - 1) / 2 times this many, each with a uniformly random
     other unit. Neutral 0."""
+    encounters_cap_per_manager_week: Annotated[float, Field(ge=0.0, le=20.0)] = 2.0
+    """The most encounters the pair rate may ask of one manager a week: beyond (units - 1) / 2 x
+    pair rate = cap, as in an organisation of many units, the pair rate falls (a manager's
+    week, and the people's, has room for only so many)."""
     encounters_per_week: Annotated[float, Field(ge=0.0, le=20.0)] | None = None
     """If given, the encounters each manager holds per week instead (the pair rate is then
     2 x this / (units - 1) and depends on the number of units). Neutral 0."""
