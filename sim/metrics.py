@@ -625,8 +625,12 @@ def check_books(model: OrgModel, requests: pd.DataFrame) -> list[str]:
             f"queue + work + handoff + callback time != resolution time (off by {gap.max():.3g} h)"
         )
     for unit in model.units + model.retired_units:
+        # Requests name their unit by its position among the current units: a retired unit
+        # (before a reorganisation) holds none, whatever its old position.
         in_flight = sum(
-            model.time - r.visit_start for r in model.open if r.in_unit and r.unit == unit.index
+            model.time - r.visit_start
+            for r in model.open
+            if r.in_unit and r.unit == unit.index and unit in model.units
         )
         expected = unit.sojourn_sum + in_flight
         if not math.isclose(unit.area, expected, rel_tol=1e-9, abs_tol=1e-6):

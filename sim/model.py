@@ -749,4 +749,8 @@ def _normalised(profile: list[float]) -> list[float]:
     if not profile:
         return []
     mean = sum(profile) / len(profile)
+    if not 0 < mean < math.inf:  # weights near the float limits: scale them to the peak first
+        peak = max(profile)
+        profile = [v / peak for v in profile]
+        mean = sum(profile) / len(profile)
     return [v / mean for v in profile]

@@ -263,7 +263,10 @@ def _custom_units(
     for person in people:
         pool.setdefault(person.skill, []).append(person)
     units = []
+    names = [spec.name for spec in s.structure.units]
     for i, spec in enumerate(s.structure.units):
+        if names.index(spec.name) != i:  # results are per unit name: two would be merged
+            problems.append((f"structure.units.{i}.name", f"{spec.name!r} is used twice"))
         members: list[EmployeeSpec] = []
         for skill, count in spec.members.items():
             available = pool.get(skill, [])

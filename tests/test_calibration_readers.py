@@ -131,6 +131,25 @@ def test_files_that_are_not_logs(tmp_path):
     assert "damaged gzip file" in _error(tmp_path / "broken.csv.gz")[0]
 
 
+@pytest.mark.slow
+def test_a_gzip_bomb_is_refused_at_the_limit(tmp_path):
+    """600 MB of nothing packed into 600 kB: unpacked only up to the limit, then refused
+    (the log reader unpacked whatever it was given)."""
+    import zlib
+
+    from sim.files import MAX_LOG_BYTES
+
+    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    chunk = b"\0" * 1_000_000
+    bomb = b"".join(packer.compress(chunk) for _ in range(600)) + packer.flush()
+    assert len(bomb) < 1_000_000
+    (tmp_path / "bomb.csv.gz").write_bytes(bomb)
+    assert _error(tmp_path / "bomb.csv.gz") == [
+        f"{tmp_path / 'bomb.csv.gz'}: the unpacked file is too large (more than 512 MB; "
+        f"allowed: up to {MAX_LOG_BYTES // 1_000_000} MB)"
+    ]
+
+
 @pytest.mark.parametrize(
     ("change", "expected"),
     [

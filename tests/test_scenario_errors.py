@@ -293,3 +293,130 @@ def test_real_process():
     assert len(lines) == 3
     assert "did you mean 'headcount'" in lines[1]
     assert lines[2].startswith(f"{bad[1]}: demand.request_types.0.tasks.0.skill: ")
+
+
+# Hostile and careless input (issue 14): every case was an internal error, a crash of the run
+# or a run without end before the fix. -------------------------------------------------------
+
+
+def test_a_file_nested_too_deeply_is_one_line(sim, tmp_path):
+    """1 kB of nested brackets made the TOML parser recurse until Python stopped it."""
+    path = tmp_path / "bomb.toml"
+    path.write_text("name = " + "[" * 500 + "]" * 500 + "\n")
+    line = only_line(sim("validate", path), path)
+    assert line == f"{path}: nested too deeply (allowed: at most 20 levels of tables and lists)"
+    tables = tmp_path / "tables.toml"
+    tables.write_text("name = " + "{a = " * 3000 + "1" + "}" * 3000 + "\n")
+    assert "nested too deeply" in only_line(sim("validate", tables), tables)
+    deep = "[" * 500 + "]" * 500
+    line = only_line(sim("run", SMALL, "--set", f"name={deep}"), SMALL)
+    assert line.endswith(
+        "--set name: nested too deeply (allowed: at most 20 levels of tables and lists)"
+    )
+
+
+def test_an_endless_file_is_refused_after_its_limit(sim):
+    """`/dev/zero` was read until the memory ran out."""
+    line = only_line(sim("validate", "/dev/zero"), "/dev/zero")
+    assert line == "/dev/zero: the file is too large (more than 2,000 kB; allowed: up to 2,000 kB)"
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("demand.callback_delay_hours", "inf"),
+        ("policies.handoff_delay_hours", "inf"),
+        ("policies.misrouting_triage_hours", "inf"),
+        ("demand.requests_per_day", "1e400"),  # TOML reads a float too big as inf
+        ("run.drain_limit_days", "inf"),
+        ("demand.patience_hours", "nan"),
+    ],
+)
+def test_numbers_must_be_finite(sim, key, value):
+    """An infinite delay passed validation and crashed the run (1 / inf), an infinite rate or
+    drain limit made it endless."""
+    line = only_line(sim("run", SMALL, "--set", f"{key}={value}"), SMALL)
+    shown = "nan" if value == "nan" else "inf"
+    assert keyed(line, SMALL, key) == f"{shown} is not a finite number (allowed: a finite number)"
+
+
+def test_profile_weights_near_the_float_limits_run(sim):
+    """Weights like 1e308 are valid relative weights; their mean overflowed and the run divided
+    by zero. They are now scaled before they are averaged."""
+    out = sim("run", SMALL, "--json", "--set", "demand.weekly_profile=[1, 1e308, 1e308]")
+    assert out.returncode == 0, out.stderr
+    out = sim("run", SMALL, "--json", "--set", "demand.weekly_profile=[5e-324, 5e-324]")
+    assert out.returncode == 0, out.stderr
+
+
+@pytest.mark.parametrize(
+    ("units", "key", "message"),
+    [
+        (
+            '[{name="u", members={billing=4}}, {name="u", members={tech=3}}]',
+            "structure.units.1.name",
+            "'u' is used twice",
+        ),
+        (
+            '[{name="u", members={billing=4, tech=3}}, {name="v", members={}}]',
+            "structure.units.1.members",
+            "has too few items (allowed: at least 1)",
+        ),
+    ],
+)
+def test_custom_units_need_distinct_names_and_members(sim, units, key, message):
+    """Two units of one name passed validation and crashed the books; a unit without members
+    divided by zero while loading."""
+    out = sim("run", SMALL, "--set", "structure.kind=custom", "--set", f"structure.units={units}")
+    assert keyed(only_line(out, SMALL), SMALL, key) == message
+
+
+BUSY_DECADE = ["--days", "3650", "--set", "demand.requests_per_day=540"]
+"""SMALL for ten years at 540 requests a day with 100 people in billing: under the limit of
+requests, over the limit of task attempts."""
+
+
+def test_work_beyond_the_limit_is_refused_with_the_keys_that_drive_it(sim, tmp_path):
+    """1e12 requests a day ran without end, growing by 65 MB/s."""
+    out = sim("run", SMALL, "--days", "2", "--set", "demand.requests_per_day=1e12")
+    what = keyed(only_line(out, SMALL), SMALL, "demand.requests_per_day")
+    assert what.startswith("about 2,000,000,000,000 requests in one run")
+    assert what.endswith("(allowed: up to 2,000,000; --allow-large runs it anyway)")
+    out = sim("run", SMALL, *BUSY_DECADE, "--set", "workforce.0.headcount=100")
+    what = keyed(only_line(out, SMALL), SMALL, "demand.requests_per_day")
+    assert what.startswith("about 3,36")
+    assert "task attempts in one run (1,971,000 requests (540 per day x 3650 days of run.d" in what
+    assert "1.3 attempts per task, from policies.first_contact_resolution" in what
+
+
+def test_the_headcount_limit_answers_at_once(tmp_path):
+    """10,000,000 employees in a 43 kB file took 109-159 s and 1.8 GB to validate: now the
+    headcount is checked before any employee is made."""
+    path = tmp_path / "big.toml"
+    groups = "".join(f'[[workforce]]\nskill = "s{i}"\nheadcount = 10000\n' for i in range(1000))
+    path.write_text(
+        'name = "big"\n[demand]\nrequests_per_day = 10\n[[demand.request_types]]\nname = "q"\n'
+        'share = 1.0\nexpected_hours = 8\ntasks = [{skill = "s0", hours = 0.5}]\n' + groups
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "sim", "validate", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert out.returncode == 2
+    assert out.stderr.strip() == (
+        f"{path}: workforce: 10,000,000 employees in 1,000 groups (allowed: up to 100,000 in "
+        "all; --allow-large runs it anyway)"
+    )
+
+
+def test_allow_large_lifts_the_limits(sim, tmp_path):
+    big = tmp_path / "big.toml"
+    big.write_text(
+        SMALL.read_text().replace("days = 5", "days = 3650").replace("= 40", "= 540")
+        .replace("headcount = 4", "headcount = 100")
+    )  # fmt: skip
+    assert sim("validate", big).returncode == 2
+    out = sim("validate", "--allow-large", big)
+    assert (out.returncode, out.stdout) == (0, f"{big}: ok\n"), out.stderr

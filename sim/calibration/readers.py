@@ -15,7 +15,6 @@ collected in a `LogError`; rows count from 1 for the first data row after a CSV 
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import re
 import xml.etree.ElementTree as ET
@@ -25,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from sim.calibration.mapping import LogError, LogMapping
+from sim.files import MAX_LOG_BYTES, gunzip_capped, read_capped
 
 CANONICAL = ("case", "time", "start", "activity", "team", "resource", "lifecycle", "order")
 """Columns of the event table (``priority`` and ``row`` follow)."""
@@ -74,20 +74,10 @@ def read_log(path: Path, mapping: LogMapping) -> pd.DataFrame:
 
 
 def _open_bytes(path: Path) -> bytes:
-    source = str(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise LogError([f"{source}: file not found"]) from None
-    except IsADirectoryError:
-        raise LogError([f"{source}: is a directory, not a log file"]) from None
-    except OSError as exc:
-        raise LogError([f"{source}: cannot be read ({exc.strerror})"]) from None
+    """The log's bytes, unpacked if gzip, at most `MAX_LOG_BYTES` either way (`sim.files`)."""
+    data = read_capped(path, MAX_LOG_BYTES, "log", LogError)
     if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise LogError([f"{source}: a damaged gzip file ({exc})"]) from None
+        data = gunzip_capped(data, MAX_LOG_BYTES, str(path), LogError)
     return data
 
 

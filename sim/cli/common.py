@@ -97,6 +97,14 @@ SetOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the KPIs as one JSON object.")]
+AllowLargeOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-large",
+        help="Run scenarios over the size limits (more than 100,000 employees, 3,000,000 task "
+        "attempts or 50,000,000 person-days in a run): they may take hours and gigabytes.",
+    ),
+]
 WorkersOpt = Annotated[
     int | None,
     typer.Option(
@@ -122,10 +130,12 @@ def overrides(sets: list[str] | None, days: int | None, seed: int | None) -> lis
     return items
 
 
-def load(path: Path, changes: list[str], problems: list[str]) -> Scenario | None:
+def load(
+    path: Path, changes: list[str], problems: list[str], allow_large: bool = False
+) -> Scenario | None:
     """Load one scenario; its problems are appended to `problems` (None when bad)."""
     try:
-        return load_scenario(path, changes)
+        return load_scenario(path, changes, allow_large=allow_large)
     except ScenarioError as exc:
         problems += exc.problems
     return None

@@ -11,6 +11,7 @@ import typer
 from rich.markup import escape
 
 from sim.cli.common import (
+    AllowLargeOpt,
     Failed,
     InputError,
     Interrupted,
@@ -263,6 +264,7 @@ def _run_spec(
     dask_local: int | None,
     resume: bool,
     force_resume: bool,
+    allow_large: bool,
     check: Callable[[Any], None] | None = None,
 ) -> Any:
     """Load the spec, run what is left of it with a progress bar, report how it went."""
@@ -275,7 +277,7 @@ def _run_spec(
         problems.append(f"{out}: --out: is a file (allowed: a folder)")
     if problems:
         raise InputError(problems)
-    sweep = load_spec(spec)  # SpecError: one line per problem, exit 2
+    sweep = load_spec(spec, allow_large=allow_large)  # SpecError: one line each, exit 2
     if check is not None:
         check(sweep)
     try:
@@ -323,6 +325,7 @@ def sweep_command(
     out: OutOpt = None,
     resume: ResumeOpt = False,
     force_resume: ForceResumeOpt = False,
+    allow_large: AllowLargeOpt = False,
 ) -> None:
     """Run a sweep file: every design point x replication, in parallel, saved as Parquet.
 
@@ -331,7 +334,9 @@ def sweep_command(
     from sim.sweeps import summarise_sweep
 
     folder = _sweep_out(spec, out)
-    sweep = _run_spec("sweep", spec, folder, workers, dask, dask_local, resume, force_resume)
+    sweep = _run_spec(
+        "sweep", spec, folder, workers, dask, dask_local, resume, force_resume, allow_large
+    )
     printer = console()
     printer.print(
         f"[bold]{escape(sweep.spec.name)}[/bold]: {len(sweep.points)} design points x "
@@ -349,6 +354,7 @@ def sensitivity_command(
     out: OutOpt = None,
     resume: ResumeOpt = False,
     force_resume: ForceResumeOpt = False,
+    allow_large: AllowLargeOpt = False,
     plot: Annotated[
         Path | None,
         typer.Option(
@@ -371,7 +377,16 @@ def sensitivity_command(
     if problems:
         raise InputError(problems)
     sweep = _run_spec(
-        "sensitivity", spec, folder, workers, dask, dask_local, resume, force_resume, check_design
+        "sensitivity",
+        spec,
+        folder,
+        workers,
+        dask,
+        dask_local,
+        resume,
+        force_resume,
+        allow_large,
+        check_design,
     )
     try:
         indices = analyse(folder)

@@ -12,6 +12,7 @@ import typer
 
 from sim.cli.common import (
     EXIT_INPUT,
+    AllowLargeOpt,
     DaysOpt,
     InputError,
     JsonOpt,
@@ -63,13 +64,14 @@ def run_command(
             metavar="FILE",
         ),
     ] = None,
+    allow_large: AllowLargeOpt = False,
 ) -> None:
     """Run one scenario and print its KPIs."""
     from sim.metrics import write_event_log
     from sim.runner import run
 
     problems = _events_problems(events) if events is not None else []
-    loaded = load(scenario, overrides(sets, days, seed), problems)
+    loaded = load(scenario, overrides(sets, days, seed), problems, allow_large)
     if problems or loaded is None:
         raise InputError(problems)
     source = str(scenario)
@@ -95,12 +97,13 @@ def validate_command(
         list[Path],
         typer.Argument(help="Scenario TOML files to check.", show_default=False, metavar="FILE..."),
     ],
+    allow_large: AllowLargeOpt = False,
 ) -> None:
     """Check scenario files without running them; every problem is one line on stderr."""
     bad = 0
     for path in files:
         problems: list[str] = []
-        scenario = load(path, [], problems)
+        scenario = load(path, [], problems, allow_large)
         if scenario is None:
             bad += 1
             for line in problems:
@@ -179,6 +182,7 @@ def compare_command(
             "warnings; see docs/scenario-reference.md).",
         ),
     ] = False,
+    allow_large: AllowLargeOpt = False,
 ) -> None:
     """Run scenarios on the same customers and print their KPIs side by side.
 
@@ -210,7 +214,7 @@ def compare_command(
     problems += workers_problems("compare", "--workers", workers)
     problems += output_problems("--report", report) + output_problems("--csv", csv)
     changes = overrides(sets, days, seed)
-    loaded = [load(path, changes, problems) for path in scenarios]
+    loaded = [load(path, changes, problems, allow_large) for path in scenarios]
     if problems:
         raise InputError(problems)
     good = [s for s in loaded if s is not None]

@@ -67,6 +67,8 @@ def describe_errors(
             }[kind]
             bound = next(iter(ctx.values()))
             message = f"{value!r} is out of range (allowed: {op} {bound})"
+        elif kind == "finite_number":
+            message = f"{value!r} is not a finite number (allowed: a finite number)"
         elif kind == "too_short":
             message = f"has too few items (allowed: at least {ctx.get('min_length')})"
         elif kind == "too_long":

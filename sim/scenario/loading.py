@@ -16,63 +16,107 @@ from typing import Any
 from pydantic import ValidationError
 
 from sim.calendar import HOURS_PER_WEEK, Week
+from sim.files import MAX_TOML_BYTES, read_capped, too_large
 from sim.scenario.assumptions import assumption_problems
 from sim.scenario.errors import ProblemsError, ScenarioError, describe_errors
+from sim.scenario.limits import limit_problems
 from sim.scenario.schema import Policies, Scenario, event_scenario
 from sim.structure import StructureError, build_units, offered_utilisation
+
+MAX_DEPTH = 20
+"""Deepest nesting of tables and lists a TOML input may have (a scenario needs 6)."""
 
 
 def parse_toml(
     data: bytes, source: str, kind: str = "scenario", error: type[ProblemsError] = ScenarioError
 ) -> dict[str, Any]:
     """The raw mapping of a `kind` file's bytes, read the same way wherever it comes from (a
-    file on the command line, an upload in the dashboard): UTF-8, with or without the
-    byte-order mark some Windows editors write. A problem raises `error` with one line."""
+    file on the command line, an upload in the dashboard): at most `MAX_TOML_BYTES`, UTF-8,
+    with or without the byte-order mark some Windows editors write, nested at most `MAX_DEPTH`
+    deep. A problem raises `error` with one line."""
+    if len(data) > MAX_TOML_BYTES:
+        raise error([too_large(source, MAX_TOML_BYTES, len(data))])
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise error([f"{source}: not a text file (allowed: a TOML {kind} file)"]) from None
     try:
-        return tomllib.loads(text)
+        return _loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise error([f"{source}: not valid TOML: {exc}"]) from None
+    except _TooDeep:
+        raise error([f"{source}: {TOO_DEEP}"]) from None
+
+
+class _TooDeep(Exception):
+    """TOML nested deeper than `MAX_DEPTH`."""
+
+
+TOO_DEEP = f"nested too deeply (allowed: at most {MAX_DEPTH} levels of tables and lists)"
+
+
+def _loads(text: str) -> dict[str, Any]:
+    """`tomllib.loads`, refusing nesting deeper than `MAX_DEPTH` (`_TooDeep`): deeper still,
+    the parser recurses until Python stops it."""
+    try:
+        raw = tomllib.loads(text)
+    except RecursionError:
+        raise _TooDeep from None
+    if _too_deep(raw):
+        raise _TooDeep
+    return raw
+
+
+def _too_deep(value: Any) -> bool:
+    """Whether tables and lists nest deeper than `MAX_DEPTH` (walked without recursion)."""
+    level = [value]
+    for _ in range(MAX_DEPTH + 1):
+        level = [
+            child
+            for node in level
+            for child in (node.values() if isinstance(node, dict) else node)
+            if isinstance(child, dict | list)
+        ]
+        if not level:
+            return False
+    return True
 
 
 def read_toml(
     path: Path, kind: str = "scenario", error: type[ProblemsError] = ScenarioError
 ) -> dict[str, Any]:
-    """The raw mapping of a `kind` file (a scenario, a sweep), read by `parse_toml`; a file
-    that cannot be read or is not TOML raises `error` with one line."""
-    source = str(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise error([f"{source}: file not found"]) from None
-    except IsADirectoryError:
-        raise error([f"{source}: is a directory, not a {kind} file"]) from None
-    except OSError as exc:
-        raise error([f"{source}: cannot be read ({exc.strerror})"]) from None
-    return parse_toml(data, source, kind, error)
+    """The raw mapping of a `kind` file (a scenario, a sweep), read by `parse_toml` (reading
+    at most `MAX_TOML_BYTES`); a file that cannot be read or is not TOML raises `error` with
+    one line."""
+    return parse_toml(read_capped(path, MAX_TOML_BYTES, kind, error), str(path), kind, error)
 
 
-def load_scenario(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> Scenario:
-    """Read, override (``key.path=value`` strings, as `sim run --set`) and validate a file."""
+def load_scenario(
+    path: str | Path, overrides: list[str] | tuple[str, ...] = (), *, allow_large: bool = False
+) -> Scenario:
+    """Read, override (``key.path=value`` strings, as `sim run --set`) and validate a file
+    (`parse_scenario`)."""
     path = Path(path)
     source = str(path)
     raw = read_toml(path)
     apply_overrides(raw, overrides, source)
-    return parse_scenario(raw, source)
+    return parse_scenario(raw, source, allow_large=allow_large)
 
 
-def parse_scenario(raw: dict[str, Any], source: str = "<scenario>") -> Scenario:
-    """Validate a raw mapping (from TOML, a form or an upload) into a `Scenario`."""
+def parse_scenario(
+    raw: dict[str, Any], source: str = "<scenario>", *, allow_large: bool = False
+) -> Scenario:
+    """Validate a raw mapping (from TOML, a form or an upload) into a `Scenario`. Unless
+    `allow_large`, a scenario over the limits of `sim.scenario.limits` (headcount, work per
+    run) is refused before anything is built."""
     try:
         scenario = Scenario.model_validate(raw)
     except ValidationError as exc:
         raise ScenarioError(
             [f"{source}: {path}: {message}" for path, message in describe_errors(exc)]
         ) from None
-    problems = consistency_problems(scenario)
+    problems = [] if allow_large else limit_problems(scenario)
+    problems = problems or consistency_problems(scenario)
     if problems:
         raise ScenarioError([f"{source}: {path}: {message}" for path, message in problems])
     return scenario
@@ -88,9 +132,12 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str] | tuple[str, ...],
             problems.append(f"{source}: --set {item}: expected key.path=value (e.g. run.days=30)")
             continue
         try:
-            value = tomllib.loads(f"v = {text.strip()}")["v"]
+            value = _loads(f"v = {text.strip()}")["v"]
         except tomllib.TOMLDecodeError:
-            value = text.strip()
+            value = text.strip()  # not a TOML value: taken as text
+        except _TooDeep:
+            problems.append(f"{source}: --set {key}: {TOO_DEEP}")
+            continue
         try:
             set_path(raw, key.split("."), value)
         except ScenarioError as exc:

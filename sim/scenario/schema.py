@@ -21,6 +21,9 @@ from sim.calendar import WEEKDAYS, parse_hours
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
 Positive = Annotated[float, Field(gt=0.0)]
+"""Every number of every section is finite (`StrictSection`: no ``inf`` or ``nan``, which TOML
+spells ``inf``, ``nan`` or a literal too big for a float such as ``1e400``): an infinite
+delay or rate is nothing the model can run, and the neutral values switch mechanisms off."""
 Proficiency = Annotated[float, Field(ge=0.05, le=1.0)]
 """A secondary skill's proficiency: work takes hours / proficiency, so below 0.05 (20 times
 slower) a person cannot really do the task; leave the skill out instead."""
@@ -42,9 +45,12 @@ class Plausible:
 
 
 class StrictSection(BaseModel):
-    """Base for every section: unknown keys are errors, values are not silently coerced."""
+    """Base for every section: unknown keys are errors, values are not silently coerced, and
+    numbers are finite."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, strict=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, validate_default=True, strict=True, allow_inf_nan=False
+    )
 
 
 class RunSettings(StrictSection):
@@ -52,12 +58,14 @@ class RunSettings(StrictSection):
     """Working days during which customers arrive. After them arrivals stop and the model drains."""
     warmup_days: Annotated[int, Field(ge=0)] = 5
     """Requests arriving in the first `warmup_days` are simulated but not counted."""
-    hours_per_day: Annotated[float, Field(gt=0.0, le=24.0)] = 8.0
-    """Working hours per day. The clock only knows working hours: nights do not exist. With a
-    `[calendar]` the clock runs in calendar hours: then it must be 24."""
+    hours_per_day: Annotated[float, Field(ge=1.0, le=24.0)] = 8.0
+    """Working hours per day. The clock only knows working hours: nights do not exist. At
+    least one: a day's arrivals in a vanishing stretch of time come all at once, and the
+    clock cannot tell them apart. With a `[calendar]` the clock runs in calendar hours: then
+    it must be 24."""
     seed: Annotated[int, Field(ge=0)] = 1
     """Root seed; every random stream of a run derives from it."""
-    drain_limit_days: Annotated[float, Field(gt=0.0)] = 30.0
+    drain_limit_days: Annotated[float, Field(gt=0.0, le=3650.0)] = 30.0
     """After arrivals stop, the longest the model keeps running to finish counted requests.
     Hitting it marks the run unstable (load beyond capacity)."""
     currency: Annotated[str, Field(min_length=1, max_length=12, pattern=r"^\S(.*\S)?$")] = "EUR"
@@ -183,7 +191,7 @@ class Calendar(StrictSection):
 
 class CustomUnit(StrictSection):
     name: Annotated[str, Field(min_length=1)]
-    members: dict[str, Annotated[int, Field(ge=1)]]
+    members: Annotated[dict[str, Annotated[int, Field(ge=1)]], Field(min_length=1)]
     """How many employees of each primary skill the unit takes from the workforce."""
     serves: list[str] = []
     """Skills whose tasks come to this unit; empty = every skill its members have."""
@@ -533,16 +541,19 @@ class Scenario(StrictSection):
     def headcount(self) -> int:
         return sum(g.headcount for g in self.workforce)
 
-    def with_overrides(self, **changes: Any) -> Scenario:
-        """A copy with dotted keys replaced (``{"run.days": 10}``), validated like a file."""
+    def with_overrides(
+        self, changes: dict[str, Any] | None = None, /, *, allow_large: bool = False, **more: Any
+    ) -> Scenario:
+        """A copy with dotted keys replaced (``{"run.days": 10}``, as a mapping or keywords),
+        validated like a file (`sim.scenario.parse_scenario`, with its `allow_large`)."""
         # Validating a whole scenario is the loader's job (it builds the units to check them),
         # and the loader imports this module: so it is imported here, when first needed.
         from sim.scenario.loading import parse_scenario, set_path
 
         raw = self.model_dump()
-        for path, value in changes.items():
+        for path, value in {**(changes or {}), **more}.items():
             set_path(raw, path.split("."), value)
-        return parse_scenario(raw, source="<overrides>")
+        return parse_scenario(raw, source="<overrides>", allow_large=allow_large)
 
 
 NEUTRAL: dict[str, dict[str, Any]] = {

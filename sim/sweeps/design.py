@@ -49,6 +49,8 @@ class Sweep:
     """One per replication (`replication_seeds` of the root seed)."""
     sample: tuple[tuple[float, ...], ...] = ()
     """The SALib sample before rounding `integer` factors (empty for factorial designs)."""
+    allow_large: bool = False
+    """Runs may be over the size limits (`sim.scenario.limits`): ``--allow-large``."""
 
     @property
     def factors(self) -> list[str]:
@@ -76,10 +78,10 @@ def canonical(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"))
 
 
-def load_spec(path: str | Path) -> Sweep:
+def load_spec(path: str | Path, *, allow_large: bool = False) -> Sweep:
     """Read and validate a sweep file and plan its runs; every problem is one line of a
-    `SpecError`."""
-    spec, base, source = read_spec(path)
+    `SpecError`. `allow_large`: runs may be over the size limits (`sim.scenario.limits`)."""
+    spec, base, source = read_spec(path, allow_large)
     points, sample = _design(spec)
     kpis = list(spec.kpis or RUN_KPIS)
     return Sweep(
@@ -90,6 +92,7 @@ def load_spec(path: str | Path) -> Sweep:
         points=points,
         seeds=tuple(replication_seeds(spec.seed, spec.replications)),
         sample=sample,
+        allow_large=allow_large,
     )
 
 

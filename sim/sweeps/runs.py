@@ -39,8 +39,11 @@ class SweepInterrupted(KeyboardInterrupt):
     """Ctrl-C during a sweep; the finished runs are saved and the message says how to resume."""
 
 
-def _run_chunk(base: Scenario, runs: list[PlannedRun], kpis: tuple[str, ...]) -> list[dict]:
-    """Worker entry point: one row per run. A run that raises becomes an "error" row."""
+def _run_chunk(
+    base: Scenario, runs: list[PlannedRun], kpis: tuple[str, ...], allow_large: bool = False
+) -> list[dict]:
+    """Worker entry point: one row per run. A run that raises becomes an "error" row (a run
+    over the size limits too, unless `allow_large`)."""
     rows = []
     for planned in runs:
         row: dict[str, Any] = {
@@ -51,7 +54,7 @@ def _run_chunk(base: Scenario, runs: list[PlannedRun], kpis: tuple[str, ...]) ->
         }
         start = time.perf_counter()
         try:
-            scenario = base.with_overrides(**planned.values)
+            scenario = base.with_overrides(planned.values, allow_large=allow_large)
             numbers = run(scenario, planned.seed, sample_every_hours=_NO_SAMPLING).kpis
             row.update({k: numbers[k] for k in kpis}, status="ok", error=None)
         except Exception as exc:
@@ -146,7 +149,9 @@ def _execute(
         # A few chunks per worker in flight: workers never wait, and Ctrl-C has little to cancel.
         while queue and len(pending) < 2 * workers:
             chunk = [queue.popleft() for _ in range(min(chunk_size(), len(queue)))]
-            pending.add(executor.submit(_run_chunk, sweep.base, chunk, sweep.kpis))
+            pending.add(
+                executor.submit(_run_chunk, sweep.base, chunk, sweep.kpis, sweep.allow_large)
+            )
 
     try:
         if progress is not None:

@@ -90,9 +90,10 @@ class SweepSpec(StrictSection):
     """KPIs to keep; empty = every number a run reports (`sim.kpi_catalogue.RUN_KPIS`)."""
 
 
-def read_spec(path: str | Path) -> tuple[SweepSpec, Scenario, str]:
+def read_spec(path: str | Path, allow_large: bool = False) -> tuple[SweepSpec, Scenario, str]:
     """Read and validate a sweep file: its spec, the base scenario with `set` applied, and the
-    file name the errors name. Every problem is one line of a `SpecError`."""
+    file name the errors name. Every problem is one line of a `SpecError`. `allow_large`: the
+    base may be over the size limits (`sim.scenario.limits`)."""
     path = Path(path)
     source = str(path)
     raw = read_toml(path, "sweep", SpecError)
@@ -110,7 +111,7 @@ def read_spec(path: str | Path) -> tuple[SweepSpec, Scenario, str]:
                 "the sweep file)"
             ]
         )
-    scenario = load_scenario(base_path)
+    scenario = load_scenario(base_path, allow_large=allow_large)
     fixed = _flatten(spec.set)
     dump = scenario.model_dump()
     problems = _spec_problems(spec, dump) + [
@@ -119,7 +120,7 @@ def read_spec(path: str | Path) -> tuple[SweepSpec, Scenario, str]:
     if problems:
         raise SpecError([f"{source}: {key}: {message}" for key, message in problems])
     try:
-        base = scenario.with_overrides(**fixed)
+        base = scenario.with_overrides(fixed, allow_large=allow_large)
     except ScenarioError as exc:
         raise SpecError(
             [f"{source}: set.{line.removeprefix('<overrides>: ')}" for line in exc.problems]
