@@ -10,6 +10,7 @@ import reacton.ipyvuetify as rv
 import solara
 import solara.server.settings
 
+from sim.dashboard.boundary import guarded
 from sim.dashboard.classroom import page as classroom
 from sim.dashboard.compare import page as compare
 from sim.dashboard.sweeps import page as sweeps
@@ -53,8 +54,9 @@ def Layout(children=[]):  # noqa: B006 - Solara's layout signature
     return main
 
 
+# Every page is guarded: what it raises is logged on the server and shown as one line.
 routes = [
-    solara.Route(path="/", component=classroom.Page, label="Classroom", layout=Layout),
-    solara.Route(path="compare", component=compare.Page, label="Leadership comparison"),
-    solara.Route(path="sweeps", component=sweeps.Page, label="Sweep explorer"),
+    solara.Route(path="/", component=guarded(classroom.Page), label="Classroom", layout=Layout),
+    solara.Route(path="compare", component=guarded(compare.Page), label="Leadership comparison"),
+    solara.Route(path="sweeps", component=guarded(sweeps.Page), label="Sweep explorer"),
 ]

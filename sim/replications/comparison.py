@@ -286,6 +286,7 @@ def compare(
     progress: ProgressCallback | None = None,
     executor: Executor | None = None,
     summarise: Summariser = summarise_run,
+    max_chunk: int = 4,
 ) -> Comparison:
     """Run every scenario with the same replication seeds and compare them to the first.
 
@@ -293,7 +294,8 @@ def compare(
     until every `headline` KPI's 95% CI half-width is at most `precision` (5%) of its mean in
     every scenario, or `max_reps` is reached (then `Comparison.notes` says so). `root_seed`
     defaults to the first scenario's `run.seed`. `progress(done, planned)` is called after
-    every finished run (chunk, on a pool). `workers`/`executor` as in `replicate`.
+    every finished run (chunk, on a pool). `workers`/`executor` as in `replicate`; a pool's
+    tasks are at most `max_chunk` runs each (1: runs take turns, `sim.dashboard`'s slots).
     """
     if len(scenarios) < 1:
         raise ValueError("compare needs at least one scenario")
@@ -333,7 +335,7 @@ def compare(
         while True:
             new = replication_seeds(root, target)[comparison.n :]
             jobs = [(i, s, seed) for i, s in enumerate(scenarios) for seed in new]
-            results = run_jobs(jobs, pool, summarise, tick)
+            results = run_jobs(jobs, pool, summarise, tick, max_chunk)
             for i in range(len(scenarios)):
                 comparison.replications[i] += [results[(i, seed)] for seed in new]
             comparison.seeds += new

@@ -163,9 +163,11 @@ def run_jobs(
     pool: Executor | None,
     summarise: Summariser,
     tick: Callable[[int], None],
+    max_chunk: int = 4,
 ) -> dict[tuple[int, int], Replication]:
     """Run (key, scenario, seed) jobs; results by (key, seed). Order-independent, so the
-    process pool gives exactly the serial results."""
+    process pool gives exactly the serial results. A pool's tasks are chunks of at most
+    `max_chunk` runs of one scenario."""
     out: dict[tuple[int, int], Replication] = {}
     if pool is None:
         for key, scenario, seed in jobs:
@@ -173,7 +175,7 @@ def run_jobs(
             tick(1)
         return out
     workers = executor_workers(pool)
-    size = max(1, min(4, math.ceil(len(jobs) / (4 * workers))))
+    size = max(1, min(max_chunk, math.ceil(len(jobs) / (4 * workers))))
     chunks: list[tuple[int, Scenario, list[int]]] = []
     for key, scenario, seed in jobs:
         last = chunks[-1] if chunks else None

@@ -85,6 +85,26 @@ def test_a_bad_upload_shows_its_problems(page: Page, dashboard_url, shots):
     page.screenshot(path=shots / "compare-bad-upload.png", full_page=True)
 
 
+def test_a_nested_file_is_one_line_not_a_traceback(page: Page, dashboard_url):
+    """1 kB of nested brackets replaced the whole page with a 193,000-character traceback
+    showing server paths (issue 14); now it is one line, and the page keeps working."""
+    errors = open_compare(page, dashboard_url)
+    bomb = b"name = " + b"[" * 500 + b"]" * 500 + b"\n"
+    page.locator(".compare-upload input[type=file]").set_input_files(
+        files=[{"name": "bomb.toml", "mimeType": "text/plain", "buffer": bomb}]
+    )
+    problems = page.locator(".compare-upload-problems")
+    expect(problems).to_contain_text(
+        "bomb.toml: nested too deeply (allowed: at most 20 levels of tables and lists)",
+        timeout=20_000,
+    )
+    text = page.locator("body").inner_text()
+    assert "Traceback" not in text and "site-packages" not in text and len(text) < 20_000
+    expect(page.locator(".compare-entry")).to_have_count(2)
+    expect(page.get_by_role("button", name="Run the comparison")).to_be_enabled()
+    assert errors == []
+
+
 def test_cancel_stops_a_running_comparison(page: Page, dashboard_url, shots):
     open_compare(page, dashboard_url)
     page.get_by_role("button", name="Run the comparison").click()  # 2 x 10 x 60 days

@@ -28,6 +28,7 @@ from sim.dashboard.compare import scenarios as compare_scenarios
 from sim.dashboard.compare.draft import build, draft_of, draft_toml, file_name
 from sim.dashboard.compare.page import Page
 from sim.dashboard.compare.scenarios import MAX_UPLOAD_BYTES, list_presets, parse_upload
+from sim.dashboard.compare.slots import SLOTS
 from sim.dashboard.compare.upload import ScenarioFileInput
 from sim.scenario import ScenarioError, load_scenario, parse_scenario
 
@@ -410,9 +411,8 @@ def test_cancel_stops_the_pool_at_once():
     runner.thread.join(10)
     assert not runner.thread.is_alive() and time.monotonic() - started < 10
     assert all(not p.is_alive() for p in (pool._processes or {}).values())
-    # The slot is free again: the next comparison is not kept waiting.
-    assert compare_run.SLOTS.acquire(timeout=1)
-    compare_run.SLOTS.release()
+    # The slots are free again: the next comparison is not kept waiting.
+    wait_for(lambda: SLOTS.in_use() == 0, 5, "the slots")
     assert [s.status for s in states].count("cancelled") == 1
 
 
@@ -450,5 +450,157 @@ def test_leaving_the_page_stops_its_comparison():
     rc.close()  # the browser left: the page unmounts
     threads[0].join(10)
     assert not threads[0].is_alive()
-    assert compare_run.SLOTS.acquire(timeout=1)
-    compare_run.SLOTS.release()
+    wait_for(lambda: SLOTS.in_use() == 0, 5, "the slots")
+
+
+# --------------------------------------------------------------------------------------------
+# Hostile input (issue 14): no traceback in the page, and no user holds up the others
+
+
+def test_a_nested_file_is_one_line_and_the_page_keeps_working(compare_page, monkeypatch):
+    """A 1 kB file of nested brackets replaced the whole page with a 193,000-character
+    traceback showing server paths; a unit without members with another."""
+    box, _ = compare_page
+    _upload(box, monkeypatch, "bomb.toml", b"name = " + b"[" * 500 + b"]" * 500)
+    wait_for(lambda: "This file cannot be used" in texts(box), 10, "the upload's problem")
+    assert (
+        "bomb.toml: nested too deeply (allowed: at most 20 levels of tables and lists)"
+        in texts(box)
+    )
+    functional = (compare_scenarios.scenarios_dir() / "functional.toml").read_text()
+    data = functional.replace('kind = "functional"', 'kind = "custom"') + (
+        '[[structure.units]]\nname = "u"\n'
+        "members = {policy = 10, billing = 9, claims = 13, underwriting = 5, legal = 3}\n"
+        '[[structure.units]]\nname = "v"\nmembers = {}\n'
+    )
+    _upload(box, monkeypatch, "empty-unit.toml", data.encode())
+    wait_for(lambda: "empty-unit.toml" in texts(box), 10, "the second problem")
+    text = texts(box)
+    assert "empty-unit.toml: structure.units.1.members: has too few items" in text
+    assert "Traceback" not in text and len(entry_names(box)) == 2
+    assert not button(box, "Run the comparison").disabled  # the page still works
+
+
+def test_what_the_model_cannot_run_is_refused_at_upload(compare_page, monkeypatch):
+    """An infinite callback delay and two units of one name were accepted, and the run then
+    failed with 'ZeroDivisionError' / 'Categorical categories must be unique'."""
+    box, _ = compare_page
+    functional = (compare_scenarios.scenarios_dir() / "functional.toml").read_text()
+    data = functional.replace("callback_delay_hours = 8 ", "callback_delay_hours = inf ")
+    assert data != functional
+    _upload(box, monkeypatch, "cbinf.toml", data.encode())
+    wait_for(lambda: "This file cannot be used" in texts(box), 10, "the upload's problem")
+    assert (
+        "cbinf.toml: demand.callback_delay_hours: inf is not a finite number" in texts(box)
+    )
+    huge = functional.replace("requests_per_day = 205", "requests_per_day = 1e12")
+    _upload(box, monkeypatch, "huge.toml", huge.encode())
+    wait_for(lambda: "huge.toml" in texts(box), 10, "the upload's problem")
+    assert "huge.toml: demand.requests_per_day: about" in texts(box)
+    twins = functional.replace('kind = "functional"', 'kind = "custom"') + (
+        '[[structure.units]]\nname = "u"\nmembers = {policy = 10, billing = 9}\n'
+        '[[structure.units]]\nname = "u"\nmembers = {claims = 13, underwriting = 5, legal = 3}\n'
+    )
+    _upload(box, monkeypatch, "twins.toml", twins.encode())
+    wait_for(lambda: "twins.toml" in texts(box), 10, "the upload's problem")
+    assert "twins.toml: structure.units.1.name: 'u' is used twice" in texts(box)
+    assert len(entry_names(box)) == 2
+
+
+def test_a_failing_page_shows_one_line_and_logs_the_traceback(caplog):
+    """The last resort of every page (`sim.dashboard.boundary.guarded`)."""
+    from sim.dashboard.app import routes
+    from sim.dashboard.boundary import guarded
+
+    @solara.component
+    def Broken():
+        raise RuntimeError("/srv/secret/path.py exploded")
+
+    box, rc = solara.render(guarded(Broken)(), handle_error=False)
+    text = texts(box)
+    assert "Something went wrong while showing this page (RuntimeError, a bug in sim" in text
+    assert "/srv/secret" not in text and "Traceback" not in text
+    reference = re.search(r"as error ([0-9a-f]{6})", text)[1]
+    logged = [r for r in caplog.records if reference in r.getMessage()]
+    assert logged and "/srv/secret/path.py exploded" in str(logged[0].exc_info[1])
+    assert buttons(box, "Try again")
+    rc.close()
+    # Every page of the app is guarded.
+    assert all(route.component.__name__.startswith("Guarded") for route in routes)
+
+
+def _runner(user: str):
+    states = []
+    finished = threading.Event()
+
+    def on_state(state):
+        states.append(state)
+        if state.status in ("cancelled", "done", "failed"):
+            finished.set()
+
+    return compare_run.Runner(on_state, user=user), states, finished
+
+
+@pytest.mark.slow
+def test_a_huge_comparison_does_not_hold_up_another_users_small_one():
+    """The server's one comparison slot was held for a whole comparison: a second user's
+    comparison waited until the first one ended (or was cancelled). Now runs take turns."""
+    preset = {p.key: p for p in list_presets()}
+    pair = [preset["functional.toml"].scenario, preset["cross-functional.toml"].scenario]
+    small = compare_scenarios.with_run_length(pair, ["A", "B"], 5)
+    big, big_states, big_done = _runner("user-big")
+    assert big.start(pair, ["A", "B"], reps=8) is None  # 16 runs of 60 days
+    wait_for(lambda: big_states[-1].status == "running", 60, "the big comparison to run")
+    little, little_states, little_done = _runner("user-small")
+    assert little.start(small, ["A", "B"], reps=2) is None  # 4 runs of 5 days
+    try:
+        assert little_done.wait(120), little_states[-1]
+        assert little_states[-1].status == "done", little_states[-1].message
+        assert not big_done.is_set()  # the small one did not wait for the big one to end
+        assert big_states[-1].status == "running"
+    finally:
+        big.cancel()
+    assert big_done.wait(10)
+    wait_for(lambda: SLOTS.in_use() == 0, 5, "the slots")
+
+
+def test_each_user_has_a_budget():
+    """A user cannot take the whole server: their running comparisons together are bounded
+    (several tabs of one browser are one user); another user is not affected."""
+    from sim.dashboard.compare.slots import USER_BUDGET, effort
+
+    preset = {p.key: p for p in list_presets()}
+    pair = [preset["functional.toml"].scenario, preset["cross-functional.toml"].scenario]
+    year = compare_scenarios.with_run_length(pair, ["A", "B"], 365)
+    reps = int(USER_BUDGET / sum(effort(s) for s in year) * 0.6)
+    first, _, first_done = _runner("user-1")
+    second, _, _ = _runner("user-1")  # another tab of the same browser
+    other, _, other_done = _runner("user-2")
+    assert first.start(year, ["A", "B"], reps=reps) is None
+    try:
+        refused = second.start(year, ["A", "B"], reps=reps)
+        assert refused is not None and refused.startswith("This comparison asks for about ")
+        assert "running already (allowed: up to 50,000,000 at once per user" in refused
+        assert other.start(year, ["A", "B"], reps=reps) is None
+    finally:
+        first.cancel()
+        other.cancel()
+    assert first_done.wait(10) and other_done.wait(10)
+    # Once the first comparison is over, its budget is back.
+    assert second.start(year, ["A", "B"], reps=2) is None
+    second.cancel()
+
+
+def test_a_run_too_big_for_the_server_is_refused_before_it_starts(compare_page, monkeypatch):
+    box, _ = compare_page
+    functional = (compare_scenarios.scenarios_dir() / "functional.toml").read_text()
+    busy = functional.replace("requests_per_day = 205", "requests_per_day = 3000")
+    _upload(box, monkeypatch, "busy.toml", busy.encode())
+    wait_for(lambda: len(entry_names(box)) == 3, 10, "the uploaded scenario")
+    type_into(box, "Working days", "365")
+    button(box, "Run the comparison").click()
+    wait_for(lambda: "Cannot run:" in texts(box), 10, "the run's problem")
+    assert "events (arrivals, task attempts, person-days) (allowed on this page: up to 750,000" in (
+        texts(box)
+    )
+    assert buttons(box, "Run the comparison")  # nothing started

@@ -20,6 +20,7 @@ from html import escape
 
 import solara
 
+from sim.dashboard.boundary import failure_line
 from sim.dashboard.compare.draft import Draft, draft_of
 from sim.dashboard.compare.form import OrganisationForm
 from sim.dashboard.compare.results import ResultsView
@@ -45,6 +46,7 @@ from sim.dashboard.compare.scenarios import (
     upload_entry,
     with_run_length,
 )
+from sim.dashboard.compare.slots import budget_problems
 from sim.dashboard.compare.upload import ScenarioUpload
 from sim.replications import scenario_names
 from sim.scenario import Scenario, ScenarioError, scenario_warnings
@@ -80,11 +82,15 @@ def Problems(problems: list[str], title: str, css_class: str):
 
 
 def add_or_explain(make: Callable[[], Entry], problems: solara.Reactive, add) -> None:
-    """Add the entry `make` builds and clear `problems`, or show why it cannot be built."""
+    """Add the entry `make` builds and clear `problems`, or show why it cannot be built (a
+    bug too, as one line: `failure_line`)."""
     try:
         entry = make()
     except ScenarioError as exc:
         problems.set(list(exc.problems))
+        return
+    except Exception as exc:
+        problems.set([failure_line(exc, "reading the scenario")])
         return
     problems.set([])
     add(entry)
@@ -291,6 +297,12 @@ def Page():
                 scenarios = with_run_length(scenarios, names, days.value)
             except ScenarioError as exc:
                 problems += exc.problems
+        if not problems:
+            problems += budget_problems(scenarios, names, reps.value)
+        if not problems and (
+            refused := runner.start(scenarios, names, reps.value, worlds.value or 0)
+        ):
+            problems.append(refused)
         run_problems.set(problems)
         if problems:
             return
@@ -300,7 +312,6 @@ def Page():
             days.value,
             worlds.value,
         )
-        runner.start(scenarios, names, reps.value, worlds.value or 0)
 
     chosen = entries.value
     full = len(chosen) >= MAX_SCENARIOS

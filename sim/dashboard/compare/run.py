@@ -1,14 +1,13 @@
 """Running a leadership comparison in the background, and drawing its results.
 
 `Runner` runs `sim.replications.compare` in a thread of its own on a process pool
-(`sim.executors.local_executor`, 2 workers), so the page stays responsive, and reports progress
-through a callback. Cancel stops at once: it terminates the pool's workers (`stop_now`), which
-makes `compare` raise in the runner's thread, and the progress callback raises as well if a
-batch completes meanwhile; the pool's context manager then stops what is left. A run that was
-cancelled, or replaced by a newer one, never reports again.
-
-One comparison runs at a time per server (`SLOTS`): the simulation needs whole cores, and a
-second leader's run waits its turn ("waiting for another comparison") instead of slowing both.
+(`sim.executors.local_executor`, 2 workers) behind the server's shared worker slots
+(`sim.dashboard.compare.slots`: runs take turns fairly between users, each user has a budget),
+so the page stays responsive, and reports progress through a callback. Cancel stops at once: it
+terminates the pool's workers (`stop_now`), which makes `compare` raise in the runner's thread,
+and the progress callback raises as well if a batch completes meanwhile; the pool's context
+manager then stops what is left, and the comparison's slots and budget are freed. A run that
+was cancelled, or replaced by a newer one, never reports again.
 
 The figures are `sim.report`'s, the same as in the HTML report, drawn once in the runner's
 thread into PNGs (so the page never blocks on matplotlib).
@@ -19,6 +18,7 @@ from __future__ import annotations
 import io
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import CancelledError
 from concurrent.futures.process import BrokenProcessPool
@@ -26,8 +26,11 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import matplotlib
+import solara
 from matplotlib.figure import Figure
 
+from sim.dashboard.boundary import failure_line
+from sim.dashboard.compare.slots import BUDGET, SLOTS, GatedExecutor, effort
 from sim.executors import local_executor, stop_now
 from sim.replications import Comparison, JCurve, compare
 from sim.replications.worlds import run_worlds
@@ -45,8 +48,7 @@ from sim.report.style import STYLE
 from sim.scenario import Scenario
 
 WORKERS = 2
-SLOTS = threading.BoundedSemaphore(1)
-"""Comparisons that may run at once in this server process."""
+"""Worker processes of one comparison (they run only while it holds slots)."""
 DPI = 100
 """Figure resolution: sim.report's figures are 8.5-11 inches wide, so 850-1100 pixels, with
 11-point text at about 15 pixels."""
@@ -134,12 +136,24 @@ def draw_figures(
     return figures, curves
 
 
+def current_user() -> str:
+    """Who is asking: the browser's session (every tab of one browser is one user), or a new
+    name outside a server (tests render pages without one)."""
+    try:
+        return solara.get_session_id()
+    except RuntimeError:
+        return f"page-{uuid.uuid4().hex[:8]}"
+
+
 class Runner:
     """One browser's comparison runs. `on_state(RunState)` is called from the runner's thread."""
 
-    def __init__(self, on_state: Callable[[RunState], None], workers: int = WORKERS):
+    def __init__(
+        self, on_state: Callable[[RunState], None], workers: int = WORKERS, user: str = ""
+    ):
         self._on_state = on_state
         self._workers = workers
+        self._user = user or current_user()
         self._lock = threading.Lock()
         self._generation = 0
         self._cancel = threading.Event()
@@ -152,10 +166,15 @@ class Runner:
 
     def start(
         self, scenarios: list[Scenario], names: list[str], reps: int, worlds: int = 0
-    ) -> None:
+    ) -> str | None:
         """Start a comparison (cancelling the one before, if any); with `worlds`, in that many
-        plausible worlds too (`sim.replications.worlds`)."""
+        plausible worlds too (`sim.replications.worlds`). Returns None, or the one line that
+        says why it cannot start (over the user's budget)."""
         self.cancel(report_state=False)
+        events = reps * (1 + worlds) * sum(effort(s) for s in scenarios)
+        problem = BUDGET.reserve(self._user, events)
+        if problem is not None:
+            return problem
         with self._lock:
             self._generation += 1
             generation = self._generation
@@ -164,11 +183,12 @@ class Runner:
         self._emit(generation, RunState("waiting", 0, planned, message="Starting…"))
         self._thread = threading.Thread(
             target=self._work,
-            args=(generation, self._cancel, list(scenarios), list(names), reps, worlds),
+            args=(generation, self._cancel, list(scenarios), list(names), reps, worlds, events),
             name="compare-runner",
             daemon=True,
         )
         self._thread.start()
+        return None
 
     def cancel(self, report_state: bool = True) -> None:
         """Stop the current comparison at once (its results are lost); it never reports
@@ -199,6 +219,7 @@ class Runner:
         names: list[str],
         reps: int,
         worlds: int = 0,
+        events: float = 0.0,
     ) -> None:
         base = len(scenarios) * reps
         planned = base * (1 + worlds)
@@ -223,48 +244,50 @@ class Runner:
                 ),
             )
 
-        acquired = False
-        try:
-            while not (acquired := SLOTS.acquire(timeout=0.25)):
-                check()
-                self._emit(
-                    generation,
-                    RunState(
-                        "waiting",
-                        0,
-                        planned,
-                        time.monotonic() - started,
-                        "Waiting for another comparison on this server to finish…",
-                    ),
-                )
-            started = time.monotonic()
+        def first_run_started() -> None:
             self._emit(
                 generation,
-                RunState("running", 0, planned, 0.0, "Starting the simulation workers…"),
+                RunState("running", 0, planned, time.monotonic() - started, "Running…"),
+            )
+
+        try:
+            others = SLOTS.others(self._user)
+            waiting = (
+                f"Waiting for a free worker ({others} other "
+                f"{'person is' if others == 1 else 'people are'} running comparisons on this "
+                "server; runs take turns)…"
+            )
+            self._emit(
+                generation,
+                RunState("waiting", 0, planned, 0.0, waiting if others else "Starting…"),
             )
             with local_executor(self._workers) as pool:
                 with self._lock:
                     self._pool = pool
                 check()
-                comparison = compare(
-                    scenarios, reps=reps, executor=pool, names=names, progress=progress
-                )
-                if worlds:
-                    comparison.worlds = run_worlds(
+                with GatedExecutor(pool, SLOTS, self._user, cancel, first_run_started) as gate:
+                    comparison = compare(
                         scenarios,
-                        comparison.names,
-                        worlds,
-                        comparison.n,
-                        comparison.root_seed,
-                        comparison.headline,
-                        executor=pool,
-                        progress=lambda done, _: progress(done, planned, base),
+                        reps=reps,
+                        executor=gate,
+                        names=names,
+                        progress=progress,
+                        max_chunk=1,  # one run per slot: users take turns run by run
                     )
+                    if worlds:
+                        comparison.worlds = run_worlds(
+                            scenarios,
+                            comparison.names,
+                            worlds,
+                            comparison.n,
+                            comparison.root_seed,
+                            comparison.headline,
+                            executor=gate,
+                            progress=lambda done, _: progress(done, planned, base),
+                        )
             with self._lock:
                 self._pool = None
             run_seconds = time.monotonic() - started
-            SLOTS.release()
-            acquired = False
             self._emit(
                 generation,
                 RunState("drawing", planned, planned, run_seconds, "Drawing the charts…"),
@@ -292,10 +315,10 @@ class Runner:
         except Exception as exc:
             self._emit(generation, RunState("failed", message=_failure(exc)))
         finally:
+            cancel.set()  # whatever is still waiting for a slot gives up
             with self._lock:
                 self._pool = None
-            if acquired:
-                SLOTS.release()
+            BUDGET.release(self._user, events)
 
 
 def _failure(exc: BaseException) -> str:
@@ -304,4 +327,4 @@ def _failure(exc: BaseException) -> str:
             "The simulation workers stopped unexpectedly (out of memory?). Try fewer "
             "replications or fewer days."
         )
-    return f"The comparison failed: {type(exc).__name__}: {exc}"
+    return failure_line(exc, "running the comparison")
