@@ -251,6 +251,40 @@ def test_closed_stdout_exits_2_with_one_line():
     assert out.stderr.count("\n") == 1 and "standard output is closed" in out.stderr, out.stderr
 
 
+NASTY = "\x1b]0;pwned\x07\x1b[31mRED\u202e"
+"""A name that retitles the terminal window, turns it red and reverses the text after it."""
+
+
+def test_control_characters_in_names_are_shown_not_obeyed(tmp_path):
+    """`--set name=ESC[31mRED` reached the terminal raw, in the table and in every line."""
+    env = {"FORCE_COLOR": "1", "COLUMNS": "160"}  # as on a terminal: rich styles the table
+    shown = "\\x1b]0;pwned\\x07\\x1b[31mRED\\u202e"
+    out = sim("run", SMALL, "--set", f"name={NASTY}", env=env)
+    assert out.returncode == 0, out.stderr
+    assert NASTY not in out.stdout and "\x07" not in out.stdout and "\u202e" not in out.stdout
+    assert shown in out.stdout  # visible, escaped
+    assert "\x1b[" in out.stdout  # rich's own colours still work
+    out = sim("compare", SMALL, SMALL, "--reps", "2", "--set", f"name={NASTY}", env=env)
+    assert out.returncode == 0, out.stderr
+    assert NASTY not in out.stdout + out.stderr and shown in out.stdout
+    bad = tmp_path / f"{NASTY}.toml"
+    out = sim("validate", bad)
+    assert out.returncode == 2 and NASTY not in out.stderr
+    assert out.stderr == f"{tmp_path}/{shown}.toml: file not found\n"
+
+
+def test_the_dashboard_log_shows_control_characters(capsys):
+    """A Host header anyone can send is logged by the dashboard's server."""
+    import logging
+    import logging.config
+
+    from sim.dashboard.server import LOGGING
+
+    logging.config.dictConfig(LOGGING)
+    logging.getLogger("sim.dashboard").warning("refused Host %s", "\x1b[2Jgone")
+    assert capsys.readouterr().err == "sim dashboard: refused Host \\x1b[2Jgone\n"
+
+
 # In-process: the entry point itself, and failures that need a patched runner.
 
 

@@ -12,8 +12,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from sim.scenario import ProblemsError, Scenario, ScenarioError, load_scenario, scenario_warnings
+from sim.terminal import printable
 
 EXIT_OK, EXIT_BUG, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -36,15 +38,30 @@ class Failed(Exception):
 
 def err(line: str) -> None:
     """One line on stderr, unwrapped (no rich console: lines must stay whole for tools);
-    nothing when stderr is closed."""
+    nothing when stderr is closed. Control characters are shown, not obeyed (`printable`)."""
     if sys.stderr is None:
         return
-    sys.stderr.write(line.rstrip("\n") + "\n")
+    sys.stderr.write(printable(line.rstrip("\n")) + "\n")
     sys.stderr.flush()
 
 
+def say(line: str) -> None:
+    """One line on stdout (a result, such as 'file: ok'), as `err` writes it."""
+    sys.stdout.write(printable(line.rstrip("\n")) + "\n")
+    sys.stdout.flush()
+
+
+class _Console(Console):
+    """Rich's console, showing control characters in the text it is given instead of passing
+    them to the terminal (`printable`); its own styling is unaffected."""
+
+    def render_str(self, text: str, **options: Any) -> Text:
+        return super().render_str(printable(text), **options)
+
+
 def console() -> Console:
-    out = Console(file=sys.stdout, highlight=False)
+    """The console for tables on stdout (every table and sentence `sim` prints)."""
+    out = _Console(file=sys.stdout, highlight=False)
     if not out.is_terminal and "COLUMNS" not in os.environ:
         out.width = 200  # pipes and files: do not squeeze side-by-side tables to 80
     return out

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
@@ -28,6 +27,7 @@ from sim.cli.common import (
     overrides,
     print_json,
     report_unstable,
+    say,
     warn,
     workers_problems,
     write,
@@ -109,8 +109,7 @@ def validate_command(
             for line in problems:
                 err(line)
             continue
-        sys.stdout.write(f"{path}: ok\n")
-        sys.stdout.flush()
+        say(f"{path}: ok")
         warn(str(path), scenario)
     if bad:
         raise typer.Exit(EXIT_INPUT)

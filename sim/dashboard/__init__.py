@@ -24,6 +24,8 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from sim.terminal import printable
+
 RESULTS_ENV = "SIM_RESULTS_DIR"
 """Where the comparison and sweep pages look for saved results (set by `serve`)."""
 RESULTS_DIR = Path("out") / "sweeps"
@@ -183,7 +185,7 @@ def serve(
         problems += [problem] if problem else []
     if problems:
         for problem in problems:
-            print(f"sim dashboard: {problem}", file=sys.stderr)
+            print(printable(f"sim dashboard: {problem}"), file=sys.stderr)
         return 2
     try:
         assets.ensure()

@@ -25,9 +25,9 @@ SHUTDOWN_S = 3
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(name)s: %(message)s"},
-        "guard": {"format": "sim dashboard: %(message)s"},
+    "formatters": {  # what anyone sends (a Host header) is shown, not obeyed, by a terminal
+        "plain": {"()": "sim.terminal.PrintableFormatter", "fmt": "%(name)s: %(message)s"},
+        "guard": {"()": "sim.terminal.PrintableFormatter", "fmt": "sim dashboard: %(message)s"},
     },
     "handlers": {
         "plain": {"class": "logging.StreamHandler", "formatter": "plain"},
