@@ -2,10 +2,14 @@
 
 - `local_executor(workers)`: a process pool on this machine. Workers fork from a server that has
   imported `sim` once ("forkserver", "spawn" where there is none), so they start in
-  milliseconds, warm, and never inherit this process's threads. Workers ignore Ctrl-C: the
-  parent handles it. Used as a context manager, the pool stops *at once* when the block raises
-  (Ctrl-C, an error): queued tasks are cancelled and running workers are terminated, instead
-  of finishing the queue first.
+  milliseconds, warm, and never inherit this process's threads. Workers ignore Ctrl-C and
+  SIGHUP, which a terminal sends its whole process group: the parent handles them
+  (`sim.signals`) and stops its workers. SIGTERM, sent to one process, still ends a worker, as
+  the pool itself expects when it stops a broken pool's workers. Workers die with
+  the process that started the pool, however it ends (even SIGKILL, which it cannot handle):
+  each watches it (`_watch_parent`). Used as a context manager, the pool stops *at once* when
+  the block raises (Ctrl-C, an error): queued tasks are cancelled and running workers are
+  killed, instead of finishing the queue first.
 - `dask_executor(address=None, local_workers=None)`: a Dask cluster behind the same interface.
 - `stop_now(executor)`: that immediate stop, for any executor.
 - `executor_workers(executor)`: how many tasks an executor runs at once (chunk sizing).
@@ -20,7 +24,10 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import select
 import signal
+import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -48,9 +55,45 @@ def executor_workers(executor: Executor | None) -> int:
     return max(1, int(getattr(executor, "workers", 0) or cpu_count()))
 
 
-def _ignore_sigint() -> None:
-    """Worker initializer: Ctrl-C is the parent's to handle (no traceback from each worker)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def _start_worker(parent: int) -> None:
+    """Worker initializer: the stop signals a terminal sends the whole group are the parent's
+    to handle (no traceback from each worker; the parent stops its workers), and the worker
+    goes when `parent` does."""
+    for kind in (signal.SIGINT, signal.SIGHUP):
+        signal.signal(kind, signal.SIG_IGN)
+    _watch_parent(parent)
+
+
+def _watch_parent(parent: int) -> None:
+    """End this process the moment process `parent` has ended (a thread waits on a pidfd: no
+    polling, no confusion with a later process of the same number). The worker's own parent
+    is the fork server, not `parent`, so the kernel's parent-death signal cannot be used."""
+    try:
+        handle = os.pidfd_open(parent)
+    except ProcessLookupError:  # already gone
+        os._exit(1)
+    except (AttributeError, OSError):  # pragma: no cover - not Linux >= 5.3: poll instead
+        handle = None
+
+    def wait() -> None:
+        if handle is not None:
+            select.select([handle], [], [])  # readable once the process has ended
+        else:  # pragma: no cover
+            while _alive(parent):
+                time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=wait, name="parent-watch", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:  # pragma: no cover - the fallback of `_watch_parent`
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -66,7 +109,12 @@ class LocalExecutor(ProcessPoolExecutor):
     when the block raises."""
 
     def __init__(self, workers: int):
-        super().__init__(max_workers=workers, mp_context=_context(), initializer=_ignore_sigint)
+        super().__init__(
+            max_workers=workers,
+            mp_context=_context(),
+            initializer=_start_worker,
+            initargs=(os.getpid(),),
+        )
         self.workers = workers
 
     def __exit__(
@@ -89,18 +137,18 @@ def local_executor(workers: int | None = None) -> LocalExecutor:
 
 
 def stop_now(executor: Executor) -> None:
-    """Stop an executor at once: cancel what has not started and, for a process pool, terminate
-    the workers running tasks (their results are lost)."""
+    """Stop an executor at once: cancel what has not started and, for a process pool, kill the
+    workers running tasks (their results are lost)."""
     if isinstance(executor, ProcessPoolExecutor):
-        terminate = getattr(executor, "terminate_workers", None)  # Python 3.14+
-        if terminate is not None:  # pragma: no cover - Python 3.14
-            terminate()
+        kill = getattr(executor, "kill_workers", None)  # Python 3.14+
+        if kill is not None:  # pragma: no cover - Python 3.14
+            kill()
             return
         processes = list((getattr(executor, "_processes", None) or {}).values())
         executor.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             if process.is_alive():
-                process.terminate()
+                process.kill()
         for process in processes:
             process.join(timeout=5)
         return

@@ -9,9 +9,11 @@
     sim calibrate tickets.csv.gz --map tickets-map.toml --out as-is.toml --report fidelity.html
 
 Output contract: tables (rich) or one JSON object on stdout; progress bars, notes, warnings and
-problems on stderr, one line each (``file: key.path: what is wrong (what is allowed)``). Exit
-status: 0 ok, 1 internal error (a bug: please report it) or a failed worker, 2 bad input,
-130 interrupted. A Python traceback is only shown with ``SIM_DEBUG=1``.
+problems on stderr, one line each (``file: key.path: what is wrong (what is allowed)``), with
+control characters shown, not obeyed (`sim.terminal`). Exit status: 0 ok, 1 internal error (a
+bug: please report it) or a failed worker, 2 bad input, 130 interrupted (Ctrl-C), 143 or 129
+stopped by SIGTERM or SIGHUP, which stop as Ctrl-C does (`sim.signals`). A Python traceback is
+only shown with ``SIM_DEBUG=1``.
 
 The package: this module (the app, `main` and how errors become exit statuses), `common`
 (errors, output, options, input checks), `tables` (the rich tables), `run` (run, validate,
@@ -43,6 +45,7 @@ from sim.cli.dashboard import dashboard_command
 from sim.cli.experiments import sensitivity_command, sweep_command
 from sim.cli.run import compare_command, run_command, validate_command
 from sim.scenario import ProblemsError
+from sim.signals import Stopped, stop_signals
 
 __all__ = ["app", "main"]
 
@@ -71,6 +74,15 @@ def _one_line(text: str) -> str:
     return "; ".join(part.strip() for part in str(text).splitlines() if part.strip())
 
 
+def _interrupted(exc: BaseException | None) -> int:
+    """Ctrl-C or a stop signal (`Stopped`): one line, and the exit status it calls for."""
+    if isinstance(exc, Stopped):
+        err(f"sim: stopped ({exc.name})")
+        return exc.status
+    err("sim: interrupted")
+    return EXIT_INTERRUPTED
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `sim` and `python -m sim`; returns the exit status."""
     debug = os.environ.get("SIM_DEBUG") == "1"
@@ -79,20 +91,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INPUT
     try:
         command = typer.main.get_command(app)
-        status = command.main(args=argv, prog_name="sim", standalone_mode=False)
+        with stop_signals() as received:  # SIGTERM and SIGHUP stop as Ctrl-C does
+            status = command.main(args=argv, prog_name="sim", standalone_mode=False)
     except ProblemsError as exc:  # bad input: a scenario, a sweep file, options
         for line in exc.problems:
             err(line)
         return EXIT_INPUT
     except Interrupted as exc:
         err(_one_line(str(exc)))
-        return EXIT_INTERRUPTED
+        return exc.status
     except Failed as exc:
         err(_one_line(str(exc)))
         return EXIT_BUG
-    except KeyboardInterrupt:
-        err("sim: interrupted")
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:
+        return _interrupted(exc)
     except _ClickException as exc:  # usage errors: unknown option, missing argument, ...
         ctx = getattr(exc, "ctx", None)
         where = ctx.command_path if ctx is not None else "sim"
@@ -101,9 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             err(f"{where}: {message} (try '{where} --help')")
         return int(getattr(exc, "exit_code", EXIT_INPUT))
     except Exception as exc:
-        if type(exc).__name__ == "Abort":  # click's Abort: Ctrl-C or EOF at a prompt
-            err("sim: interrupted")
-            return EXIT_INTERRUPTED
+        if type(exc).__name__ == "Abort":  # click's Abort: Ctrl-C (a signal) or EOF at a prompt
+            return _interrupted(exc.__cause__)
         if debug:
             traceback.print_exc()
         err(
@@ -113,5 +124,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_BUG
     if status == EXIT_INTERRUPTED:  # typer turns Ctrl-C inside a command into Exit(130)
-        err("sim: interrupted")
+        return _interrupted(received.stop)
     return status if isinstance(status, int) else EXIT_OK

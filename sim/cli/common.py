@@ -25,7 +25,12 @@ class InputError(ProblemsError):
 
 
 class Interrupted(Exception):
-    """Ctrl-C, with a message that says what was saved (exit 130)."""
+    """Ctrl-C or a stop signal, with a message that says what was saved; `status` is the exit
+    status (130 for Ctrl-C, 128 + the signal's number for SIGTERM and SIGHUP)."""
+
+    def __init__(self, message: str, status: int = EXIT_INTERRUPTED):
+        super().__init__(message)
+        self.status = status
 
 
 class Failed(Exception):

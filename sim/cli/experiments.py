@@ -294,7 +294,7 @@ def _run_spec(
                 progress=progress,
             )
     except SweepInterrupted as exc:
-        raise Interrupted(f"sim {command}: {exc}") from None
+        raise Interrupted(f"sim {command}: {exc}", exc.status) from None
     except ExecutorError as exc:  # SweepError included: a worker died
         raise Failed(f"sim {command}: {exc}") from None
     if result.ran == 0:

@@ -18,12 +18,12 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
+from sim.signals import Stopped, stop_signals
 from sim.terminal import printable
 
 RESULTS_ENV = "SIM_RESULTS_DIR"
@@ -89,40 +89,6 @@ def _wait_until_up(url: str, child: subprocess.Popen, timeout: float) -> bool:
             pass
         time.sleep(0.2)
     return False
-
-
-class _Stopped(Exception):
-    """SIGTERM or SIGHUP: stop as Ctrl+C does."""
-
-
-@contextlib.contextmanager
-def _stop_signals() -> Iterator[None]:
-    """The first Ctrl+C, SIGTERM or SIGHUP raises (KeyboardInterrupt or `_Stopped`); later ones
-    are ignored, so that stopping the server is not itself interrupted. A signal the caller
-    ignores stays ignored (``nohup sim dashboard``). Signals arrive in the main thread only:
-    elsewhere this does nothing."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    stopping = False
-
-    def stop(signum: int, _frame) -> None:
-        nonlocal stopping
-        if stopping:
-            return
-        stopping = True
-        if signum == signal.SIGINT:
-            raise KeyboardInterrupt
-        raise _Stopped(signal.Signals(signum).name)
-
-    kinds = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-    ignored = {kind for kind in kinds if signal.getsignal(kind) == signal.SIG_IGN}  # nohup, &
-    previous = {kind: signal.signal(kind, stop) for kind in kinds if kind not in ignored}
-    try:
-        yield
-    finally:
-        for kind, handler in previous.items():
-            signal.signal(kind, handler)
 
 
 def _stop(child: subprocess.Popen) -> None:
@@ -202,7 +168,7 @@ def serve(
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     url = f"http://{f'[{shown}]' if ':' in shown else shown}:{port}/"
     child = None
-    with _stop_signals():
+    with stop_signals():
         try:
             child = subprocess.Popen(
                 command, env=env, stdout=subprocess.DEVNULL, start_new_session=True
@@ -214,10 +180,10 @@ def serve(
             if shown != host:
                 print(f"(listening on every network interface, port {port})", flush=True)
             return child.wait()
-        except KeyboardInterrupt:
+        except Stopped as stop:
+            print(f"sim dashboard: stopped ({stop.name})", file=sys.stderr)
             return 0
-        except _Stopped as stop:
-            print(f"sim dashboard: stopped ({stop})", file=sys.stderr)
+        except KeyboardInterrupt:
             return 0
         finally:
             if child is not None:

@@ -23,6 +23,7 @@ from sim.progress import ProgressCallback
 from sim.replications.runs import _NO_SAMPLING
 from sim.runner import run
 from sim.scenario import Scenario, ScenarioError
+from sim.signals import Stopped
 from sim.sweeps.design import PlannedRun, Sweep
 from sim.sweeps.store import PARTS, finished_ids, open_output, row_schema, write_part
 
@@ -36,7 +37,12 @@ class SweepError(ExecutorError):
 
 
 class SweepInterrupted(KeyboardInterrupt):
-    """Ctrl-C during a sweep; the finished runs are saved and the message says how to resume."""
+    """Ctrl-C (or SIGTERM, SIGHUP) during a sweep; the finished runs are saved and the message
+    says how to resume. `status`: the exit status the stop calls for."""
+
+    def __init__(self, message: str, status: int = 130):
+        super().__init__(message)
+        self.status = status
 
 
 def _run_chunk(
@@ -181,10 +187,12 @@ def _execute(
             if progress is not None:
                 progress(finished, total)
             submit()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM / SIGHUP (`sim.signals.Stopped`)
+        what = f"stopped ({exc.name})" if isinstance(exc, Stopped) else "interrupted"
         raise SweepInterrupted(
-            f"interrupted: {finished} of {total} runs are saved in {out}; run the same sweep "
-            f"with --resume to finish the other {total - finished}"
+            f"{what}: {finished} of {total} runs are saved in {out}; run the same sweep "
+            f"with --resume to finish the other {total - finished}",
+            exc.status if isinstance(exc, Stopped) else 130,
         ) from None
     finally:
         for future in pending:
