@@ -204,6 +204,12 @@ class Employee(mesa.Agent):
         else:
             self.model.assign_work(self, now)
 
+    def stop(self, now: float) -> None:
+        """The run stops now (`OrgModel.simulate`'s early stop): the work under way counts as
+        busy up to now, as it would have at its end."""
+        if self.activity != "idle":
+            self._book_busy(now)
+
     def _book_busy(self, now: float) -> None:
         low, high = self.model.window
         self.busy_hours += max(0.0, min(now, high) - max(self.started, low))

@@ -19,10 +19,11 @@ from typing import Any, Literal
 
 Kind = Literal["count", "day", "hours", "rate", "money", "share", "ratio", "score", "value"]
 
-STATUS_KEYS = ("stable", "unstable_reason", "seed", "currency", "steady_state")
+STATUS_KEYS = ("stable", "unstable_reason", "stopped_day", "seed", "currency", "steady_state")
 """Keys of a run's KPIs that say how the run went, not what it measured (`currency`: what its
-costs are counted in, ``run.currency``; `steady_state`: whether every slow series settled
-before the horizon, `sim.metrics.steady_state`)."""
+costs are counted in, ``run.currency``; `stopped_day`: where an unstable run stopped early;
+`steady_state`: whether every slow series settled before the horizon,
+`sim.metrics.steady_state`)."""
 
 OTHER = "Other"
 """The group of the KPIs the catalogue does not know."""

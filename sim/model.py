@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import random
 from bisect import bisect_right
+from collections.abc import Callable
 from functools import partial
 from heapq import heappop
 from itertools import accumulate, chain, count
@@ -131,6 +132,8 @@ class OrgModel(mesa.Model):
         self.requests = RequestLog()
         self.events = EventLog() if event_log else None
         self.drained = True
+        self.stopped: str | None = None
+        """Why the run stopped before its horizon (`simulate`'s watch), if it did."""
         self.daily: list[dict[str, float]] = []
         """One row per working day: engagement, burnout, ties (for the people-side charts)."""
         self.agenda.every(self.hours_per_day, self.end_day, start=0.0)
@@ -405,9 +408,23 @@ class OrgModel(mesa.Model):
                 mesa_next.execute()
         self.time = until
 
-    def simulate(self) -> None:
-        """Run the arrivals' horizon, then drain until every request is closed (or the limit)."""
-        self.run_until(self.horizon)
+    def simulate(self, watch: Callable[[OrgModel], str | None] | None = None) -> None:
+        """Run the arrivals' horizon, then drain until every request is closed (or the limit).
+
+        `watch` (`sim.stability.BacklogWatch`) is asked at the end of every day of arrivals; a
+        reason it gives stops the run at once (`stopped`), without a drain."""
+        step = self.hours_per_day if watch is not None else self.horizon
+        while self.time < self.horizon:
+            self.run_until(min(self.time + step, self.horizon))
+            if watch is not None and (reason := watch(self)) is not None:
+                self.stopped = reason  # measurements end here; the open requests stay open
+                self.window = (self.window[0], self.time)
+                self.drained = False
+                for employee in self.employees:
+                    employee.stop(self.time)
+                for unit in self.units:
+                    unit.close_books(self.time)
+                return
         while self.open and self.time < self.drain_limit:
             self.run_until(min(self.time + self.hours_per_day, self.drain_limit))
         self.drained = not self.open

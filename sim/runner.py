@@ -24,6 +24,7 @@ from sim.metrics import (
 )
 from sim.model import OrgModel
 from sim.scenario import Scenario, event_scenario
+from sim.stability import BacklogWatch
 from sim.structure import build_units, offered_utilisation
 
 
@@ -65,7 +66,7 @@ def run(
     random numbers), so that the J-curve's dip, recovery and pay-back can be measured.
     """
     model = OrgModel(scenario, rng=seed, sample_every_hours=sample_every_hours, event_log=events)
-    model.simulate()
+    model.simulate(BacklogWatch())  # a clearly unstable run stops early (`sim.stability`)
     result = summarise(model)
     if scenario.events and counterfactual:
         without = run(scenario.model_copy(update={"events": []}), seed, counterfactual=False)
@@ -144,7 +145,13 @@ def summarise(model: OrgModel) -> RunResult:
             f"{k} {v:.2f} offered, {measured[k]:.2f} measured" for k, v in overloaded.items()
         )
         reasons.append(f"load is at or above capacity (utilisation: {listing})")
-    if not model.drained:
+    stopped_day = None
+    if model.stopped is not None:
+        stopped_day = round(model.time / s.run.hours_per_day)
+        reasons.append(
+            f"stopped early, at the end of day {stopped_day} of {s.run.days}: {model.stopped}"
+        )
+    elif not model.drained:
         reasons.append(
             f"{numbers['open_at_end']} counted requests were still open "
             f"{s.run.drain_limit_days:g} days after arrivals stopped"
@@ -153,6 +160,7 @@ def summarise(model: OrgModel) -> RunResult:
     numbers.update(steady_state(daily, s.run.days))
     numbers["stable"] = not reasons
     numbers["unstable_reason"] = "; ".join(reasons) or None
+    numbers["stopped_day"] = stopped_day
     numbers["seed"] = model.seed
     numbers["currency"] = s.run.currency
     timeseries = model.datacollector.get_model_vars_dataframe()

@@ -36,6 +36,7 @@ CORE = {
     "sim.runner",
     "sim.queueing",
     "sim.kpi_catalogue",
+    "sim.stability",
     "sim.files",
 }
 """The model and what it needs (a name covers its subpackage: sim.scenario.*)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import time
 from typing import Any
 
@@ -202,9 +203,13 @@ def test_books_hold(raw: dict[str, Any], seed: int) -> None:
         assert k["open_at_end"] == 0
     else:
         assert k["unstable_reason"]
-    # Requests left open can only come from a run that hit its drain limit.
+    # Requests left open can only come from a run that hit its drain limit, or that stopped
+    # early, clearly unstable (run.backlog_limit_days).
     if k["open_at_end"] > 0:
-        assert "still open" in k["unstable_reason"]
+        reason = k["unstable_reason"]
+        assert "still open" in reason or (
+            "stopped early" in reason and k["stopped_day"] is not None
+        )
 
 
 @PROPERTY_SETTINGS
@@ -426,3 +431,67 @@ def test_saturated_utilisation_is_at_most_one() -> None:
     r = simulate(raw, seed=0)
     assert r.units["utilisation"].max() <= 1.0
     assert r.kpis["utilisation"] <= 1.0
+
+
+# A clearly unstable run stops early (issue 14: at 10 times the load, 12/24/36/60 days took
+# 12/30/58/146 s, growing with the backlog) ----------------------------------------------------
+
+
+def test_a_clearly_unstable_run_stops_early_and_keeps_its_books() -> None:
+    raw = overloaded(10.0)
+    raw["run"] = {"days": 365, "warmup_days": 2, "hours_per_day": 8.0, "drain_limit_days": 30.0}
+    r = simulate(raw, seed=3)
+    k = r.kpis
+    # 2 people, 160 requests a day: capacity 16 a day, the bound 20 days of it (320), but
+    # never below 200 open requests; the backlog grows by 144 a day.
+    day = k["stopped_day"]
+    assert day is not None and 3 <= day <= 6
+    assert k["stable"] is False
+    reason = re.search(r"stopped early, at the end of day (\d+) of 365: ([\d,]+) requests were "
+                       r"open, more than 20 days of the organisation's capacity \(320 requests; "
+                       r"run.backlog_limit_days\): queues grow without bound$",
+                       k["unstable_reason"])  # fmt: skip
+    assert reason and int(reason[1]) == day and int(reason[2].replace(",", "")) > 320
+    assert k["arrived"] == k["resolved"] + k["abandoned"] + k["open_at_end"]
+    assert k["open_at_end"] > 0  # counted ones: those of the warm-up are open too
+    # Measurements cover the days the run ran, not the year it was meant to.
+    assert r.timeseries["time"].max() <= day * 8.0
+    assert (r.requests["closed"] <= day * 8.0).all()
+    assert k["throughput_per_day"] == pytest.approx(k["resolved"] / (day - 2))
+    assert k["utilisation"] == pytest.approx(1.0, abs=0.05)
+
+
+def test_a_stable_run_near_capacity_never_stops_early() -> None:
+    """At 95% utilisation the backlog stays far below 20 days of capacity: no false alarm."""
+    raw = overloaded(0.95)
+    raw["workforce"][0]["headcount"] = 5
+    raw["demand"]["requests_per_day"] = 0.95 * 5 * 8.0
+    raw["run"] = {"days": 400, "warmup_days": 5, "hours_per_day": 8.0, "drain_limit_days": 30.0}
+    r = simulate(raw, seed=11)
+    assert r.kpis["stopped_day"] is None
+    assert "stopped early" not in (r.kpis["unstable_reason"] or "")
+
+
+def test_the_backlog_limit_can_be_switched_off() -> None:
+    raw = overloaded(10.0)
+    raw["run"] = {
+        "days": 12,
+        "warmup_days": 1,
+        "hours_per_day": 8.0,
+        "drain_limit_days": 1.0,
+        "backlog_limit_days": 0.0,
+    }
+    r = simulate(raw, seed=3)
+    assert r.kpis["stopped_day"] is None
+    assert r.kpis["arrived"] > 1500  # all 12 days of arrivals
+    assert "still open" in r.kpis["unstable_reason"]
+
+
+def test_a_reorganisation_that_overloads_stops_early_with_its_counterfactual() -> None:
+    raw = overloaded(10.0)
+    raw["workforce"][0]["headcount"] = 4
+    raw["run"] = {"days": 60, "warmup_days": 2, "hours_per_day": 8.0, "drain_limit_days": 5.0}
+    raw["events"] = [{"day": 10, "policies": {"handoff_delay_hours": 1.0}}]
+    r = simulate(raw, seed=5)
+    assert r.kpis["stopped_day"] is not None and r.kpis["stopped_day"] < 10
+    assert r.counterfactual is not None  # the run without the event stopped too, and is there

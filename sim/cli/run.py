@@ -85,7 +85,10 @@ def run_command(
     if as_json:
         print_json(result.kpis)
         return
-    title = f"{loaded.name}  (seed {result.seed}, {loaded.run.days} days)"
+    stopped = result.kpis.get("stopped_day")
+    days = loaded.run.days
+    ran = f"stopped early on day {stopped} of {days}" if stopped else f"{days} days"
+    title = f"{loaded.name}  (seed {result.seed}, {ran})"
     out = console()
     out.print(kpi_table([(loaded.name, result.kpis)], title=title, width=out.width))
     if events is not None:

@@ -71,6 +71,11 @@ class RunSettings(StrictSection):
     currency: Annotated[str, Field(min_length=1, max_length=12, pattern=r"^\S(.*\S)?$")] = "EUR"
     """What `hourly_cost` and every cost the run reports are counted in: a label shown with
     them (an ISO 4217 code such as EUR or USD, or a short name), never converted."""
+    backlog_limit_days: Annotated[float, Field(ge=0.0, le=3650.0)] = 20.0
+    """Stop the run early, marked unstable, once the requests open at the end of a day exceed
+    this many days of the organisation's capacity (`sim.stability`): its queues are growing
+    without bound, and every further day costs more to simulate and tells nothing new.
+    0 = never stop early."""
 
     @model_validator(mode="after")
     def _warmup_shorter_than_run(self) -> RunSettings:
