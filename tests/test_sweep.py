@@ -10,6 +10,7 @@ import itertools
 import re
 import subprocess
 import sys
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -352,3 +353,236 @@ def test_the_code_version_covers_every_module_a_run_imports():
     assert not missing, f"not in the sweep's code version: {sorted(map(str, missing))}"
     assert not any(p.parts[-2] in ("cli", "dashboard") for p in model_files())
     assert re.fullmatch(r"[0-9a-f]{12}", code_version()["hash"])
+
+
+# --------------------------------------------------------------------------------------------
+# A damaged, copied, shared or full sweep folder (issue 14): each of these was an "internal
+# error ... a bug in sim", or silently counted runs twice.
+
+
+def _finished(reference, tmp_path) -> Path:
+    """A copy of the reference sweep's folder."""
+    _, reference_out, _ = reference
+    out = tmp_path / "out"
+    subprocess.run(["cp", "-r", str(reference_out), str(out)], check=True)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("damage", "why"),
+    [
+        ("truncate", "Parquet magic bytes not found"),
+        ("empty", "Parquet file size is 0 bytes"),
+        ("random", "Parquet magic bytes not found"),
+        ("foreign", "not a part of this sweep: no column run_id, replication, seed"),
+    ],
+)
+def test_a_damaged_part_is_named_set_aside_and_its_runs_run_again(
+    reference, pool, tmp_path, damage, why
+):
+    sweep, reference_out, _ = reference
+    out = _finished(reference, tmp_path)
+    part = sorted((out / "parts").glob("part-*.parquet"))[0]
+    lost = len(pd.read_parquet(part))
+    if damage == "truncate":
+        part.write_bytes(part.read_bytes()[:100])
+    elif damage == "empty":
+        part.write_bytes(b"")
+    elif damage == "random":
+        part.write_bytes(bytes(range(256)) * 8)
+    else:
+        pd.DataFrame({"x": [1, 2]}).to_parquet(part)
+    # Reading leaves it out and says so (the dashboard reads this way too).
+    runs = load_runs(out)
+    assert len(runs) == 8 - lost
+    [note] = runs.attrs["notes"]
+    assert note.startswith(f"{part}: damaged (") and why in note
+    assert note.endswith("run the same sweep with --resume to set it aside and run its runs again")
+    # Resuming moves it aside and runs its runs again: the same rows as before.
+    result = run_sweep(sweep, out, pool, resume=True)
+    assert result.ran == lost
+    assert result.notes == (f"{part}: damaged ({note.split('damaged (', 1)[1].split('): ')[0]})"
+                            f": moved to {out / '_damaged'}; its runs run again",)  # fmt: skip
+    assert (out / "_damaged" / part.name).is_file()
+    final = load_runs(out)
+    assert final.attrs["notes"] == []
+    pd.testing.assert_frame_equal(without_time(final), without_time(load_runs(reference_out)))
+
+
+def test_a_stray_file_in_parts_is_set_aside(reference, pool, tmp_path):
+    sweep, _, _ = reference
+    out = _finished(reference, tmp_path)
+    (out / "parts" / "part-notes.parquet").write_text("my notes")
+    result = run_sweep(sweep, out, pool, resume=True)
+    assert result.ran == 0 and len(result.notes) == 1
+    assert (out / "_damaged" / "part-notes.parquet").read_text() == "my notes"
+
+
+def test_a_copied_part_file_counts_its_runs_once_and_says_so(reference, tmp_path):
+    """`part-x (copy).parquet` made 19 rows of 18 runs, and n = 4 where there were 3."""
+    _, reference_out, _ = reference
+    out = _finished(reference, tmp_path)
+    part = sorted((out / "parts").glob("part-*.parquet"))[0]
+    (out / "parts" / f"{part.stem} (copy).parquet").write_bytes(part.read_bytes())
+    runs = load_runs(out)
+    assert len(runs) == 8 and runs["run_id"].is_unique
+    copies = len(pd.read_parquet(part))
+    expected = "run was" if copies == 1 else "runs were"
+    assert runs.attrs["notes"] == [
+        f"{out}: {copies} {expected} saved twice (a copied part file, or two sweeps resumed "
+        "at once): each is counted once"
+    ]
+    summary = summarise_sweep(out)
+    pd.testing.assert_frame_equal(summary, summarise_sweep(reference_out))
+    assert summary.attrs["notes"] == runs.attrs["notes"]
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        ('{"name": "x", "fin', "not valid JSON: "),
+        ("", "not valid JSON: Expecting value: line 1 column 1 (char 0)"),
+        ("[1, 2]", "a JSON list, not an object"),
+        (None, "no fingerprint"),
+    ],
+)
+def test_a_damaged_manifest_is_named_with_what_to_do(reference, pool, tmp_path, content, why):
+    sweep, _, _ = reference
+    out = _finished(reference, tmp_path)
+    manifest = out / "_manifest.json"
+    if content is None:
+        content = re.sub(r'\n *"fingerprint": "[0-9a-f]+",', "", manifest.read_text())
+    manifest.write_text(content)
+    for attempt in (lambda: run_sweep(sweep, out, pool, resume=True), lambda: load_runs(out)):
+        with pytest.raises(SpecError) as caught:
+            attempt()
+        [line] = caught.value.problems
+        assert line.startswith(f"{manifest}: damaged (") and why in line
+        assert line.endswith(f"(allowed: restore it, or move {out} aside and run the sweep into "
+                             "a new folder)")  # fmt: skip
+
+
+def test_parts_that_is_a_file_is_named(reference, pool, tmp_path):
+    sweep, _, _ = reference
+    out = _finished(reference, tmp_path)
+    subprocess.run(["rm", "-r", str(out / "parts")], check=True)
+    (out / "parts").write_text("")
+    with pytest.raises(SpecError) as caught:
+        run_sweep(sweep, out, pool, resume=True)
+    assert caught.value.problems == [
+        f"{out / 'parts'}: is a file, not the folder of the sweep's runs (allowed: move it "
+        "aside and run the same sweep with --resume)"
+    ]
+
+
+def test_a_huge_design_is_refused_before_it_is_made(tmp_path):
+    """`design.samples = 67108864` (Sobol) asked for 2 GB and died with a MemoryError."""
+    sobol = MORRIS.replace('method = "morris"', 'method = "sobol"').replace(
+        "samples = 2", "samples = 67108864"
+    )
+    with pytest.raises(SpecError) as caught:
+        load_spec(write(tmp_path, sobol))
+    assert caught.value.problems == [
+        f"{tmp_path / 'sweep.toml'}: design.samples: the design has 268,435,456 points x 1 "
+        "replications = 268,435,456 runs (allowed: up to 1,000,000 runs in one sweep; split "
+        "it, or sample fewer points)"
+    ]
+    many = SWEEP.replace("values = [0.25, 2]", f"values = {list(range(1001))}").replace(
+        "values = [0.1, 1.5]", f"values = {[i / 1000 for i in range(501)]}"
+    )
+    with pytest.raises(SpecError, match=r"factors: the design has 501,501 points x 2 "):
+        load_spec(write(tmp_path, many))
+
+
+def _sweep_process(spec: Path, out: Path, *options: str, **popen) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "sim", "sweep", str(spec), "--out", str(out), *options],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **popen,
+    )
+
+
+@pytest.mark.slow
+def test_one_sweep_at_a_time_writes_to_a_folder(tmp_path):
+    """Two `--resume` at once both ran the missing runs: 26-33 rows for 18 runs, and the
+    summary counted 6 replications where there were 3."""
+    spec = write(tmp_path, SWEEP.replace("days = 4", "days = 40"))
+    out = tmp_path / "out"
+    first = _sweep_process(spec, out, "--workers", "1")
+    deadline = time.monotonic() + 60
+    while not (out / ".lock").exists() or "process" not in (out / ".lock").read_text():
+        assert first.poll() is None and time.monotonic() < deadline, first.communicate()
+        time.sleep(0.05)
+    second = _sweep_process(spec, out, "--resume", "--workers", "1")
+    _, stderr = second.communicate(timeout=120)
+    assert second.returncode == 2
+    assert stderr.strip() == (
+        f"{out}: another sim sweep is writing to this folder (process {first.pid}) (allowed: "
+        "wait for it to finish, or another output folder)"
+    )
+    first.communicate(timeout=300)
+    assert first.returncode == 0
+    runs = load_runs(out)
+    assert len(runs) == 8 and runs["run_id"].is_unique and runs.attrs["notes"] == []
+
+
+def _limit_file_size(limit: int):
+    def limit_it() -> None:
+        import resource
+        import signal as signals
+
+        signals.signal(signals.SIGXFSZ, signals.SIG_IGN)  # a write beyond it fails instead
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return limit_it
+
+
+@pytest.mark.slow
+def test_a_write_that_fails_keeps_what_is_saved_and_says_how_to_finish(tmp_path):
+    """A full disk gave "internal error: OSError ... a bug in sim". Here no file over 9 kB can
+    be written, as on a disk that is full: the manifest fits, a part with every KPI does not."""
+    every_kpi = re.sub(r"^kpis = .*$", "kpis = []", SWEEP, flags=re.M)
+    spec = write(tmp_path, every_kpi)
+    out = tmp_path / "out"
+    process = _sweep_process(spec, out, "--workers", "1", preexec_fn=_limit_file_size(9000))
+    _, stderr = process.communicate(timeout=300)
+    assert process.returncode == 1, stderr
+    last = stderr.replace("\r", "\n").strip().splitlines()[-1]
+    assert last.startswith(f"sim sweep: cannot save runs in {out / 'parts'} (") and last.endswith(
+        "File too large); 0 of 8 runs are saved; make room and run the same sweep with --resume "
+        "to finish the rest"
+    )
+    assert (out / "manifest.json").stat().st_size < 9000
+    assert not list((out / "parts").glob(".*.tmp"))  # no half-written file left behind
+    finished = _sweep_process(spec, out, "--resume", "--workers", "1")
+    _, stderr = finished.communicate(timeout=300)
+    assert finished.returncode == 0, stderr
+    runs = load_runs(out)
+    assert len(runs) == 8 and runs["run_id"].is_unique
+
+
+@pytest.mark.slow
+def test_a_full_disk(reference, pool, tmp_path):
+    """The same on a real full disk: a 40 kB tmpfs (needs the right to mount, as root)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=40k", "tmpfs", str(disk)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here ({mounted.stderr.strip()})")
+    try:
+        big = load_spec(write(tmp_path, SWEEP.replace("replications = 2", "replications = 60")))
+        with pytest.raises(SweepError) as caught:
+            run_sweep(big, disk / "out", pool)
+        assert "No space left on device" in str(caught.value)
+        assert "make room and run the same sweep with --resume" in str(caught.value)
+        saved = len(load_runs(disk / "out"))
+        assert 0 < saved < 240 and f"{saved} of 240 runs are saved" in str(caught.value)
+        with pytest.raises(SweepError, match="No space left on device"):
+            run_sweep(big, disk / "out", pool, resume=True)
+        assert len(load_runs(disk / "out")) >= saved  # nothing lost
+    finally:
+        subprocess.run(["umount", "--lazy", str(disk)], check=False)  # even if a file is open

@@ -297,6 +297,8 @@ def _run_spec(
         raise Interrupted(f"sim {command}: {exc}", exc.status) from None
     except ExecutorError as exc:  # SweepError included: a worker died
         raise Failed(f"sim {command}: {exc}") from None
+    for note in result.notes:
+        err(note)
     if result.ran == 0:
         err(f"{out}: nothing new to run: all {result.total} runs were already there")
     else:
@@ -337,12 +339,15 @@ def sweep_command(
     sweep = _run_spec(
         "sweep", spec, folder, workers, dask, dask_local, resume, force_resume, allow_large
     )
+    summary = summarise_sweep(folder)
+    for note in summary.attrs["notes"]:
+        err(note)
     printer = console()
     printer.print(
         f"[bold]{escape(sweep.spec.name)}[/bold]: {len(sweep.points)} design points x "
         f"{len(sweep.seeds)} replications, saved in {escape(str(folder))}"
     )
-    for table in summary_tables(summarise_sweep(folder), sweep.factors, sweep.base.run.currency):
+    for table in summary_tables(summary, sweep.factors, sweep.base.run.currency):
         printer.print(table)
 
 

@@ -25,7 +25,15 @@ from sim.runner import run
 from sim.scenario import Scenario, ScenarioError
 from sim.signals import Stopped
 from sim.sweeps.design import PlannedRun, Sweep
-from sim.sweeps.store import PARTS, finished_ids, open_output, row_schema, write_part
+from sim.sweeps.store import (
+    PARTS,
+    locked,
+    open_output,
+    row_schema,
+    scan_parts,
+    set_aside,
+    write_part,
+)
 
 CHUNK_SECONDS = 1.0
 """Work per task once run times are known: long enough that a task's cost is noise, short
@@ -92,6 +100,8 @@ class SweepResult:
     errors: int
     """Runs of this call recorded with status "error"."""
     elapsed_s: float
+    notes: tuple[str, ...] = ()
+    """What was found wrong in the folder and done about it (damaged parts set aside)."""
 
     @property
     def runs_per_minute(self) -> float:
@@ -120,14 +130,25 @@ def run_sweep(
     the rest.
     """
     out = Path(out_dir)
-    parts = open_output(out, sweep, resume or force_resume, force_resume)
-    planned = sweep.runs()
-    done = finished_ids(parts)
-    todo = [r for r in planned if r.run_id not in done]
-    if executor is None:
-        with local_executor() as pool:
-            return _execute(sweep, todo, len(planned), out, pool, progress)
-    return _execute(sweep, todo, len(planned), out, executor, progress)
+    with locked(out):  # one writer per folder: a second `sim sweep` is refused at once
+        schema = row_schema(sweep)
+        try:
+            parts = open_output(out, sweep, resume or force_resume, force_resume)
+            found = scan_parts(parts, schema.names, schema)
+            set_aside(out, found.damaged)  # their runs are missing now: they run again
+        except OSError as exc:  # a full disk, a read-only folder
+            raise SweepError(
+                f"cannot write to {out} ({exc.strerror or exc}); make room (or choose another "
+                "folder) and run the same sweep with --resume"
+            ) from None
+        notes = tuple(found.notes(out, moved=True))
+        planned = sweep.runs()
+        done = found.run_ids
+        todo = [r for r in planned if r.run_id not in done]
+        if executor is None:
+            with local_executor() as pool:
+                return _execute(sweep, todo, len(planned), out, pool, progress, notes)
+        return _execute(sweep, todo, len(planned), out, executor, progress, notes)
 
 
 def _execute(
@@ -137,6 +158,7 @@ def _execute(
     out: Path,
     executor: Executor,
     progress: ProgressCallback | None,
+    notes: tuple[str, ...],
 ) -> SweepResult:
     schema = row_schema(sweep)
     workers = executor_workers(executor)
@@ -173,7 +195,14 @@ def _execute(
                 except Exception as exc:  # the worker, not the run: runs record their errors
                     failure = failure or exc
                     continue
-                write_part(out / PARTS, rows, schema)
+                try:
+                    write_part(out / PARTS, rows, schema)
+                except OSError as exc:  # a full disk, a folder gone or made read-only
+                    raise SweepError(
+                        f"cannot save runs in {out / PARTS} ({exc.strerror or exc}); {finished} "
+                        f"of {total} runs are saved; make room and run the same sweep with "
+                        "--resume to finish the rest"
+                    ) from None
                 finished += len(rows)
                 ran += len(rows)
                 errors += sum(row["status"] == "error" for row in rows)
@@ -197,4 +226,5 @@ def _execute(
     finally:
         for future in pending:
             future.cancel()
-    return SweepResult(out, total, total - len(todo), ran, errors, time.perf_counter() - start)
+    elapsed = time.perf_counter() - start
+    return SweepResult(out, total, total - len(todo), ran, errors, elapsed, notes)

@@ -25,6 +25,7 @@ to keep and a root seed::
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -46,6 +47,8 @@ from sim.scenario import (
 
 Value = bool | int | float | str
 """A factor's value."""
+MAX_SWEEP_RUNS = 1_000_000
+"""Runs in one sweep: the design and the manifest (100 bytes a point) stay in memory."""
 STATUS_COLUMNS = ("stable", "unstable_reason")
 """Recorded for every run whatever `kpis` says: a mean over unstable runs needs the warning."""
 
@@ -232,6 +235,7 @@ def _spec_problems(spec: SweepSpec, dump: dict[str, Any]) -> list[tuple[str, str
         problems.append(
             ("design.samples", f"{design.samples} is not a power of 2 (allowed: 2, 4, 8, 16, ...)")
         )
+    problems += _size_problems(spec)
     allowed_kpis = [*RUN_KPIS, *STATUS_COLUMNS]
     for i, name in enumerate(spec.kpis):
         if spec.kpis.index(name) != i:
@@ -247,6 +251,31 @@ def _spec_problems(spec: SweepSpec, dump: dict[str, Any]) -> list[tuple[str, str
                 (f"kpis.{i}", f"{name!r} is not a KPI ({hint}allowed: {', '.join(allowed_kpis)})")
             )
     return problems
+
+
+def design_points(spec: SweepSpec) -> int:
+    """How many design points the spec makes (computed, not made: a design can be huge)."""
+    n, k = spec.design.samples or 0, len(spec.factors)
+    method = spec.design.method
+    if method == "factorial":
+        return math.prod(len(f.values or ()) for f in spec.factors)
+    return {"latin": n, "sobol": n * (k + 2), "morris": n * (k + 1)}[method]
+
+
+def _size_problems(spec: SweepSpec) -> list[tuple[str, str]]:
+    points = design_points(spec)
+    runs = points * spec.replications
+    if runs <= MAX_SWEEP_RUNS:
+        return []
+    where = "factors" if spec.design.method == "factorial" else "design.samples"
+    return [
+        (
+            where,
+            f"the design has {points:,} points x {spec.replications} replications = {runs:,} "
+            f"runs (allowed: up to {MAX_SWEEP_RUNS:,} runs in one sweep; split it, or sample "
+            "fewer points)",
+        )
+    ]
 
 
 def column_type(f: Factor) -> pa.DataType:

@@ -17,6 +17,7 @@ def summarise_sweep(out_dir: str | Path) -> pd.DataFrame:
     Tidy: one row per (point, KPI) with the factor columns, kpi, n (runs with a value), mean,
     ci_low, ci_high, and per point the runs, errors and unstable counts. Error rows and
     undefined values (NaN) are left out of the mean; unstable runs are in it, and counted.
+    ``attrs["notes"]``: damaged parts left out, runs saved twice (`sim.sweeps.load_runs`).
     """
     manifest = read_manifest(out_dir)
     runs = load_runs(out_dir)
@@ -43,4 +44,6 @@ def summarise_sweep(out_dir: str | Path) -> pd.DataFrame:
                     **counts,
                 }
             )
-    return pd.DataFrame(rows)
+    summary = pd.DataFrame(rows)
+    summary.attrs["notes"] = runs.attrs.get("notes", [])  # what was left out, and why
+    return summary

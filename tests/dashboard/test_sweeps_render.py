@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -315,7 +316,6 @@ def test_a_sampled_design_is_shown_in_ranges(view):
     [
         ("broken", "_manifest.json is not valid JSON"),
         ("empty", "no runs yet (16 planned)"),
-        ("damaged", "cannot read the runs in parts/"),
     ],
 )
 def test_a_broken_folder_is_an_error_on_the_page(view, folder, message):
@@ -323,6 +323,20 @@ def test_a_broken_folder_is_an_error_on_the_page(view, folder, message):
     assert message in texts(view)
     assert not charts(view)
     select(view, "sweeps-picker").v_model = "screening"  # the view goes on
+    assert "line" in charts(view)
+
+
+def test_a_damaged_part_file_is_named_and_the_other_runs_are_shown(view):
+    """One damaged part file made the whole sweep unreadable; now it is left out and named,
+    with what to do, and the runs of the other part files are shown (issue 14)."""
+    select(view, "sweeps-picker").v_model = "damaged"
+    text = texts(view)
+    assert "15 of 16 runs saved" in text
+    assert re.search(
+        r"damaged/parts/part-\w+\.parquet: damaged \(.*\): left out; run the same sweep with "
+        r"--resume to set it aside and run its runs again",
+        text,
+    )
     assert "line" in charts(view)
 
 

@@ -192,6 +192,12 @@ class SavedSweep:
         return str(self.manifest.get("name") or self.relative)
 
     @property
+    def notes(self) -> list[str]:
+        """What reading the runs left out, and why (`sim.sweeps.load_runs`), with paths below
+        the results folder (the page shows no server paths)."""
+        return [n.replace(str(self.folder), self.relative) for n in self.runs.attrs["notes"]]
+
+    @property
     def description(self) -> str:
         spec = self.manifest.get("spec")
         return str(spec.get("description") or "") if isinstance(spec, Mapping) else ""

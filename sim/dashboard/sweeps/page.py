@@ -214,6 +214,8 @@ def Summary(sweep: SavedSweep):
         solara.Warning(
             f"{sweep.errors} runs failed and are left out. First error: {sweep.first_error()}"
         )
+    for note in sweep.notes:  # damaged part files left out, runs saved twice
+        solara.Warning(note)
     if sweep.unstable:
         solara.Warning(
             f"{sweep.unstable} runs were flagged unstable (queues still growing at the end); "
