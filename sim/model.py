@@ -152,7 +152,8 @@ class OrgModel(mesa.Model):
             },
         )
         self.agenda.every(sample_every_hours, self.collect, start=0.0)
-        self.agenda.at(self.time + self._next_gap(), self.arrive)
+        if self._rate_max > 0:  # a rate too small for a float (5e-324 a day): nobody comes
+            self.agenda.at(self.time + self._next_gap(), self.arrive)
 
     def _plan_calendar(self, scenario: Scenario) -> None:
         """Lay the calendar out on the run: opening hours, each shift's duty (people start
