@@ -13,9 +13,12 @@ from typing import TYPE_CHECKING
 import mesa
 
 from sim.scenario import Managers, People
+from sim.streams import ABSENCE, MANAGERS, PEOPLE, exponential, own_stream
 from sim.structure import EmployeeSpec
 
 if TYPE_CHECKING:
+    import random
+
     from sim.agenda import Repeat
     from sim.calendar import Timeline
     from sim.model import OrgModel
@@ -37,6 +40,11 @@ class Employee(mesa.Agent):
     def __init__(self, model: OrgModel, spec: EmployeeSpec, unit: Unit):
         super().__init__(model)
         self.index = spec.index
+        self.stream = own_stream(model.seed, PEOPLE, spec.index)
+        """This person's own random stream: their choices (cherry-picking, agreeing to help)."""
+        self.absence_stream: random.Random | None = None
+        """Their whole-day absences, a stream of its own (made when absence is first possible),
+        so that switching absence on leaves every other draw where it was."""
         self.unit = unit
         self.skill = spec.skill
         self.base_proficiency = dict(spec.proficiency)
@@ -143,18 +151,18 @@ class Employee(mesa.Agent):
         p = model.config.policies
         if request.triage:
             mean = p.misrouting_triage_hours
-            return (model.work_rng.expovariate(1 / mean) if mean > 0 else 0.0), True
+            return (exponential(mean, request.draw()) if mean > 0 else 0.0), True
         task = request.rtype.tasks[request.step]
         size = request.sizes[request.step]
         if (
             self.unit.transfer_out
             and size >= p.hard_task_threshold
             and len(model.units) > 1
-            and model.behaviour_rng.random() < self.unit.transfer_out
+            and request.draw() < self.unit.transfer_out
         ):
             self.transferring = True
             mean = p.misrouting_triage_hours
-            return (model.work_rng.expovariate(1 / mean) if mean > 0 else 0.0), True
+            return (exponential(mean, request.draw()) if mean > 0 else 0.0), True
         level = self.proficiency[task.skill]
         hours = size * task.hours / level
         if request.after_handoff:
@@ -166,13 +174,13 @@ class Employee(mesa.Agent):
             rate = model.config.people.learning_rate
             hours *= 1.0 + learning_curve(self.role_slowdown - 1.0, self.role_tasks, rate)
         closure = self.unit.premature_closure
-        if closure and model.behaviour_rng.random() < closure:
+        if closure and request.draw() < closure:
             return hours * p.premature_closure_work_share, False
         fcr = task.first_contact_resolution
         p_right = p.first_contact_resolution if fcr is None else fcr
         p_right *= level**p.proficiency_quality_exponent
         p_right *= 1 - sluggish
-        return hours, p_right >= 1.0 or model.outcome_rng.random() < p_right
+        return hours, p_right >= 1.0 or request.draw() < p_right
 
     def finish(self) -> None:
         """Event: the task at hand is done. Hand the request on, then find the next thing."""
@@ -343,7 +351,9 @@ class Employee(mesa.Agent):
         sick_extra = people.burnout_sickness if burning_out else 0.0
         if not (people.planned_absence or people.sickness_absence or sick_extra or self.absence):
             return
-        u = self.model.absence_rng.random()
+        if self.absence_stream is None:
+            self.absence_stream = own_stream(self.model.seed, ABSENCE, self.index)
+        u = self.absence_stream.random()
         if self.absence:
             days = (
                 people.planned_absence_days if self.absence == "planned" else people.sickness_days
@@ -390,6 +400,8 @@ class Manager(mesa.Agent):
     def __init__(self, model: OrgModel, unit: Unit):
         super().__init__(model)
         self.unit = unit
+        self.stream = own_stream(model.seed, MANAGERS, unit.uid)
+        """The manager's own random stream: whom the encounters bring together."""
         self.support = model.config.managers.support
         self.engagement = math.nan
         """The unit's mean engagement at the last `take_stock`."""
@@ -413,15 +425,14 @@ class Manager(mesa.Agent):
         if len(model.units) < 2:
             return
         managers = model.config.managers
-        rng = model.behaviour_rng
+        rng = self.stream
         # Any unit but this one, uniformly: the pick-th of the others, in order.
         pick = int(rng.random() * (len(model.units) - 1))
         other = model.units[pick + (pick >= self.unit.index)]
         now = model.time
         for unit in (self.unit, other):
-            people = list(unit.members)
-            rng.shuffle(people)
-            for employee in people[: managers.encounter_size]:
+            size = min(managers.encounter_size, len(unit.members))
+            for employee in rng.sample(unit.members, size):
                 employee.attend(managers.encounter_hours, "encounter", now)
         model.strengthen_tie(self.unit, other, managers.tie_gain)
 

@@ -13,7 +13,6 @@ KPIs live in `sim.metrics`.
 from __future__ import annotations
 
 import math
-import random
 from bisect import bisect_right
 from collections.abc import Callable
 from functools import partial
@@ -21,7 +20,6 @@ from heapq import heappop
 from itertools import accumulate, chain, count
 
 import mesa
-import numpy as np
 from mesa.experimental.mesa_signals import ObservableSignals
 
 from sim.agenda import HIGH, LOW, Agenda, cancel, cancelled
@@ -32,21 +30,9 @@ from sim.metrics import EventLog, RequestLog, time_series_reporters
 from sim.request import Request
 from sim.satisfaction import satisfaction_score
 from sim.scenario import Reorganisation, Scenario, event_scenario
+from sim.streams import Customers, exponential, work_size
 from sim.structure import Organisation, build_units
 from sim.unit import Unit
-
-STREAMS = ("arrivals", "work", "outcomes", "behaviour", "absence")
-"""Random streams by purpose, all derived from one seed. Arrivals (who comes, when, with how
-much work, how patient) are drawn in the same order whatever the structure, so two scenarios run
-with the same seed see the same customers (common random numbers)."""
-
-
-def random_streams(seed: int) -> dict[str, random.Random]:
-    children = np.random.SeedSequence(seed).spawn(len(STREAMS))
-    return {
-        name: random.Random(int.from_bytes(child.generate_state(4).tobytes(), "little"))
-        for name, child in zip(STREAMS, children, strict=True)
-    }
 
 
 class OrgModel(mesa.Model):
@@ -69,14 +55,8 @@ class OrgModel(mesa.Model):
         """The scenario in force (Mesa reserves `Model.scenario` for its experimental Scenario
         class); a reorganisation replaces it with the scenario after the event."""
         self.initial_config = scenario
-        streams = random_streams(seed)
-        self.arrival_rng = streams["arrivals"]
-        self.work_rng = streams["work"]
-        self.outcome_rng = streams["outcomes"]
-        self.behaviour_rng = streams["behaviour"]
-        self.absence_rng = streams["absence"]
-        """Whole-day absences: a stream of their own, so that switching absence on leaves
-        every other draw where it was."""
+        self.customers = Customers(seed, scenario.demand)
+        """Who arrives, when, and with what (`sim.streams`: each process has its own stream)."""
 
         run, demand = scenario.run, scenario.demand
         self.hours_per_day = run.hours_per_day
@@ -118,6 +98,7 @@ class OrgModel(mesa.Model):
             self._plan_calendar(scenario)
         self._log_sigma = math.sqrt(math.log1p(demand.work_cv**2))
         self._work_kind = demand.work_distribution
+        """The work distribution of the run (a failed task's new work size is drawn from it)."""
         self._request_types = demand.request_types
         self._patience_rate = 1 / demand.patience_hours if demand.patience_hours > 0 else 0.0
         self._ids = count()
@@ -152,8 +133,9 @@ class OrgModel(mesa.Model):
             },
         )
         self.agenda.every(sample_every_hours, self.collect, start=0.0)
+        self._next_customer = self.customers.next()
         if self._rate_max > 0:  # a rate too small for a float (5e-324 a day): nobody comes
-            self.agenda.at(self.time + self._next_gap(), self.arrive)
+            self.agenda.at(self.time + self._next_customer[0][0] / self._rate_max, self.arrive)
 
     def _plan_calendar(self, scenario: Scenario) -> None:
         """Lay the calendar out on the run: opening hours, each shift's duty (people start
@@ -332,7 +314,7 @@ class OrgModel(mesa.Model):
         for request in list(self.open):
             request.home = self.org.home_for(request.home_pick)
             skill = request.rtype.tasks[request.step].skill
-            routed = self.org.unit_for(skill, None, request.home, self._pick())
+            routed = self.org.unit_for(skill, None, request.home, request.draw)
             worker = in_service.get(request)
             if worker is not None:
                 # Being worked on (or triaged): it is now in the worker's new unit.
@@ -434,9 +416,6 @@ class OrgModel(mesa.Model):
 
     # Demand -------------------------------------------------------------------------------------
 
-    def _next_gap(self) -> float:
-        return self.arrival_rng.expovariate(self._rate_max)
-
     def _rate_now(self, now: float) -> float:
         rate = self._rate
         if self._hourly:
@@ -448,27 +427,36 @@ class OrgModel(mesa.Model):
         return rate
 
     def arrive(self) -> None:
-        """Event: a customer arrives (Poisson; profiles by thinning). Schedules the next one."""
+        """Event: a customer arrives (Poisson; profiles by thinning). Schedules the next one.
+
+        Every candidate arrival takes the next customer of `self.customers`, whatever happens
+        to it, so the same seed brings the same customers to every organisation."""
         now = self.time
         if now >= self.horizon:
             return
-        rng = self.arrival_rng
-        self.agenda.at(now + rng.expovariate(self._rate_max), self.arrive)
+        (_, thinning, type_pick, patience, noise, home_pick), sizes, draws = self._next_customer
+        self._next_customer = following = self.customers.next()
+        self.agenda.at(now + following[0][0] / self._rate_max, self.arrive)
         if self._hourly or self._weekly or self._week_profile:
             rate = self._rate_now(now)
-            if rate < self._rate_max and rng.random() * self._rate_max >= rate:
+            if rate < self._rate_max and thinning * self._rate_max >= rate:
                 return
         types = self._request_types
         cumulative = self._type_cumulative
-        type_index = min(bisect_right(cumulative, rng.random() * cumulative[-1]), len(types) - 1)
+        type_index = min(bisect_right(cumulative, type_pick * cumulative[-1]), len(types) - 1)
         rtype = types[type_index]
-        sizes = [self._work_size(rng) for _ in rtype.tasks]
-        patience = rng.expovariate(self._patience_rate) if self._patience_rate else math.inf
-        noise = rng.gauss(0.0, 1.0)
-        home_pick = rng.random()
         counted = now >= self.window[0]
         request = Request(
-            self, next(self._ids), type_index, rtype, sizes, patience, noise, counted, now
+            self,
+            next(self._ids),
+            type_index,
+            rtype,
+            sizes[: len(rtype.tasks)],
+            patience / self._patience_rate if self._patience_rate else math.inf,
+            noise,
+            counted,
+            now,
+            draws,
         )
         request.home_pick = home_pick
         request.home = home = self.org.home_for(home_pick)
@@ -476,20 +464,13 @@ class OrgModel(mesa.Model):
         self.arrived += 1
         self.arrived_counted += counted
         first = rtype.tasks[0].skill
-        self.enter_unit(request, self.org.unit_for(first, None, home, self._pick()), now)
+        self.enter_unit(request, self.org.unit_for(first, None, home, request.draw), now)
 
-    def _work_size(self, rng: random.Random) -> float:
-        """A task's work relative to its mean (mean 1) in the scenario's distribution."""
-        kind = self._work_kind
-        if kind == "exponential":
-            return rng.expovariate(1.0)
-        if kind == "lognormal" and self._log_sigma > 0:
-            sigma = self._log_sigma
-            return rng.lognormvariate(-0.5 * sigma * sigma, sigma)
-        return 1.0
-
-    def _pick(self) -> float:
-        return self.behaviour_rng.random()
+    def _redraw_size(self, request: Request) -> float:
+        """A new work size for a task done again, from the request's own stream."""
+        if self._work_kind == "deterministic":
+            return 1.0
+        return work_size(self._work_kind, self._log_sigma, request.draw(), request.draw())
 
     # Dispatch ----------------------------------------------------------------------------------
 
@@ -526,7 +507,7 @@ class OrgModel(mesa.Model):
         """An idle employee of another unit who can do `skill` and is willing to help (`unit`
         has nobody idle who can: the most proficient elsewhere is asked)."""
         best = self.help_index.best_idle(skill)
-        if best is not None and self.behaviour_rng.random() < self._help_chance(unit, best.unit):
+        if best is not None and best.stream.random() < self._help_chance(unit, best.unit):
             self.strengthen_tie(unit, best.unit, self.config.managers.tie_use_gain)
             return best
         return None
@@ -547,7 +528,7 @@ class OrgModel(mesa.Model):
         """A freed employee takes work from their own queue first, then may help elsewhere."""
         unit = employee.unit
         picking = unit.cherry_picking
-        shortest = picking > 0 and self.behaviour_rng.random() < picking
+        shortest = picking > 0 and employee.stream.random() < picking
         triage_hours = self.config.policies.misrouting_triage_hours
         request = unit.take(employee, shortest, triage_hours) if unit.queue.length else None
         if request is not None:
@@ -559,7 +540,7 @@ class OrgModel(mesa.Model):
         busiest = self.help_index.busiest_for(employee)
         if busiest is None:
             return
-        if self.behaviour_rng.random() < self._help_chance(busiest, unit):
+        if employee.stream.random() < self._help_chance(busiest, unit):
             request = busiest.take(employee, shortest, triage_hours, helping=True)
             if request is not None:
                 request.helped += 1
@@ -604,9 +585,9 @@ class OrgModel(mesa.Model):
         if not right:
             self._leave(unit, request, now)
             request.repeats += 1
-            request.sizes[request.step] = self._work_size(self.work_rng)
+            request.sizes[request.step] = self._redraw_size(request)
             mean = self.config.demand.callback_delay_hours
-            delay = self.outcome_rng.expovariate(1 / mean) if mean > 0 else 0.0
+            delay = exponential(mean, request.draw()) if mean > 0 else 0.0
             request.callback_hours += delay
             if delay > 0:
                 self.agenda.at(now + delay, request.call_back)
@@ -619,7 +600,7 @@ class OrgModel(mesa.Model):
             self.close(request, False, now)
             return
         skill = request.rtype.tasks[request.step].skill
-        destination = self.org.unit_for(skill, request.unit, request.home, self._pick())
+        destination = self.org.unit_for(skill, request.unit, request.home, request.draw)
         if destination == request.unit:
             request.enqueued_at = now
             self.dispatch(request, unit, now, prefer=employee)
@@ -655,28 +636,28 @@ class OrgModel(mesa.Model):
             may_misroute
             and p.misrouting > 0
             and len(self.units) > 2
-            and self.behaviour_rng.random() < p.misrouting * benefit
+            and request.draw() < p.misrouting * benefit
         ):
             request.misroutes += not detour
             request.triage = True
             request.target = destination
-            destination = self._wrong_unit(destination, source)
+            destination = self._wrong_unit(destination, source, request.draw())
         request.unit = destination
         mean = p.handoff_delay_hours
-        delay = self.outcome_rng.expovariate(1 / mean) if mean > 0 else 0.0
+        delay = exponential(mean, request.draw()) if mean > 0 else 0.0
         request.handoff_hours += delay
         if delay > 0:
             self.agenda.at(now + delay, request.arrive_after_handoff)
         else:
             self.enter_unit(request, destination, now)
 
-    def _wrong_unit(self, destination: int, source: int) -> int:
+    def _wrong_unit(self, destination: int, source: int, pick: float) -> int:
         """A unit other than the destination and the source, uniformly (any unit other than
-        the destination when there is no third one)."""
+        the destination when there is no third one); `pick` is uniform in [0, 1)."""
         excluded = sorted({destination, source})
         if len(self.units) - len(excluded) < 1:
             excluded = [destination]
-        index = int(self._pick() * (len(self.units) - len(excluded)))
+        index = int(pick * (len(self.units) - len(excluded)))
         for skipped in excluded:  # the index-th unit of those left, in order
             index += index >= skipped
         return index

@@ -8,7 +8,10 @@ on the model's agenda as bound methods.
 
 from __future__ import annotations
 
+import random
 from typing import TYPE_CHECKING
+
+from sim.streams import REQUESTS, own_stream
 
 if TYPE_CHECKING:
     from sim.model import OrgModel
@@ -23,6 +26,8 @@ class Request:
         "callback_hours",
         "contacts",
         "counted",
+        "drawn",
+        "draws",
         "enqueued_at",
         "first_wait",
         "handoff_hours",
@@ -36,6 +41,7 @@ class Request:
         "misroutes",
         "model",
         "noise",
+        "overflow",
         "patience_left",
         "queue_hours",
         "queue_seq",
@@ -66,6 +72,7 @@ class Request:
         noise: float,
         counted: bool,
         arrived: float,
+        draws: list[float],
     ):
         self.model = model
         self.id = request_id
@@ -78,6 +85,11 @@ class Request:
         self.noise = noise
         self.counted = counted
         self.arrived = arrived
+        self.draws = draws
+        """The uniforms this customer brought: the start of the request's own random stream."""
+        self.drawn = 0
+        self.overflow: random.Random | None = None
+        """The rest of the request's stream, made when the brought uniforms run out."""
         self.step = 0
         self.home: int | None = None
         self.unit: int | None = None
@@ -115,6 +127,17 @@ class Request:
         self.first_wait = 0.0
         """Hours from arrival to the first contact (the wait before service starts)."""
         self.warmth_sum = 0.0
+
+    def draw(self) -> float:
+        """The next uniform in [0, 1) of this request's own stream (routing and outcomes): what
+        happens to one customer does not depend on what happens to the others."""
+        n = self.drawn
+        self.drawn = n + 1
+        if n < len(self.draws):
+            return self.draws[n]
+        if self.overflow is None:
+            self.overflow = own_stream(self.model.seed, REQUESTS, self.id)
+        return self.overflow.random()
 
     @property
     def skill(self) -> str | None:

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 from sim.calendar import HOURS_PER_WEEK, Week
 
 if TYPE_CHECKING:  # annotations only: loading a scenario builds its units to check them
+    from collections.abc import Callable
+
     from sim.scenario.schema import Scenario
 
 
@@ -77,10 +79,15 @@ class Organisation:
         i = bisect_right(bounds, pick * bounds[-1])
         return self.homes[min(i, len(self.homes) - 1)]
 
-    def unit_for(self, skill: str, current: int | None, home: int | None, pick: float) -> int:
-        """Where a task of `skill` goes: stay put if possible, else go home, else hand off."""
+    def unit_for(
+        self, skill: str, current: int | None, home: int | None, draw: Callable[[], float]
+    ) -> int:
+        """Where a task of `skill` goes: stay put if possible, else go home, else hand off.
+        Among several owners, uniformly: `draw` gives a uniform in [0, 1), asked only then."""
         options = _candidates(self, skill, current, home)
-        return options[min(int(pick * len(options)), len(options) - 1)]
+        if len(options) == 1:
+            return options[0]
+        return options[min(int(draw() * len(options)), len(options) - 1)]
 
 
 def workforce_people(s: Scenario) -> list[EmployeeSpec]:

@@ -130,7 +130,14 @@ def test_the_calibrated_model_reproduces_its_own_held_out_cases(simulated_log, t
 
 def test_the_calibrated_model_behaves_like_the_generator(simulated_log):
     """Paired with the same seeds over the same test window, the calibrated scenario and the
-    one that generated the log give close elapsed times and transfers."""
+    one that generated the log give close elapsed times and transfers.
+
+    Eight seeds: with two, one unlucky seed decides (the calibrated p90 ranges 24-36 h over
+    seeds 1-12 against the generator's 19-23 h). Measured over seeds 1-8, calibrated against
+    generator: p50 +20%, p90 +24%, transfers +1% (per-process random streams); +13%, +23%, +1%
+    with the earlier streams by purpose. The calibrated model is systematically slower, likely
+    because its handoff and callback delays, measured from the log, include queue waits and
+    closed hours that the model then adds again."""
     timeline = load_timeline(simulated_log, load_mapping(MAP))
     window = held_out_window(timeline, holdout_cut(timeline, 0.2))
     calibrated = calibrate(simulated_log, load_mapping(MAP), holdout=0.2, reps=1).scenario
@@ -140,7 +147,7 @@ def test_the_calibrated_model_behaves_like_the_generator(simulated_log):
         model = held_out_scenario(scenario, window)
         runs = [
             Sample(weeks=window.weeks, **simulate(model, seed, origin, 1e9, True))
-            for seed in (1, 2)
+            for seed in range(1, 9)
         ]
         results[name] = [r.statistics() for r in runs]
     for key, tolerance in (
@@ -148,6 +155,6 @@ def test_the_calibrated_model_behaves_like_the_generator(simulated_log):
         ("elapsed_hours_p90", 0.25),
         ("transfers_per_case", 0.1),
     ):
-        truth = sum(r[key] for r in results["truth"]) / 2
-        fitted = sum(r[key] for r in results["calibrated"]) / 2
+        truth = sum(r[key] for r in results["truth"]) / len(results["truth"])
+        fitted = sum(r[key] for r in results["calibrated"]) / len(results["calibrated"])
         assert fitted == pytest.approx(truth, rel=tolerance), key

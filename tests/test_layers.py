@@ -30,6 +30,7 @@ CORE = {
     "sim.agents",
     "sim.agenda",
     "sim.calendar",
+    "sim.streams",
     "sim.model",
     "sim.satisfaction",
     "sim.metrics",

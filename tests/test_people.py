@@ -689,16 +689,20 @@ def test_neutral_people_side_leaves_validation_mode_unchanged() -> None:
 
 @pytest.mark.slow
 def test_neutral_validation_mode_matches_erlang_c() -> None:
+    """Sixteen replications: with four, the interval's own precision check (half-width under
+    10% of the target) failed for 7 of 10 blocks of four seeds, with any random streams; with
+    sixteen it holds by a wide margin, and the mean must meet a narrower interval."""
     scenario = mmc_scenario(NEUTRAL["people"], NEUTRAL["managers"])
     theory = mmc(4.0, 1.0, 5)
-    runs = [simulate(scenario, seed).kpis for seed in (1, 2, 3, 4)]
+    runs = [simulate(scenario, seed).kpis for seed in range(1, 17)]
     for key, target in (
         ("wait_hours_mean", theory.wait),
         ("resolution_hours_mean", theory.sojourn),
     ):
         values = [k[key] for k in runs]
         mean = float(np.mean(values))
-        half = stats.t.ppf(0.975, len(values) - 1) * np.std(values, ddof=1) / 2.0
+        sd = np.std(values, ddof=1)
+        half = stats.t.ppf(0.975, len(values) - 1) * sd / np.sqrt(len(values))
         report = f"{key}: {mean:.4f} ± {half:.4f} vs Erlang C {target:.4f}"
         print(report)
         assert abs(mean - target) <= half or abs(mean / target - 1) <= 0.03, report

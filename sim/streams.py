@@ -1,0 +1,125 @@
+"""Random streams: one per stochastic process, all derived from the run's seed.
+
+A run is a pure function of (scenario, seed), and two scenarios run with the same seed should see
+the same customers who meet the same luck, so that a difference between them is the difference
+between the organisations (common random numbers). Streams shared by purpose (one for all
+outcomes, one for all routing) lose that as soon as the organisations differ: one extra handoff
+in one of them shifts every later draw of every customer. So each process has its own stream,
+keyed by what it belongs to, and nothing else can consume it:
+
+- **customers** (one for the run): every candidate arrival, in order: the gap before it,
+  thinning, type, the work size of each task, patience, satisfaction noise, home-team pick, and
+  a block of uniforms that starts the request's own stream;
+- **each request** (keyed by its arrival number): routing picks, right first time, premature
+  closure, transfer-out, triage and transfer-out work, a failed task's new work size, callback
+  and handoff delays, misrouting and the wrong unit, re-routing at a reorganisation;
+- **each employee** (keyed by their place in the workforce): their own choices, cherry-picking
+  and agreeing to help;
+- **each unit's manager** (keyed by the unit's number in the run): encounters, the partner unit
+  and the participants;
+- **each employee's absences** (keyed by their place in the workforce): whole days away, a
+  stream apart from their choices so that switching absence on shifts nothing else.
+
+A request's stream is the block its arrival brought (`REQUEST_DRAWS` uniforms, enough for most
+requests) and, if it needs more, a `random.Random` seeded from (seed, its number). A reorganisation
+that leaves a unit as it is keeps its manager and stream; employees keep theirs.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sim.scenario import Demand
+
+CUSTOMERS, REQUESTS, PEOPLE, MANAGERS, ABSENCE = range(5)
+"""Stream kinds: the first number of each stream's key."""
+REQUEST_DRAWS = 8
+"""Uniforms each arrival brings for its request's own stream (more come from its overflow)."""
+BLOCK = 1024
+"""Candidate arrivals drawn at a time."""
+
+
+def stream_seed(seed: int, *key: int) -> int:
+    """A 64-bit seed for the stream with `key` (its kind, then what it belongs to): distinct keys
+    give independent streams (`numpy.random.SeedSequence` spawn keys)."""
+    words = np.random.SeedSequence(seed, spawn_key=key).generate_state(2)
+    return int(words[0]) << 32 | int(words[1])
+
+
+def own_stream(seed: int, *key: int) -> random.Random:
+    """A process's own stream (an employee, a manager, a request's overflow)."""
+    return random.Random(stream_seed(seed, *key))
+
+
+class Customers:
+    """The customers of a run: every candidate arrival's draws, in arrival order, in blocks.
+
+    What a customer brings does not depend on the organisation, the policies or the clock: the
+    arrival rate only scales the gaps (`gap` is a standard exponential), so the same seed brings
+    the same customers, in the same order, to every scenario with the same demand.
+    """
+
+    def __init__(self, seed: int, demand: Demand):
+        self._rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(CUSTOMERS,)))
+        self._tasks = max(len(t.tasks) for t in demand.request_types)
+        self._kind = demand.work_distribution
+        self._sigma = math.sqrt(math.log1p(demand.work_cv**2))
+        self._rows: list[list[float]] = []
+        self._sizes: list[list[float]] = []
+        self._draws: list[list[float]] = []
+        self._next = 0
+
+    def next(self) -> tuple[list[float], list[float], list[float]]:
+        """The next candidate: (gap, thinning, type pick, patience, noise, home pick), the work
+        size of each task slot (mean 1), and the uniforms of its own stream. Patience and gap
+        are standard exponentials; noise is standard normal; the picks are uniform in [0, 1)."""
+        if self._next == len(self._rows):
+            self._fill()
+        i = self._next
+        self._next = i + 1
+        return self._rows[i], self._sizes[i], self._draws[i]
+
+    def _fill(self) -> None:
+        rng = self._rng
+        rows = np.column_stack(
+            (
+                rng.standard_exponential(BLOCK),
+                rng.random(BLOCK),
+                rng.random(BLOCK),
+                rng.standard_exponential(BLOCK),
+                rng.standard_normal(BLOCK),
+                rng.random(BLOCK),
+            )
+        )
+        shape = (BLOCK, self._tasks)
+        if self._kind == "exponential":
+            sizes = rng.standard_exponential(shape)
+        elif self._kind == "lognormal" and self._sigma > 0:
+            sizes = rng.lognormal(-0.5 * self._sigma**2, self._sigma, shape)
+        else:
+            sizes = np.ones(shape)
+        self._rows = rows.tolist()
+        self._sizes = sizes.tolist()
+        self._draws = rng.random((BLOCK, REQUEST_DRAWS)).tolist()
+        self._next = 0
+
+
+def work_size(kind: str, sigma: float, u1: float, u2: float) -> float:
+    """A task's work relative to its mean (mean 1) in the scenario's distribution, from two
+    uniforms in [0, 1) (Box-Muller for the lognormal; the exponential uses `u1` only)."""
+    if kind == "exponential":
+        return -math.log(1.0 - u1)
+    if kind == "lognormal" and sigma > 0:
+        z = math.sqrt(-2.0 * math.log(1.0 - u1)) * math.cos(2.0 * math.pi * u2)
+        return math.exp(-0.5 * sigma * sigma + sigma * z)
+    return 1.0
+
+
+def exponential(mean: float, u: float) -> float:
+    """An exponential draw with `mean` from a uniform in [0, 1) (0 when `mean` is 0)."""
+    return -mean * math.log(1.0 - u) if mean > 0 else 0.0
