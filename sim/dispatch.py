@@ -184,14 +184,13 @@ class Roster:
     """A unit's idle members by skill: at full proficiency, longest idle first; below it, the
     most proficient first, then longest idle."""
 
-    __slots__ = ("_count", "_full", "_help", "_order", "_partial", "_partial_live", "idle", "unit")
+    __slots__ = ("_count", "_full", "_help", "_partial", "_partial_live", "idle", "unit")
 
     def __init__(self, unit: Unit, help_index: HelpIndex) -> None:
         self.unit = unit
         self._help = help_index
         self.idle: dict[Employee, None] = {}
         """Idle members, longest idle first."""
-        self._order = count()
         self._full: dict[str | None, deque[tuple[int, Employee]]] = {None: deque()}
         """Skill -> idle members at full proficiency (None: every idle member)."""
         self._count: dict[str, int] = {}
@@ -208,7 +207,7 @@ class Roster:
 
     def add(self, employee: Employee) -> None:
         """`employee` becomes idle (proficiencies as they are now)."""
-        order = next(self._order)
+        order = self._help.idle_order()
         employee.idle_order = order
         self.idle[employee] = None
         entry = (order, employee)
@@ -299,6 +298,17 @@ class Roster:
     def has_full(self, skill: str) -> bool:
         return bool(self._count.get(skill))
 
+    def announce(self) -> None:
+        """Tell the help index (rebuilt by a reorganisation) who is idle here."""
+        for skill, n in self._count.items():
+            if n:
+                self._help.full_available(skill, self.unit.index)
+        for employee in self.idle:
+            for skill in employee.partial_skills:
+                level = employee.proficiency[skill]
+                number = self._help.entry_number()
+                self._help.partial_available(skill, level, self.unit.index, employee, number)
+
 
 def _live_deque(line: deque[tuple[int, Employee]]) -> deque[tuple[int, Employee]]:
     return deque(e for e in line if e[1].idle_order == e[0])
@@ -314,11 +324,23 @@ def _partial_live(entry: tuple, skill: str) -> bool:
 class HelpIndex:
     """Where help can come from and where it is needed, across the current units."""
 
-    __slots__ = ("_full", "_limit", "_listed", "_numbers", "_partial", "_work", "units")
+    __slots__ = (
+        "_full",
+        "_idle_orders",
+        "_limit",
+        "_listed",
+        "_numbers",
+        "_partial",
+        "_work",
+        "units",
+    )
 
     def __init__(self, units: Sequence[Unit]) -> None:
         self.units = units
         self._numbers = count()
+        self._idle_orders = count()
+        """When people became idle, across the run's units (who has been idle longest stays so
+        through a reorganisation)."""
         self._full: dict[str, list[int]] = {}
         """Skill -> heap of unit indices that may have an idle member at full proficiency."""
         self._listed: set[tuple[str, int]] = set()
@@ -332,6 +354,20 @@ class HelpIndex:
 
     def entry_number(self) -> int:
         return next(self._numbers)
+
+    def idle_order(self) -> int:
+        return next(self._idle_orders)
+
+    def rebuild(self, units: Sequence[Unit]) -> None:
+        """Index `units` (a reorganisation's), from their idle members and waiting work."""
+        self.units = units
+        for index in (self._full, self._partial, self._work, self._limit):
+            index.clear()
+        self._listed.clear()
+        for unit in units:
+            unit.roster.announce()
+            if unit.queue.length:
+                self.work_added(unit)
 
     # Idle people --------------------------------------------------------------------------
 

@@ -624,15 +624,16 @@ def check_books(model: OrgModel, requests: pd.DataFrame) -> list[str]:
         problems.append(
             f"queue + work + handoff + callback time != resolution time (off by {gap.max():.3g} h)"
         )
+    in_flight: dict[int, float] = {}
+    """Time so far of the visits still under way, by current unit (a unit a reorganisation
+    retired has none: every request left it)."""
+    for r in model.open:
+        if r.in_unit:
+            in_flight[r.unit] = in_flight.get(r.unit, 0.0) + (model.time - r.visit_start)
+    current = set(model.units)
     for unit in model.units + model.retired_units:
-        # Requests name their unit by its position among the current units: a retired unit
-        # (before a reorganisation) holds none, whatever its old position.
-        in_flight = sum(
-            model.time - r.visit_start
-            for r in model.open
-            if r.in_unit and r.unit == unit.index and unit in model.units
-        )
-        expected = unit.sojourn_sum + in_flight
+        present = in_flight.get(unit.index, 0.0) if unit in current else 0.0
+        expected = unit.sojourn_sum + present
         if not math.isclose(unit.area, expected, rel_tol=1e-9, abs_tol=1e-6):
             problems.append(
                 f"Little's law fails in {unit.name}: time-integral of requests present "

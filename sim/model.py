@@ -18,6 +18,7 @@ from collections.abc import Callable
 from functools import partial
 from heapq import heappop
 from itertools import accumulate, chain, count
+from operator import attrgetter
 
 import mesa
 from mesa.experimental.mesa_signals import ObservableSignals
@@ -73,9 +74,12 @@ class OrgModel(mesa.Model):
         """Units of earlier structures (a reorganisation replaces them); kept for the books."""
         self.unit_names: list[str] = []
         """Every unit that ever existed, by `Unit.uid` (request records name their last unit)."""
-        self.ties: list[list[float]] = []
+        self.help_index = HelpIndex([])
+        """Idle people and waiting work across the units, for help (`sim.dispatch`)."""
+        units = self._build_units(build_units(scenario), kept={})
+        start = scenario.managers.initial_tie
+        self.ties = [[start] * len(units) for _ in units]
         """Help-tie strength between units (symmetric, in [0, 1])."""
-        units = self._build_units(build_units(scenario))
         self.employees = [
             Employee(self, person, unit)
             for unit, spec in zip(units, self.org.units, strict=True)
@@ -169,26 +173,28 @@ class OrgModel(mesa.Model):
             return end - start
         return self.calendar.hours_between(start, end)
 
-    def _build_units(self, org: Organisation) -> list[Unit]:
-        """Make the units (and their managers) of a structure; employees join them later."""
+    def _build_units(self, org: Organisation, kept: dict[tuple, Unit]) -> list[Unit]:
+        """The units (and their managers) of a structure: those in `kept` (a reorganisation's
+        units it leaves as they are, by `UnitSpec.key`) stay; employees join the new ones later."""
         self.org = org
-        first = len(self.unit_names)
-        self.units = []
-        self.help_index = HelpIndex(self.units)
-        """Idle people and waiting work across the units, for help (`sim.dispatch`)."""
-        self.units += [
-            Unit(i, first + i, spec, self.config, self.help_index)
-            for i, spec in enumerate(org.units)
-        ]
-        for unit in self.units:
-            if unit.name in self.unit_names:
-                unit.name += f" (from day {int(self.time // self.hours_per_day)})"
-        self.unit_names += [u.name for u in self.units]
-        start = self.config.managers.initial_tie
-        self.ties = [[start] * len(self.units) for _ in self.units]
-        for unit in self.units:
-            unit.manager = Manager(self, unit)
-        return self.units
+        units = []
+        for index, spec in enumerate(org.units):
+            unit = kept.get(spec.key)
+            if unit is None:
+                unit = Unit(index, len(self.unit_names), spec, self.config, self.help_index)
+                if unit.name in self.unit_names:
+                    unit.name += f" (from day {int(self.time // self.hours_per_day)})"
+                self.unit_names.append(unit.name)
+            else:
+                unit.index = index
+                unit.apply(self.config)
+            units.append(unit)
+        self.units = units
+        self.help_index.rebuild(units)
+        for unit in units:
+            if unit.manager is None:
+                unit.manager = Manager(self, unit)
+        return units
 
     def adjust(self, **overrides: float) -> None:
         """Change levers mid-run, from now on (``adjust(**{"policies.misrouting": 0.2})``):
@@ -255,82 +261,122 @@ class OrgModel(mesa.Model):
     def reorganise(self) -> None:
         """Event: switch structure and/or policies, paying the transition's costs.
 
-        The same people and the same open requests carry over. Queued requests move to the
-        queue where the new structure routes them; requests in transit arrive there; tasks under
-        way finish with the same person, now a member of a new unit. People are slower in their
-        new roles until they relearn them, engagement dips, and help ties start again.
+        The same people and the same open requests carry over, and a unit the new structure
+        leaves as it is (same name, people and skills served) stays as it is: its queue, its
+        manager, its books. The units that change are
+        rebuilt: queued requests move to the queue where the new structure routes them and keep
+        waiting; requests in transit arrive there; tasks under way finish with the same person,
+        now a member of a new unit. People in a new unit are slower in their new role until
+        they relearn it; everyone's engagement dips; help ties start again (or are carried over
+        person to person with `reset_ties` false, exactly between units that stay).
         """
         event = self._next_event
-        now = self.time
         for employee in self.employees:
             employee.engagement = max(0.0, employee.engagement - event.engagement_dip)
-        if event.structure is None:
-            for unit in self.units:
-                unit.manager.take_stock()
-            self.config = event_scenario(self.config, event)
-            self._apply_policies()
-            self._train(event, now)
-            self._schedule_next_reorganisation()
-            return
-        queued = set()
-        for unit in self.units:
-            for request in unit.queue:
-                self._stop_waiting(request, now)
-                request.queue_seq = -1
-                queued.add(request)
-        for request in self.open:
-            if request.in_unit:
-                self._leave(self.units[request.unit], request, now)
-        for unit in self.units:
-            unit.close_books(now)
-            unit.manager.retire()
-        self.retired_units += self.units
-
-        old_ties = self.ties
-        old_unit = {employee.index: employee.unit.index for employee in self.employees}
         self.config = event_scenario(self.config, event)
         self._apply_policies()
-        units = self._build_units(build_units(self.config))
-        if not event.reset_ties:
-            self.ties = carried_ties(
-                old_ties, [[old_unit[p.index] for p in spec.members] for spec in self.org.units]
+        if event.structure is not None:
+            self._restructure(event, self.time)
+        for unit in self.units:
+            unit.manager.take_stock()
+        self._train(event, self.time)
+        self._schedule_next_reorganisation()
+
+    def _restructure(self, event: Reorganisation, now: float) -> None:
+        org = build_units(self.config)
+        before = self.units
+        keys = {spec.key for spec in org.units}
+        leaving = [u for u in before if u.spec.key not in keys]
+        moved: list[Request] = []
+        """Requests waiting in units that change, oldest customer first."""
+        for unit in leaving:
+            for request in unit.queue:
+                request.queue_seq = -1
+                moved.append(request)
+        gone = set(leaving)
+        for request in self.open:
+            if request.in_unit and before[request.unit] in gone:
+                self._leave(before[request.unit], request, now)
+        for unit in leaving:
+            unit.close_books(now)
+            unit.manager.retire()
+        self.retired_units += leaving
+
+        old_ties, old_index = self.ties, {u: u.index for u in before}
+        old_unit = {employee.index: employee.unit.index for employee in self.employees}
+        kept = {u.spec.key: u for u in before if u not in gone}
+        units = self._build_units(org, kept)
+        if event.reset_ties:  # every tie starts again
+            start = self.config.managers.initial_tie
+            self.ties = [[start] * len(units) for _ in units]
+        else:
+            carried = carried_ties(
+                old_ties, [[old_unit[p.index] for p in spec.members] for spec in org.units]
             )
+            # Two units the switch keeps keep their tie exactly (a mean of equal ties may not be).
+            self.ties = [
+                [
+                    old_ties[old_index[a]][old_index[b]]
+                    if a in old_index and b in old_index
+                    else tie
+                    for b, tie in zip(units, row, strict=True)
+                ]
+                for a, row in zip(units, carried, strict=True)
+            ]
         unit_of = {
             person.index: unit
-            for unit, spec in zip(units, self.org.units, strict=True)
+            for unit, spec in zip(units, org.units, strict=True)
             for person in spec.members
         }
-        for employee in self.employees:
+        movers = [e for e in self.employees if unit_of[e.index] is not e.unit]
+        for employee in movers:
             employee.unit = unit_of[employee.index]
             employee.unit.members.append(employee)
-            if employee.activity == "idle":
-                employee.unit.roster.add(employee)
             employee.role_slowdown = event.role_slowdown
             employee.role_tasks = 0
-        for unit in units:
-            unit.manager.take_stock()
+        # Who has been idle longest is still first in line in the new unit.
+        idle_movers = [e for e in movers if e.activity == "idle"]
+        for employee in sorted(idle_movers, key=attrgetter("idle_order")):
+            employee.unit.roster.add(employee)
 
         in_service = {e.request: e for e in self.employees if e.request is not None}
-        for request in list(self.open):
+        waiting = set(moved)
+        for request in self.open:
             request.home = self.org.home_for(request.home_pick)
-            skill = request.rtype.tasks[request.step].skill
-            routed = self.org.unit_for(skill, None, request.home, request.draw)
+            old = before[request.unit]
             worker = in_service.get(request)
-            if worker is not None:
+            if old not in gone:
+                request.unit = old.index
+            elif worker is not None:
                 # Being worked on (or triaged): it is now in the worker's new unit.
                 request.unit = worker.unit.index
-                if request.triage:
-                    request.target = routed
                 worker.unit.enter(now)
                 request.in_unit = True
                 request.visit_start = now
-                continue
-            request.triage = False
-            request.unit = routed
-            if request in queued:
-                self.enter_unit(request, routed, now)
-        self._train(event, now)
-        self._schedule_next_reorganisation()
+            elif request not in waiting:  # in transit: it arrives where it now belongs
+                request.triage = False
+                request.unit = self._route_again(request)
+            if request.triage and request not in waiting:
+                target = before[request.target]
+                request.target = target.index if target not in gone else self._route_again(request)
+        for request in moved:
+            if request.triage:  # the wrong unit is gone: the wait so far was a handoff's
+                waited = now - request.enqueued_at
+                request.handoff_hours += waited
+                request.patience_left = max(0.0, request.patience_left - waited)
+                request.enqueued_at = now
+                request.triage = False
+            unit = self.units[self._route_again(request)]
+            unit.enter(now)
+            request.in_unit = True
+            request.unit = unit.index
+            request.visit_start = now
+            self.dispatch(request, unit, now)  # still waiting: its patience clock runs on
+
+    def _route_again(self, request: Request) -> int:
+        """Where the new structure sends the task at hand."""
+        skill = request.rtype.tasks[request.step].skill
+        return self.org.unit_for(skill, None, request.home, request.draw)
 
     def _train(self, event: Reorganisation, now: float) -> None:
         """Everyone trains for the change (`training_hours`), off the queue: at once if idle,
@@ -500,7 +546,7 @@ class OrgModel(mesa.Model):
                 helper.start(request, now, helping=True)
                 return
         unit.enqueue(request, next(self._seq))
-        if request.patience_left < math.inf:
+        if request.patience_left < math.inf and request.abandon_event is None:
             request.abandon_event = self.agenda.at(now + request.patience_left, request.give_up)
 
     def _idle_helper(self, unit: Unit, skill: str) -> Employee | None:

@@ -51,6 +51,12 @@ class UnitSpec:
     serves: frozenset[str]
     """Skills whose tasks are queued here."""
 
+    @property
+    def key(self) -> tuple[str, tuple[int, ...], frozenset[str]]:
+        """What makes it the same unit: its name, its people and what it serves (a
+        reorganisation keeps a unit it finds again)."""
+        return self.name, tuple(m.index for m in self.members), self.serves
+
 
 @dataclass(frozen=True)
 class Organisation:

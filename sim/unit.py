@@ -28,7 +28,8 @@ class Unit:
         self.uid = uid
         """Position among every unit of the run, across reorganisations."""
         self.spec = spec
-        """What the structure made of it: name, members, skills served."""
+        """What the structure made of it: name, members, skills served (a reorganisation keeps a
+        unit whose `spec.key` it finds again)."""
         self.name = spec.name
         self.serves = spec.serves
         self.apply(config)

@@ -9,6 +9,7 @@ process.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -187,3 +188,51 @@ def test_scenario_is_not_mutated_by_a_run(functional: Scenario) -> None:
     before = functional.model_dump()
     run(functional, seed=8)
     assert functional.model_dump() == before
+
+
+def test_a_structural_switch_that_changes_nothing_changes_no_customer() -> None:
+    """Common random numbers hold through a structural switch: each process draws from its own
+    stream (`sim.streams`), and a reorganisation keeps the units it does not change. So the
+    reorganisation lesson with its switch replaced by a placebo (functional to functional, no
+    slowdown, no engagement dip, ties kept) gives every customer exactly the outcome they have
+    without the switch, and the J-curve reads no effect."""
+    path = SCENARIOS / "lessons" / "reorganisation.toml"
+    if not path.exists():
+        pytest.skip("scenarios/lessons/reorganisation.toml does not exist")
+    lesson = load_scenario(path, ["run.days=40"])
+    event = lesson.events[0].model_dump() | {
+        "structure": {"kind": "functional"},
+        "role_slowdown": 1.0,
+        "engagement_dip": 0.0,
+        "reset_ties": False,
+    }
+    placebo = lesson.with_overrides(events=[event])
+    for seed in (1, 2):
+        switched = run(placebo, seed=seed, events=True)
+        plain = run(placebo.model_copy(update={"events": []}), seed=seed, events=True)
+        assert len(switched.requests) > 1000
+        assert switched.kpis["reorg_dip"] == 1.0
+        assert switched.kpis["reorg_crossover_day"] is None
+        effect = {k: v for k, v in switched.kpis.items() if not k.startswith("reorg_")}
+        assert_same_run(replace(switched, kpis=effect), plain)
+        assert switched.daily.equals(plain.daily)
+
+
+def test_a_switch_keeps_the_units_it_does_not_change() -> None:
+    """A matrix that regroups its teams keeps its expert pools as they were: the same unit
+    (number, name, books) and the same manager, on the same encounter schedule."""
+    from sim.model import OrgModel
+
+    base = preset("matrix")
+    if base.structure.kind != "matrix":
+        pytest.skip("scenarios/matrix.toml is not there")
+    event = {"day": 3, "structure": base.structure.model_dump() | {"teams": 2}}
+    model = OrgModel(base.with_overrides(events=[event]), rng=4)
+    model.run_until(3 * model.hours_per_day - 0.5)
+    pools = {u.name: (u, u.manager) for u in model.units if u.name.endswith(" pool")}
+    teams = [u for u in model.units if not u.name.endswith(" pool")]
+    model.run_until(3 * model.hours_per_day + 0.5)
+    assert pools and all(model.units[u.index] is u for u, _ in pools.values())
+    assert all(u.manager is manager for u, manager in pools.values())
+    assert set(model.retired_units) == set(teams)
+    assert len(model.units) == len(pools) + 2
