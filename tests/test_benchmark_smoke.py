@@ -19,6 +19,7 @@ SCRIPT = ROOT / "experiments" / "benchmark.py"
     not (ROOT / "scenarios" / "functional.toml").exists(),
     reason="scenarios/functional.toml (benchmark case b) does not exist yet",
 )
+@pytest.mark.slow  # runs the benchmark script
 def test_benchmark_quick_runs_and_prints_summary() -> None:
     done = subprocess.run(
         [sys.executable, str(SCRIPT), "--quick"],

@@ -55,7 +55,11 @@ def sim(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.Comp
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, **(env or {})},
+        # A pipe, as a user's: no terminal size a library exported into this process.
+        env={
+            **{k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")},
+            **(env or {}),
+        },
     )
 
 

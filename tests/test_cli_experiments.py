@@ -78,6 +78,7 @@ def parts(out: Path) -> list[Path]:
 # compare --reps
 
 
+@pytest.mark.slow  # several `sim` processes, each with a pool
 def test_compare_with_replications_prints_cis_and_sentences_and_writes_files(tmp_path):
     report, table = tmp_path / "report.html", tmp_path / "table.csv"
     out = sim(
@@ -130,6 +131,7 @@ def test_compare_bad_reps_is_one_line_and_exit_2(reps, expected):
 # sweep
 
 
+@pytest.mark.slow  # several `sim` processes, each with a pool
 def test_sweep_writes_parquet_prints_summary_and_resumes(tmp_path):
     spec = tmp_path / "tiny.toml"
     spec.write_text(SWEEP, encoding="utf-8")
@@ -210,6 +212,7 @@ def test_sweep_input_errors_are_one_line_each(tmp_path):
     ]
 
 
+@pytest.mark.slow  # several `sim` processes, each with a pool
 def test_ctrl_c_stops_the_sweep_with_a_resume_hint(tmp_path):
     spec = tmp_path / "slow.toml"
     spec.write_text(
@@ -243,6 +246,7 @@ def test_ctrl_c_stops_the_sweep_with_a_resume_hint(tmp_path):
 # sensitivity
 
 
+@pytest.mark.slow  # several `sim` processes, each with a pool
 def test_sensitivity_prints_indices_and_writes_the_chart(tmp_path):
     spec = tmp_path / "morris.toml"
     spec.write_text(MORRIS, encoding="utf-8")

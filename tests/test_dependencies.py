@@ -16,6 +16,7 @@ import re
 import subprocess
 import sys
 
+import pytest
 from packaging.requirements import Requirement
 
 IMPORT_ALL = """
@@ -55,6 +56,7 @@ def runtime_closure(project: str = "sim") -> set[str]:
     return {name for name, _ in done}
 
 
+@pytest.mark.slow  # imports all of sim in a fresh interpreter
 def test_every_imported_package_is_a_declared_runtime_dependency():
     done = subprocess.run(
         [sys.executable, "-c", IMPORT_ALL], capture_output=True, text=True, timeout=300

@@ -133,6 +133,7 @@ def test_replications_differ_and_record_their_seeds():
         assert list(r.units.columns) == ["unit", "headcount", "utilisation"]
 
 
+@pytest.mark.slow  # starts a process pool
 def test_process_pool_gives_exactly_the_serial_results():
     base = functional().with_overrides(**{"run.days": 8})
     other = load_scenario(SCENARIOS / "cross-functional.toml").with_overrides(

@@ -242,6 +242,7 @@ def test_pooled_generalists_afford_more_slowdown_than_small_teams() -> None:
 # 2. Local-metric incentives raise transfers and repeat contacts (§5.7, §7.23)
 
 
+@pytest.mark.slow  # statistical: long runs
 def test_local_metrics_raise_transfers_and_repeat_contacts() -> None:
     """w = 0.0-0.1 (local KPIs) vs w = 0.9-1.0 (customer metrics) on the functional preset,
     same customers (seeds) in every variant (Kerr 1975; Burton & Obel 1988)."""
@@ -731,6 +732,7 @@ def test_counterfactual_is_the_run_without_the_event() -> None:
 # Encounters take time and build ties; burnout needs sustained overload (§5.8, §5.11)
 
 
+@pytest.mark.slow  # statistical: long runs
 def test_encounters_take_time_and_build_ties() -> None:
     base = preset("functional", **{"run.days": 30})
     per_week, size, hours = 5.0, 2, 1.0

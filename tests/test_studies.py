@@ -48,6 +48,7 @@ def test_pooling_sweep_file() -> None:
     assert exact == pytest.approx([4.0, 1.778, 0.7455, 0.2860], abs=5e-4)
 
 
+@pytest.mark.slow  # a study reproduction: thousands of simulated days
 def test_pooling_quick(tmp_path: Path) -> None:
     """Quick mode (3 x 300 days, about 46,000 requests a run): every W_q has the Erlang C value
     inside its 95% CI or within 15%, and pooling more people always waits less."""
@@ -71,6 +72,7 @@ def test_pooling_quick(tmp_path: Path) -> None:
 # 2. Cross-training (§7.14)
 
 
+@pytest.mark.slow  # a study reproduction: thousands of simulated days
 def test_cross_training_quick(tmp_path: Path) -> None:
     """Quick mode (3 x 20 days): the long chain captures >= 90% of full flexibility's W_q
     reduction; dedicated and closed pairs are unstable under the unbalanced load (flagged by
@@ -118,6 +120,7 @@ def test_break_even_toy_model_is_the_domain_table() -> None:
     assert 1.3 * (1 - fcr) / fcr == pytest.approx(1 / 0.9 - 1)
 
 
+@pytest.mark.slow  # a study reproduction: thousands of simulated days
 def test_break_even_quick(tmp_path: Path) -> None:
     """Quick mode (3 x 60 days a point, bracket < 0.02): s* decreases at high load and lies
     within 0.03 of the domain table at every load (toy-matched generalists)."""
@@ -158,6 +161,7 @@ def test_jcurve_sustained_crossover(cumulative: list[float], day: int | None) ->
     assert jcurve.sustained_crossover(series) == day
 
 
+@pytest.mark.slow  # a study reproduction: thousands of simulated days
 def test_jcurve_quick(tmp_path: Path) -> None:
     """Quick mode (3 x 120 days): a dip for every learning rate (the first two days after the
     switch slower than without it; over the first 10 days, reorg_dip, above 1 from r = 0.85 and

@@ -292,6 +292,7 @@ def test_dead_worker_stops_the_sweep_and_keeps_finished_runs(reference, tmp_path
     )
 
 
+@pytest.mark.slow  # starts a Dask cluster
 def test_dask_local_cluster_rows_equal_process_pool_rows(reference, tmp_path):
     sweep, reference_out, _ = reference
     with dask_executor(local_workers=2) as executor:

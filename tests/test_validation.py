@@ -543,6 +543,7 @@ def _busy_organisation() -> Scenario:
     )
 
 
+@pytest.mark.slow  # statistical: long runs
 @pytest.mark.parametrize(
     ("make", "no_help"),
     [
@@ -598,6 +599,7 @@ def test_littles_law_in_every_unit(make: Callable[[], Scenario], no_help: bool) 
 # 8. Callbacks: geometric contacts and a Jackson network with feedback
 
 
+@pytest.mark.slow  # statistical: long runs
 def test_callbacks_contacts_and_feedback_network() -> None:
     """First-contact resolution p = 0.8 at proficiency 1, exponent 0: contacts per request
     = 1/p = 1.25 (domain notes §7.11). With an exponential callback delay the organisation is a
@@ -664,6 +666,7 @@ def test_erlang_a_abandonment_identity() -> None:
 # Work distributions: the mean is the task's hours; M/G/1 waits follow Pollaczek-Khinchine
 
 
+@pytest.mark.slow  # statistical: long runs
 @pytest.mark.parametrize(
     ("distribution", "cv"),
     [

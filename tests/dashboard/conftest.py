@@ -70,6 +70,30 @@ of range, a headcount of 0 and an unknown structure kind."""
 # A rendered page's widget tree
 
 
+def wait_until(predicate, timeout: float = 30.0, what: str = "the condition") -> None:
+    """Poll `predicate` until it is true; fail after `timeout` seconds. Instead of a sleep that
+    guesses how long the page takes, so a loaded machine is slower but not wrong."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        time.sleep(0.05)
+
+
+def settled(read, quiet: float = 1.0, timeout: float = 30.0, what: str = "the value"):
+    """`read()` once it has not changed for `quiet` seconds (a frame in flight has landed)."""
+    deadline = time.monotonic() + timeout
+    value, since = read(), time.monotonic()
+    while time.monotonic() - since < quiet:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} still changing after {timeout:g} s")
+        time.sleep(0.05)
+        now = read()
+        if now != value:
+            value, since = now, time.monotonic()
+    return value
+
+
 def all_widgets(root):
     """Every widget under root, in page order (`rc.find` stops descending at its first
     match)."""

@@ -14,6 +14,7 @@ import re
 from urllib.parse import urlparse
 
 import pytest
+from conftest import settled
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.e2e
@@ -69,9 +70,10 @@ def test_classroom_loads_offline_and_plays(page: Page, dashboard_url, shots):
     expect(page.locator(".org-left .arriving").first).to_be_attached()  # requests in transfer
     page.get_by_role("button", name="Pause").click()
     expect(page.get_by_role("button", name="Play")).to_be_visible()
-    paused = status.inner_text()
+    # A frame in flight may still land; after that the clock stands still.
+    paused = settled(status.inner_text, quiet=1.0, what="the paused clock")
     assert STATUS.fullmatch(paused) and paused != START
-    page.wait_for_timeout(600)
+    page.wait_for_timeout(1000)
     assert status.inner_text() == paused
     assert chart.get_attribute("src") != before
     page.screenshot(path=shots / "classroom-playing.png")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import shutil
-import time
+import threading
 from pathlib import Path
 
 import ipyvuetify as v
@@ -16,10 +16,11 @@ import ipywidgets as w
 import pytest
 import solara
 import solara.widgets
-from conftest import all_widgets, button, buttons, texts
+from conftest import all_widgets, button, buttons, texts, wait_until
 
 from sim.dashboard.classroom import lessons
 from sim.dashboard.classroom import page as classroom
+from sim.dashboard.classroom.lineup import Lineup
 from sim.dashboard.classroom.page import Page
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -126,19 +127,50 @@ def test_a_lever_acts_on_every_side_from_now_on(box):
     assert status(box) == "Day 6, 13:00"
 
 
-def test_play_then_pause(box):
+def playing_threads(monkeypatch: pytest.MonkeyPatch) -> list[threading.Thread]:
+    """Record the threads that advance the organisations (the play loop's, not the test's)."""
+    threads: list[threading.Thread] = []
+    advance = Lineup.advance
+
+    def recorded(self: Lineup, hours: float):
+        if threading.current_thread() is not threading.main_thread():
+            threads.append(threading.current_thread())
+        return advance(self, hours)
+
+    monkeypatch.setattr(Lineup, "advance", recorded)
+    return threads
+
+
+def test_play_then_pause(box, monkeypatch):
+    threads = playing_threads(monkeypatch)
     button(box, "Play").click()
-    deadline = time.monotonic() + 30
-    while status(box) == START and time.monotonic() < deadline:
-        time.sleep(0.1)
+    wait_until(lambda: status(box) != START, 30, "the clock to move")
     button(box, "Pause").click()
-    deadline = time.monotonic() + 10  # the frame being computed when Pause came is dropped
-    while not buttons(box, "Play") and time.monotonic() < deadline:
-        time.sleep(0.1)
+    # The frame being computed when Pause came is dropped: none lands after Pause.
+    wait_until(lambda: buttons(box, "Play"), 10, "the Play button")
     paused = status(box)
     assert paused != START
-    time.sleep(1.0)  # no frame lands after Pause
+    wait_until(lambda: not any(t.is_alive() for t in threads), 30, "the play thread to end")
     assert status(box) == paused and buttons(box, "Play")
+    advances = len(threads)
+    button(box, "Step 1 h").click()  # the page still answers, one hour at a time
+    assert len(threads) == advances and status(box) != paused
+
+
+def test_an_error_while_playing_is_shown_in_the_page(box, monkeypatch):
+    def broken(self: Lineup, hours: float):
+        raise RuntimeError("the model broke")
+
+    monkeypatch.setattr(Lineup, "advance", broken)
+    button(box, "Play").click()
+    wait_until(lambda: "The simulation stopped: RuntimeError: the model broke" in texts(box), 30)
+    wait_until(lambda: buttons(box, "Play"), 10, "playing to stop")
+    assert status(box) == START
+    monkeypatch.undo()
+    button(box, "Reset").click()
+    assert "The simulation stopped" not in texts(box)
+    button(box, "Step 1 h").click()
+    assert status(box) == "Day 6, 10:00"
 
 
 def test_each_browser_gets_its_own_organisations():

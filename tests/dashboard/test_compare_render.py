@@ -20,7 +20,7 @@ import ipywidgets as w
 import pytest
 import solara
 import solara.widgets
-from conftest import BAD_SCENARIO, all_widgets, button, buttons, texts
+from conftest import BAD_SCENARIO, all_widgets, button, buttons, texts, wait_until
 from ipyvuetify.extra import FileInput
 
 from sim.dashboard.compare import run as compare_run
@@ -71,14 +71,6 @@ def entry_names(box) -> list[str]:
         for x in all_widgets(box)
         if isinstance(x, solara.widgets.HTML) and "compare-entry-name" in (x.unsafe_innerHTML or "")
     ]
-
-
-def wait_for(predicate, timeout: float = 60.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -148,7 +140,7 @@ def _upload(box, monkeypatch, name: str, data: bytes, widget_type=ScenarioFileIn
 def test_bad_upload_shows_its_errors_in_the_page(compare_page, monkeypatch):
     box, _ = compare_page
     _upload(box, monkeypatch, "my-org.toml", BAD_SCENARIO)
-    wait_for(lambda: "This file cannot be used" in texts(box), 10, "the upload's errors")
+    wait_until(lambda: "This file cannot be used" in texts(box), 10, "the upload's errors")
     text = texts(box)
     assert "my-org.toml: demand.requests_per_day: -5 is out of range (allowed: > 0.0)" in text
     assert "my-org.toml: workforce.0.headcount: 0 is out of range (allowed: >= 1)" in text
@@ -158,14 +150,14 @@ def test_bad_upload_shows_its_errors_in_the_page(compare_page, monkeypatch):
     from solara.components.file_drop import FileDropZone
 
     _upload(box, monkeypatch, "notes.toml", b"this is = = not toml", FileDropZone)
-    wait_for(lambda: "notes.toml: not valid TOML" in texts(box), 10, "the TOML error")
+    wait_until(lambda: "notes.toml: not valid TOML" in texts(box), 10, "the TOML error")
 
 
 def test_good_upload_is_added(compare_page, monkeypatch):
     box, _ = compare_page
     data = (compare_scenarios.scenarios_dir() / "matrix.toml").read_bytes()
     _upload(box, monkeypatch, "ours.toml", data)
-    wait_for(lambda: len(entry_names(box)) == 3, 10, "the uploaded scenario")
+    wait_until(lambda: len(entry_names(box)) == 3, 10, "the uploaded scenario")
     assert "(uploaded ours.toml)" in entry_names(box)[2]
 
 
@@ -346,13 +338,14 @@ def test_run_settings_that_do_not_fit_a_scenario_are_explained(compare_page):
     assert "Replications: 1 is out of range (allowed: 2 to 50)" in texts(box)
 
 
+@pytest.mark.slow  # a comparison on a process pool
 def test_tiny_comparison_gives_the_table_figures_and_downloads(compare_page):
     box, _ = compare_page
     type_into(box, "Replications", "2")
     type_into(box, "Working days", "5")
     button(box, "Run the comparison").click()
     assert buttons(box, "Cancel"), "a running comparison can be cancelled"
-    wait_for(
+    wait_until(
         lambda: "Ran in" in (text := texts(box)) or "The comparison failed" in text,
         90,
         "the results",
@@ -381,7 +374,7 @@ def test_tiny_comparison_gives_the_table_figures_and_downloads(compare_page):
     assert set(downloads) == {"comparison.csv", "comparison-runs.csv", "comparison-report.html"}
     for download in downloads.values():
         download.request_download = True
-    wait_for(lambda: all(d.bytes for d in downloads.values()), 30, "the downloads")
+    wait_until(lambda: all(d.bytes for d in downloads.values()), 30, "the downloads")
     csv = downloads["comparison.csv"].bytes.decode()
     assert csv.startswith("kpi,label,unit,scenario,baseline,n,mean,sd,ci_low,ci_high")
     row = 'resolution_hours_mean,"Resolution time, mean","hours, resolved only",Functional'
@@ -390,6 +383,7 @@ def test_tiny_comparison_gives_the_table_figures_and_downloads(compare_page):
     assert report.startswith("<!DOCTYPE html>") and "data:image/png;base64," in report
 
 
+@pytest.mark.slow  # a comparison on a process pool
 def test_cancel_stops_the_pool_at_once():
     states = []
     done = threading.Event()
@@ -403,7 +397,7 @@ def test_cancel_stops_the_pool_at_once():
     scenarios = [preset["functional.toml"].scenario, preset["cross-functional.toml"].scenario]
     runner = compare_run.Runner(on_state)
     runner.start(scenarios, ["A", "B"], reps=10)
-    wait_for(lambda: runner._pool is not None, 30, "the pool")
+    wait_until(lambda: runner._pool is not None, 30, "the pool")
     pool = runner._pool
     started = time.monotonic()
     runner.cancel()
@@ -441,10 +435,11 @@ def test_a_reorganisation_shows_its_j_curve():
     rc.close()
 
 
+@pytest.mark.slow  # a comparison on a process pool
 def test_leaving_the_page_stops_its_comparison():
     box, rc = solara.render(Page(), handle_error=False)
     button(box, "Run the comparison").click()  # 2 x 10 x 60 days
-    wait_for(lambda: "runs done" in texts(box), 60, "the first runs")
+    wait_until(lambda: "runs done" in texts(box), 60, "the first runs")
     threads = [t for t in threading.enumerate() if t.name == "compare-runner"]
     assert len(threads) == 1
     rc.close()  # the browser left: the page unmounts

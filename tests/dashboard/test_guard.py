@@ -24,6 +24,8 @@ from conftest import CHROMIUM, CHROMIUM_ARGS, dashboard_server
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
+pytestmark = pytest.mark.slow  # each test starts a dashboard server
+
 PAGES = 3
 """--pages-per-client of the server under test."""
 

@@ -44,6 +44,7 @@ def listening(port: int) -> set[str]:
     return found
 
 
+@pytest.mark.slow  # starts a dashboard server
 def test_serve_prints_a_loopback_address_that_answers_and_stops_on_ctrl_c():
     server = start("port=0")
     try:
@@ -123,6 +124,7 @@ def alive(pid: int) -> bool:
     return True
 
 
+@pytest.mark.slow  # starts a dashboard server
 @pytest.mark.skipif(not Path("/proc").exists(), reason="needs /proc (Linux)")
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
 def test_a_stop_signal_stops_the_server_it_started_too(stop):
@@ -156,6 +158,7 @@ def test_a_stop_signal_stops_the_server_it_started_too(stop):
         urllib.request.urlopen(url, timeout=2)
 
 
+@pytest.mark.slow  # starts a dashboard server
 def test_nohup_keeps_the_dashboard_serving_after_sighup():
     """``nohup sim dashboard &``: SIGHUP was ignored on purpose, and stays ignored."""
     server = start("port=0", preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))

@@ -282,6 +282,8 @@ def Classroom(session: Session, lessons: list[LessonInfo]):
     playing = solara.use_reactive(False)
     speed = solara.use_reactive(DEFAULT_SPEED)
     problems = solara.use_reactive([])
+    failure = solara.use_reactive("")
+    """What stopped the simulation, if anything did (shown until Reset)."""
     rate = solara.use_ref(0.0)
     """Updates per second while playing, smoothed, as measured here (server side)."""
     mounted = solara.use_ref(True)
@@ -296,6 +298,20 @@ def Classroom(session: Session, lessons: list[LessonInfo]):
 
     solara.use_effect(watch_unmount, [])
 
+    def advanced(hours: float) -> Frame | None:
+        """The organisations `hours` on; None after an error, which is shown in the page (and
+        stops playing) instead of ending the play thread silently."""
+        try:
+            return lineup.advance(hours)
+        except Exception as exc:  # whatever the model raises, the page must say so and live
+            failure.set(f"The simulation stopped: {type(exc).__name__}: {exc}")
+            playing.set(False)
+            return None
+
+    def step() -> None:
+        if (next_frame := advanced(STEP_HOURS)) is not None:
+            frame.set(next_frame)
+
     def play_loop():
         """Advance every organisation in real time until paused (runs in its own thread)."""
         last = time.monotonic()
@@ -309,11 +325,11 @@ def Classroom(session: Session, lessons: list[LessonInfo]):
             first = False
             hours = min(SPEEDS[speed.value] * (now - last), MAX_FRAME_HOURS)
             last = now
-            advanced = lineup.advance(hours)
-            if not (playing.value and task.is_current()):
-                break  # paused while this frame was computed: show nothing after Pause
-            frame.set(advanced)  # renders the frame, in this thread
-            if advanced.finished:
+            next_frame = advanced(hours)
+            if next_frame is None or not (playing.value and task.is_current()):
+                break  # failed, or paused while this frame was computed: show nothing after Pause
+            frame.set(next_frame)  # renders the frame, in this thread
+            if next_frame.finished:
                 playing.set(False)
             time.sleep(max(0.005, FRAME_SECONDS - (time.monotonic() - now)))
 
@@ -324,6 +340,7 @@ def Classroom(session: Session, lessons: list[LessonInfo]):
         try:
             frame.set(lineup.configure(**changes))
             problems.set([])
+            failure.set("")
         except ScenarioError as exc:
             problems.set(list(exc.problems))
 
@@ -339,6 +356,7 @@ def Classroom(session: Session, lessons: list[LessonInfo]):
         try:
             frame.set(session.open(info))
             problems.set([])
+            failure.set("")
         except ScenarioError as exc:
             problems.set([f"The lesson '{info.title}' cannot be opened:", *exc.problems])
 
@@ -356,7 +374,7 @@ def Classroom(session: Session, lessons: list[LessonInfo]):
             solara.Button(
                 f"Step {STEP_HOURS:g} h",
                 icon_name="mdi-step-forward",
-                on_click=lambda: frame.set(lineup.advance(STEP_HOURS)),
+                on_click=step,
                 disabled=playing.value or f.finished,
             )
             solara.Button("Reset", icon_name="mdi-restore", on_click=lambda: restart())
@@ -385,6 +403,11 @@ def Classroom(session: Session, lessons: list[LessonInfo]):
             )
         if problems.value:
             solara.Error("\n".join(problems.value), classes=["classroom-problems"])
+        if failure.value:
+            solara.Error(
+                f"{failure.value}. Reset starts the organisations again.",
+                classes=["classroom-failure"],
+            )
         with solara.Row(style={"gap": "14px", "align-items": "flex-start", "flex-wrap": "wrap"}):
             with solara.Column(gap="4px", classes=["classroom-main"]):
                 with solara.Row(style={"gap": "12px", "flex-wrap": "nowrap"}):
