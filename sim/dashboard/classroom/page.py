@@ -56,6 +56,8 @@ FRAME_SECONDS = 0.12
 """Shortest time between frames (at most about 8 updates a second)."""
 MAX_FRAME_HOURS = 4.0
 """A slow frame never jumps more than this (keeps the picture readable under load)."""
+MAX_DRAW_SECONDS = 10.0
+"""The play loop waits at most this long for a frame to be drawn before it sets the next."""
 STEP_HOURS = 1.0
 SIDE_NAMES = ("left", "middle", "right")
 CSS = """
@@ -297,6 +299,15 @@ def Classroom(session: Session, lessons: list[LessonInfo]):
         return unmounted
 
     solara.use_effect(watch_unmount, [])
+    shown = solara.use_ref(0)
+    """The id of the last frame the page has drawn (the play loop waits for it)."""
+
+    drawing = frame.value.id
+
+    def drawn() -> None:
+        shown.current = drawing
+
+    solara.use_effect(drawn, [drawing])
 
     def advanced(hours: float) -> Frame | None:
         """The organisations `hours` on; None after an error, which is shown in the page (and
@@ -328,9 +339,15 @@ def Classroom(session: Session, lessons: list[LessonInfo]):
             next_frame = advanced(hours)
             if next_frame is None or not (playing.value and task.is_current()):
                 break  # failed, or paused while this frame was computed: show nothing after Pause
-            frame.set(next_frame)  # renders the frame, in this thread
+            frame.set(next_frame)  # renders the frame: in this thread, or in a click's render
             if next_frame.finished:
                 playing.set(False)
+            # A click's render (in another thread) draws the frames set meanwhile, and fails if
+            # every pass finds a newer one (a loaded machine): the next waits for this one.
+            while shown.current != next_frame.id and time.monotonic() - now < MAX_DRAW_SECONDS:
+                if not (playing.value and mounted.current and task.is_current()):
+                    break
+                time.sleep(0.005)
             time.sleep(max(0.005, FRAME_SECONDS - (time.monotonic() - now)))
 
     # A new thread each time `playing` changes.
