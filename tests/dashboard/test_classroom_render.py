@@ -54,19 +54,23 @@ def slider(box, name: str) -> v.Slider:
     return sliders[[lever.name for lever in classroom.LEVERS].index(name)]
 
 
-def measured(box, timeout: float = 60) -> None:
-    """Wait until the lesson's numbers are measured ('…' until then): that thread re-renders
-    the page when it ends, and a test reading the page meanwhile can read it mid-render."""
-    deadline = time.monotonic() + timeout
-    while "…" in texts(box) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert "…" not in texts(box), "the lesson's numbers were not measured"
+def measured(box) -> bool:
+    """The lesson's numbers are measured (until then '…'; they are measured in a thread)."""
+    return any(
+        "What to watch for" in html and "…" not in html
+        for x in all_widgets(box)
+        if isinstance(x, solara.widgets.HTML) and (html := x.unsafe_innerHTML or "")
+    )
 
 
 @pytest.fixture
 def box():
+    before = set(threading.enumerate())
     box, rc = solara.render(Page(), handle_error=False)
-    measured(box)
+    # While a page's thread renders (the lesson's numbers are measured in one), a click's render
+    # is left to that thread, and may land after the click returns: wait until they are done.
+    wait_until(lambda: measured(box), 120, "the lesson's numbers")
+    wait_until(lambda: not set(threading.enumerate()) - before, 30, "the page's threads to end")
     yield box
     rc.close()
 
