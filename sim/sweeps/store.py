@@ -261,8 +261,7 @@ class Parts:
         what = (
             f"moved to {out / DAMAGED}; its runs run again"
             if moved
-            else "left out; run the same sweep with --resume to set it aside and run its runs "
-            "again"
+            else "left out; run the same sweep with --resume to set it aside and run its runs again"
         )
         return [f"{path}: damaged ({why}): {what}" for path, why in self.damaged.items()]
 

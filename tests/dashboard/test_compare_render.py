@@ -406,7 +406,7 @@ def test_cancel_stops_the_pool_at_once():
     assert not runner.thread.is_alive() and time.monotonic() - started < 10
     assert all(not p.is_alive() for p in (pool._processes or {}).values())
     # The slots are free again: the next comparison is not kept waiting.
-    wait_for(lambda: SLOTS.in_use() == 0, 5, "the slots")
+    wait_until(lambda: SLOTS.in_use() == 0, 5, "the slots")
     assert [s.status for s in states].count("cancelled") == 1
 
 
@@ -445,7 +445,7 @@ def test_leaving_the_page_stops_its_comparison():
     rc.close()  # the browser left: the page unmounts
     threads[0].join(10)
     assert not threads[0].is_alive()
-    wait_for(lambda: SLOTS.in_use() == 0, 5, "the slots")
+    wait_until(lambda: SLOTS.in_use() == 0, 5, "the slots")
 
 
 # --------------------------------------------------------------------------------------------
@@ -457,10 +457,9 @@ def test_a_nested_file_is_one_line_and_the_page_keeps_working(compare_page, monk
     traceback showing server paths; a unit without members with another."""
     box, _ = compare_page
     _upload(box, monkeypatch, "bomb.toml", b"name = " + b"[" * 500 + b"]" * 500)
-    wait_for(lambda: "This file cannot be used" in texts(box), 10, "the upload's problem")
-    assert (
-        "bomb.toml: nested too deeply (allowed: at most 20 levels of tables and lists)"
-        in texts(box)
+    wait_until(lambda: "This file cannot be used" in texts(box), 10, "the upload's problem")
+    assert "bomb.toml: nested too deeply (allowed: at most 20 levels of tables and lists)" in texts(
+        box
     )
     functional = (compare_scenarios.scenarios_dir() / "functional.toml").read_text()
     data = functional.replace('kind = "functional"', 'kind = "custom"') + (
@@ -469,7 +468,7 @@ def test_a_nested_file_is_one_line_and_the_page_keeps_working(compare_page, monk
         '[[structure.units]]\nname = "v"\nmembers = {}\n'
     )
     _upload(box, monkeypatch, "empty-unit.toml", data.encode())
-    wait_for(lambda: "empty-unit.toml" in texts(box), 10, "the second problem")
+    wait_until(lambda: "empty-unit.toml" in texts(box), 10, "the second problem")
     text = texts(box)
     assert "empty-unit.toml: structure.units.1.members: has too few items" in text
     assert "Traceback" not in text and len(entry_names(box)) == 2
@@ -484,20 +483,18 @@ def test_what_the_model_cannot_run_is_refused_at_upload(compare_page, monkeypatc
     data = functional.replace("callback_delay_hours = 8 ", "callback_delay_hours = inf ")
     assert data != functional
     _upload(box, monkeypatch, "cbinf.toml", data.encode())
-    wait_for(lambda: "This file cannot be used" in texts(box), 10, "the upload's problem")
-    assert (
-        "cbinf.toml: demand.callback_delay_hours: inf is not a finite number" in texts(box)
-    )
+    wait_until(lambda: "This file cannot be used" in texts(box), 10, "the upload's problem")
+    assert "cbinf.toml: demand.callback_delay_hours: inf is not a finite number" in texts(box)
     huge = functional.replace("requests_per_day = 205", "requests_per_day = 1e12")
     _upload(box, monkeypatch, "huge.toml", huge.encode())
-    wait_for(lambda: "huge.toml" in texts(box), 10, "the upload's problem")
+    wait_until(lambda: "huge.toml" in texts(box), 10, "the upload's problem")
     assert "huge.toml: demand.requests_per_day: about" in texts(box)
     twins = functional.replace('kind = "functional"', 'kind = "custom"') + (
         '[[structure.units]]\nname = "u"\nmembers = {policy = 10, billing = 9}\n'
         '[[structure.units]]\nname = "u"\nmembers = {claims = 13, underwriting = 5, legal = 3}\n'
     )
     _upload(box, monkeypatch, "twins.toml", twins.encode())
-    wait_for(lambda: "twins.toml" in texts(box), 10, "the upload's problem")
+    wait_until(lambda: "twins.toml" in texts(box), 10, "the upload's problem")
     assert "twins.toml: structure.units.1.name: 'u' is used twice" in texts(box)
     assert len(entry_names(box)) == 2
 
@@ -545,7 +542,7 @@ def test_a_huge_comparison_does_not_hold_up_another_users_small_one():
     small = compare_scenarios.with_run_length(pair, ["A", "B"], 5)
     big, big_states, big_done = _runner("user-big")
     assert big.start(pair, ["A", "B"], reps=8) is None  # 16 runs of 60 days
-    wait_for(lambda: big_states[-1].status == "running", 60, "the big comparison to run")
+    wait_until(lambda: big_states[-1].status == "running", 60, "the big comparison to run")
     little, little_states, little_done = _runner("user-small")
     assert little.start(small, ["A", "B"], reps=2) is None  # 4 runs of 5 days
     try:
@@ -556,7 +553,7 @@ def test_a_huge_comparison_does_not_hold_up_another_users_small_one():
     finally:
         big.cancel()
     assert big_done.wait(10)
-    wait_for(lambda: SLOTS.in_use() == 0, 5, "the slots")
+    wait_until(lambda: SLOTS.in_use() == 0, 5, "the slots")
 
 
 def test_each_user_has_a_budget():
@@ -591,10 +588,10 @@ def test_a_run_too_big_for_the_server_is_refused_before_it_starts(compare_page, 
     functional = (compare_scenarios.scenarios_dir() / "functional.toml").read_text()
     busy = functional.replace("requests_per_day = 205", "requests_per_day = 3000")
     _upload(box, monkeypatch, "busy.toml", busy.encode())
-    wait_for(lambda: len(entry_names(box)) == 3, 10, "the uploaded scenario")
+    wait_until(lambda: len(entry_names(box)) == 3, 10, "the uploaded scenario")
     type_into(box, "Working days", "365")
     button(box, "Run the comparison").click()
-    wait_for(lambda: "Cannot run:" in texts(box), 10, "the run's problem")
+    wait_until(lambda: "Cannot run:" in texts(box), 10, "the run's problem")
     assert "events (arrivals, task attempts, person-days) (allowed on this page: up to 750,000" in (
         texts(box)
     )
