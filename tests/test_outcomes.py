@@ -84,6 +84,36 @@ def test_a_reorganisation_pays_its_one_off_cost_and_its_training_hours():
     assert t["time_to_outcome_hours_mean"] > a["time_to_outcome_hours_mean"]
 
 
+PLACEBO = [
+    'events.0.structure={ kind = "functional" }',
+    "events.0.role_slowdown=1.0",
+    "events.0.engagement_dip=0.0",
+    "events.0.reset_ties=false",
+]
+
+
+@pytest.mark.slow
+def test_a_reorganisation_that_changes_nothing_reads_no_effect():
+    """The placebo of the validity review: functional -> functional on day 20, no slowdown, no
+    dip, ties kept. Over 10 seeds its dip is 1 +- 0.02 and it never 'pays back'; the lesson's
+    real switch to teams stands clearly above it."""
+    placebo = load_scenario(LESSON, PLACEBO)
+    real = load_scenario(LESSON)
+    seeds = range(1, 11)
+    null = [run(placebo, seed).kpis for seed in seeds]
+    dips = [k["reorg_dip"] for k in null]
+    print("placebo reorg_dip", np.round(dips, 4))
+    assert abs(np.mean(dips) - 1.0) <= 0.02, dips
+    assert not any(k["reorg_paid_back"] for k in null), [k["reorg_crossover_day"] for k in null]
+    assert all(abs(k["reorg_csat_change"]) <= 0.05 for k in null)
+    lesson = [run(real, seed).kpis for seed in seeds[:4]]
+    real_dips = [k["reorg_dip"] for k in lesson]
+    print("lesson reorg_dip", np.round(real_dips, 4))
+    assert min(real_dips) > max(dips) + 0.1, (real_dips, dips)
+    assert all(k["reorg_abandoned_change"] > 0.02 for k in lesson)
+    assert all(k["reorg_csat_change"] < -0.1 for k in lesson)
+
+
 def test_the_dip_counts_abandoned_customers_in_a_fixed_window():
     import pandas as pd
 
