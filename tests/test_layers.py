@@ -97,3 +97,32 @@ def _is_module(name: str) -> bool:
     relative = Path(*name.split("."))
     root = PACKAGE.parent
     return (root / relative).with_suffix(".py").is_file() or (root / relative).is_dir()
+
+
+def private_imports(source: str, here: str) -> list[str]:
+    """The private names (``_x``, not dunders) that module `here` imports from other `sim`
+    modules."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not (isinstance(node, ast.ImportFrom) and node.module and node.level == 0):
+            continue
+        if node.module.startswith("sim") and node.module != here:
+            found += [
+                f"{node.module}.{alias.name}"
+                for alias in node.names
+                if alias.name.startswith("_") and not alias.name.startswith("__")
+            ]
+    return found
+
+
+def test_the_private_import_check_can_fail():
+    source = "from sim.report.style import _hidden, STYLE\nfrom sim import __version__\n"
+    assert private_imports(source, "sim.cli.run") == ["sim.report.style._hidden"]
+    assert private_imports(source, "sim.report.style") == []  # its own names
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: module_name(p))
+def test_no_module_imports_another_modules_private_names(path: Path):
+    """Modules talk through public names (a private name is free to change)."""
+    found = private_imports(path.read_text(encoding="utf-8"), module_name(path))
+    assert not found, f"{module_name(path)} imports private names: {found}"

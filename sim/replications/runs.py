@@ -30,7 +30,7 @@ from sim.progress import ProgressCallback
 from sim.runner import RunResult, run
 from sim.scenario import Scenario
 
-_NO_SAMPLING = 1e9
+NO_SAMPLING = 1e9
 """`sample_every_hours` for replications: the time series is not kept, so do not sample it."""
 
 
@@ -139,7 +139,7 @@ def _run_chunk(
     scenario: Scenario, seeds: Sequence[int], summarise: Summariser
 ) -> list[Replication]:
     """Worker entry point (top level, so that worker processes can import it)."""
-    return [summarise(run(scenario, seed=s, sample_every_hours=_NO_SAMPLING)) for s in seeds]
+    return [summarise(run(scenario, seed=s, sample_every_hours=NO_SAMPLING)) for s in seeds]
 
 
 @contextmanager
