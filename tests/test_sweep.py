@@ -23,6 +23,7 @@ from sim.executors import dask_executor, local_executor
 from sim.progress import progress_bar
 from sim.replications import replication_seeds
 from sim.sweeps import (
+    MANIFEST,
     SpecError,
     SweepError,
     SweepInterrupted,
@@ -555,7 +556,7 @@ def test_a_write_that_fails_keeps_what_is_saved_and_says_how_to_finish(tmp_path)
         "File too large); 0 of 8 runs are saved; make room and run the same sweep with --resume "
         "to finish the rest"
     )
-    assert (out / "manifest.json").stat().st_size < 9000
+    assert (out / MANIFEST).stat().st_size < 9000
     assert not list((out / "parts").glob(".*.tmp"))  # no half-written file left behind
     finished = _sweep_process(spec, out, "--resume", "--workers", "1")
     _, stderr = finished.communicate(timeout=300)
