@@ -116,6 +116,19 @@ QUICK = Sizes(
 # Helpers -------------------------------------------------------------------------------------
 
 
+def print_medians(sim_rates: list[float], ciw_rates: list[float]) -> tuple[float, float | None]:
+    """The median throughput of each side over the seeds, printed with their ratio (medians,
+    because a shared machine makes single runs noisy)."""
+    sim_rate = statistics.median(sim_rates)
+    ciw_rate = statistics.median(ciw_rates) if ciw_rates else None
+    print(f"    median: sim {sim_rate:,.0f} req/CPU-s", end="")
+    if ciw_rate is not None:
+        print(f", Ciw {ciw_rate:,.0f} req/CPU-s, ratio sim/Ciw {sim_rate / ciw_rate:.2f}")
+    else:
+        print(" (Ciw not installed: no comparison)")
+    return sim_rate, ciw_rate
+
+
 def cpu_seconds(fn: Callable[[], int]) -> tuple[int, float]:
     """(requests returned by `fn`, CPU seconds it took)."""
     gc.collect()
@@ -362,13 +375,7 @@ def case_mmc(sizes: Sizes) -> dict:
             ciw_rates.append(n / cpu)
             line += f" | Ciw {n:,} in {cpu:.2f} CPU-s = {n / cpu:,.0f} req/CPU-s"
         print(line)
-    sim_rate = statistics.median(sim_rates)
-    ciw_rate = statistics.median(ciw_rates) if ciw_rates else None
-    print(f"    median: sim {sim_rate:,.0f} req/CPU-s", end="")
-    if ciw_rate is not None:
-        print(f", Ciw {ciw_rate:,.0f} req/CPU-s, ratio sim/Ciw {sim_rate / ciw_rate:.2f}")
-    else:
-        print(" (Ciw not installed: no comparison)")
+    sim_rate, ciw_rate = print_medians(sim_rates, ciw_rates)
     return {"sim": sim_rate, "ciw": ciw_rate, "scenario": scenario}
 
 
@@ -503,13 +510,7 @@ def case_network(sizes: Sizes) -> dict:
             line += f" | Ciw {n:,} in {cpu:.2f} CPU-s = {n / cpu:,.0f} req/CPU-s"
             line += f" (mean {means['ciw']:.2f} h)"
         print(line)
-    sim_rate = statistics.median(sim_rates)
-    ciw_rate = statistics.median(ciw_rates) if ciw_rates else None
-    print(f"    median: sim {sim_rate:,.0f} req/CPU-s", end="")
-    if ciw_rate is not None:
-        print(f", Ciw {ciw_rate:,.0f} req/CPU-s, ratio sim/Ciw {sim_rate / ciw_rate:.2f}")
-    else:
-        print(" (Ciw not installed: no comparison)")
+    sim_rate, ciw_rate = print_medians(sim_rates, ciw_rates)
     print("    theory: mean time in the network 3 x 2.778 = 8.333 h")
     return {"sim": sim_rate, "ciw": ciw_rate}
 
