@@ -411,11 +411,12 @@ class Manager(mesa.Agent):
         self._turn = 0
         self._retired = False
         self.plan_coordination()
-        per_week = encounters_per_manager_week(model.config.managers, len(model.units))
+        units = len(model.org.units)  # the structure's units (made with this one)
+        per_week = encounters_per_manager_week(model.config.managers, units)
         if per_week > 0 and model.config.managers.encounter_hours > 0:
             every = 5 * model.hours_per_day / per_week
             # Managers' encounters are spread over the week rather than all at once.
-            offset = every * (unit.index + 0.5) / max(1, len(model.units))
+            offset = every * (unit.index + 0.5) / max(1, units)
             self.encounters = model.agenda.every(every, self.hold_encounter, model.time + offset)
 
     def hold_encounter(self) -> None:
@@ -451,7 +452,7 @@ class Manager(mesa.Agent):
             return
         if self.coordination is None:
             every = model.hours_per_day / headcount
-            offset = every * (self.unit.index + 0.5) / max(1, len(model.units))
+            offset = every * (self.unit.index + 0.5) / max(1, len(model.org.units))
             self.coordination = model.agenda.every(every, self.coordinate, model.time + offset)
 
     def coordinate(self) -> None:

@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import pairwise
+from typing import Literal
 
 import numpy as np
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HOURS_PER_WEEK = 168
 
 _RANGE = re.compile(r"^\s*(\d{1,2})(?::(\d{2}))?\s*-\s*(\d{1,2})(?::(\d{2}))?\s*$")
@@ -69,7 +71,7 @@ class Week:
     days: tuple[Ranges, ...]
 
     @classmethod
-    def from_text(cls, by_day: dict[str, str]) -> Week:
+    def from_text(cls, by_day: Mapping[Weekday, str]) -> Week:
         return cls(tuple(parse_hours(by_day.get(day, "")) for day in WEEKDAYS))
 
     @property

@@ -397,12 +397,12 @@ class HelpIndex:
                 return roster.best(skill)
             heappop(heap)
             self._listed.discard((skill, index))
-        heap = self._partial.get(skill)
-        while heap:
-            top = heap[0]
+        partial = self._partial.get(skill)
+        while partial:
+            top = partial[0]
             if _partial_live(top, skill):
                 return top[-1]
-            heappop(heap)
+            heappop(partial)
         return None
 
     # Waiting work --------------------------------------------------------------------------

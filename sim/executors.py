@@ -122,12 +122,11 @@ class LocalExecutor(ProcessPoolExecutor):
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
-    ) -> bool:
+    ) -> None:
         if exc_type is None:
             self.shutdown(wait=True)
         else:
             stop_now(self)
-        return False
 
 
 def local_executor(workers: int | None = None) -> LocalExecutor:
@@ -195,7 +194,7 @@ def dask_executor(
                     "install this project in the workers' environment"
                 ) from exc
             executor = client.get_executor(pure=False)
-            executor.workers = sum(client.nthreads().values())  # type: ignore[attr-defined]
+            executor.workers = sum(client.nthreads().values())
             yield executor
     finally:
         if cluster is not None:

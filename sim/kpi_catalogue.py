@@ -126,6 +126,17 @@ _HOURS = "hours"
 _RESOLVED = "hours, resolved only"
 """The unit of the resolution times: they leave out the customers who gave up."""
 
+_PHASED: tuple[tuple[str, str, str, Kind, int, str, str, str], ...] = (
+    ("service_level", "Service level", "% resolved in the expected time",
+     "share", 1, "the service level in the", "higher", "lower"),
+    ("time_to_outcome_hours", "Time to outcome, mean", _HOURS, "hours", -1,
+     "the time to outcome in the", "longer", "shorter"),
+    ("csat", "CSAT, mean", "1-5 scale", "score", 1, "CSAT in the", "higher",
+     "lower"),
+)  # fmt: skip
+"""The KPIs also reported for the first 90 days after a reorganisation and after day 90: key,
+label, unit, kind, better, noun, and the words for up and down."""
+
 CATALOGUE: dict[str, KPI] = {
     k.key: k
     for k in [
@@ -255,14 +266,7 @@ CATALOGUE: dict[str, KPI] = {
                 KPI(f"{key}_{phase}_90_days", f"{label}, {words}", unit, kind, better,
                     f"{noun} {words} is {{amount}} {{word}}", up, down, always=False)
                 for phase, words in (("first", "first 90 days"), ("after", "after day 90"))
-                for key, label, unit, kind, better, noun, up, down in (
-                    ("service_level", "Service level", "% resolved in the expected time",
-                     "share", 1, "the service level in the", "higher", "lower"),
-                    ("time_to_outcome_hours", "Time to outcome, mean", _HOURS, "hours", -1,
-                     "the time to outcome in the", "longer", "shorter"),
-                    ("csat", "CSAT, mean", "1-5 scale", "score", 1, "CSAT in the", "higher",
-                     "lower"),
-                )
+                for key, label, unit, kind, better, noun, up, down in _PHASED
             ),
         ),
         *_group(

@@ -92,11 +92,11 @@ class RequestLog:
         width = len(REQUEST_FIELDS)
         tail = self.values[start * width :]
         columns = [tail[REQUEST_FIELDS.index(f) :: width] for f in fields]
-        columns = [
+        typed = [
             list(map(int, c)) if f in _INT_FIELDS else c
             for f, c in zip(fields, columns, strict=True)
         ]
-        return list(zip(*columns, strict=True))
+        return list(zip(*typed, strict=True))
 
     def to_frame(self, type_names: list[str], unit_names: list[str]) -> pd.DataFrame:
         table = np.frombuffer(self.values, dtype="d").reshape(-1, len(REQUEST_FIELDS))
@@ -107,9 +107,11 @@ class RequestLog:
             }
         )
         frame = frame.astype({"abandoned": bool})
-        frame.insert(2, "request_type", pd.Categorical.from_codes(frame["type_index"], type_names))
+        # pandas-stubs want the categories as an Index; pandas takes a list as well.
+        request_type = pd.Categorical.from_codes(frame["type_index"], type_names)  # type: ignore[call-overload]
+        frame.insert(2, "request_type", request_type)
         # The unit that closed the request (resolved it, or where the customer gave up).
-        frame["unit"] = pd.Categorical.from_codes(frame["unit_uid"], unit_names)
+        frame["unit"] = pd.Categorical.from_codes(frame["unit_uid"], unit_names)  # type: ignore[call-overload]
         frame["resolution_hours"] = frame["closed"] - frame["arrived"]
         frame["rating"] = [rating(x) for x in frame["csat"]]
         return frame.drop(columns=["type_index", "unit_uid"])
@@ -243,7 +245,9 @@ def unit_table(model: OrgModel, requests: pd.DataFrame) -> pd.DataFrame:
         if model.calendar is None:
             capacity = len(unit.members) * span
         else:  # the hours each member was on duty in the window
-            capacity = sum(e.shift.hours_between(low, high) for e in unit.members)
+            capacity = sum(
+                e.shift.hours_between(low, high) for e in unit.members if e.shift is not None
+            )
         mean_in_unit = unit.area / end if end > 0 else 0.0
         rate = unit.departures / end if end > 0 else 0.0
         sojourn = unit.sojourn_sum / unit.departures if unit.departures else 0.0
@@ -472,7 +476,9 @@ STEADY_SERIES = ("time_to_outcome_hours", "engagement_mean", "tie_density")
 the slow people side (engagement relaxes over about 20 days, ties over about 100)."""
 
 
-def mser_truncation(values: Sequence[float], batch: int = MSER_BATCH_DAYS) -> int | None:
+def mser_truncation(
+    values: Sequence[float] | np.ndarray, batch: int = MSER_BATCH_DAYS
+) -> int | None:
     """MSER-5 (White 1997; White, Cobb & Spratt 2000): how many leading observations to delete
     so that the rest has the smallest squared standard error of its mean, a multiple of
     `batch`. None when that point falls in the second half of the series: the series has not
@@ -506,17 +512,16 @@ def steady_state(daily: pd.DataFrame, days: int) -> dict[str, Any]:
         "engagement_mean": frame["engagement_mean"],
         "tie_density": frame["tie_density"],
     }
-    latest: int | None = 0
+    latest = 0
     for name in STEADY_SERIES:
         values = series[name].dropna()
         if values.nunique() <= 1:
             continue  # constant (or absent, e.g. ties with one unit): steady from the start
         cut = mser_truncation(values.to_numpy())
         if cut is None:
-            latest = None
-            break
+            return {"steady_state": False, "steady_state_day": None}
         latest = max(latest, int(values.index[cut]))
-    return {"steady_state": latest is not None, "steady_state_day": latest}
+    return {"steady_state": True, "steady_state_day": latest}
 
 
 REORG_WINDOW_DAYS = 10

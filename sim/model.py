@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 from heapq import heappop
 from itertools import accumulate, chain, count
@@ -25,12 +25,12 @@ from mesa.experimental.mesa_signals import ObservableSignals
 
 from sim.agenda import HIGH, LOW, Agenda, cancel, cancelled
 from sim.agents import Employee, Manager
-from sim.calendar import ShiftChanges, Timeline, Week, arrival_weights, day_index
+from sim.calendar import ShiftChanges, Timeline, Week, Weekday, arrival_weights, day_index
 from sim.dispatch import HelpIndex
 from sim.metrics import EventLog, RequestLog, time_series_reporters
 from sim.request import Request
 from sim.satisfaction import satisfaction_score
-from sim.scenario import Reorganisation, Scenario, event_scenario
+from sim.scenario import Calendar, Reorganisation, Scenario, event_scenario
 from sim.streams import Customers, exponential, work_size
 from sim.structure import Organisation, build_units
 from sim.unit import Unit
@@ -38,6 +38,9 @@ from sim.unit import Unit
 
 class OrgModel(mesa.Model):
     """One organisation (one scenario) serving its customers for one run."""
+
+    time: float
+    """Now, in working hours: Mesa's clock, moved by `_advance_time`."""
 
     def __init__(
         self,
@@ -99,7 +102,7 @@ class OrgModel(mesa.Model):
         self._week_profile: list[float] = []
         """With a calendar: the arrival weight of each hour of the week, from model hour 0."""
         if scenario.calendar is not None:
-            self._plan_calendar(scenario)
+            self._plan_calendar(scenario.calendar)
         self._log_sigma = math.sqrt(math.log1p(demand.work_cv**2))
         self._work_kind = demand.work_distribution
         """The work distribution of the run (a failed task's new work size is drawn from it)."""
@@ -141,15 +144,14 @@ class OrgModel(mesa.Model):
         if self._rate_max > 0:  # a rate too small for a float (5e-324 a day): nobody comes
             self.agenda.at(self.time + self._next_customer[0][0] / self._rate_max, self.arrive)
 
-    def _plan_calendar(self, scenario: Scenario) -> None:
+    def _plan_calendar(self, calendar: Calendar) -> None:
         """Lay the calendar out on the run: opening hours, each shift's duty (people start
         off duty outside it) and the arrival rate by hour of the week (by thinning)."""
-        calendar = scenario.calendar
         first = calendar.start.weekday()
         holidays = [day_index(calendar.start, d) for d in calendar.holidays]
         until = self.drain_limit
 
-        def timeline(hours: dict[str, str]) -> Timeline:
+        def timeline(hours: Mapping[Weekday, str]) -> Timeline:
             return Timeline(Week.from_text(hours), first, holidays, until)
 
         self.calendar = timeline(calendar.opening_hours)
@@ -181,7 +183,14 @@ class OrgModel(mesa.Model):
         for index, spec in enumerate(org.units):
             unit = kept.get(spec.key)
             if unit is None:
-                unit = Unit(index, len(self.unit_names), spec, self.config, self.help_index)
+                unit = Unit(
+                    index,
+                    len(self.unit_names),
+                    spec,
+                    self.config,
+                    self.help_index,
+                    partial(Manager, self),
+                )
                 if unit.name in self.unit_names:
                     unit.name += f" (from day {int(self.time // self.hours_per_day)})"
                 self.unit_names.append(unit.name)
@@ -191,9 +200,6 @@ class OrgModel(mesa.Model):
             units.append(unit)
         self.units = units
         self.help_index.rebuild(units)
-        for unit in units:
-            if unit.manager is None:
-                unit.manager = Manager(self, unit)
         return units
 
     def adjust(self, **overrides: float) -> None:
@@ -201,7 +207,7 @@ class OrgModel(mesa.Model):
         policies, the managers' support, and demand. What depends on the structure or the
         people cannot change this way (use a reorganisation event). Validated like a file;
         raises `ScenarioError` and changes nothing on a bad value."""
-        config = self.config.with_overrides(**overrides)
+        config = self.config.with_overrides(overrides)
         self.config = config
         self._apply_policies()
         self._rate = config.demand.requests_per_day / config.run.hours_per_day
@@ -216,8 +222,7 @@ class OrgModel(mesa.Model):
         self.dispatch_rule = self.config.policies.dispatch
         for unit in self.units:
             unit.apply(self.config)
-            if unit.manager is not None:
-                unit.manager.plan_coordination()
+            unit.manager.plan_coordination()
         self.help_probability = max((u.help_probability for u in self.units), default=0.0)
         """The highest chance that anyone agrees to help: 0 switches help off."""
 
@@ -503,14 +508,13 @@ class OrgModel(mesa.Model):
             counted,
             now,
             draws,
+            home_pick,
+            self.org,
         )
-        request.home_pick = home_pick
-        request.home = home = self.org.home_for(home_pick)
         self.open[request] = None
         self.arrived += 1
         self.arrived_counted += counted
-        first = rtype.tasks[0].skill
-        self.enter_unit(request, self.org.unit_for(first, None, home, request.draw), now)
+        self.enter_unit(request, request.unit, now)
 
     def _redraw_size(self, request: Request) -> float:
         """A new work size for a task done again, from the request's own stream."""

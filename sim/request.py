@@ -16,6 +16,7 @@ from sim.streams import REQUESTS, own_stream
 if TYPE_CHECKING:
     from sim.model import OrgModel
     from sim.scenario import RequestType
+    from sim.structure import Organisation
 
 
 class Request:
@@ -73,6 +74,8 @@ class Request:
         counted: bool,
         arrived: float,
         draws: list[float],
+        home_pick: float,
+        org: Organisation,
     ):
         self.model = model
         self.id = request_id
@@ -91,20 +94,22 @@ class Request:
         self.overflow: random.Random | None = None
         """The rest of the request's stream, made when the brought uniforms run out."""
         self.step = 0
-        self.home: int | None = None
-        self.unit: int | None = None
+        self.home_pick = home_pick
+        """The customer's draw of a home team (kept, so a reorganisation can redraw it)."""
+        self.home = org.home_for(home_pick)
+        """The home team (None where no unit owns requests: departments)."""
+        self.unit = org.unit_for(rtype.tasks[0].skill, None, self.home, self.draw)
+        """The unit the request is in, or travelling to: on arrival, the first task's."""
         self.in_unit = False
-        """The unit the request is in, or travelling to."""
-        self.target: int | None = None
-        """Where a misrouted request really belongs."""
+        """In its unit (queued or in service); False while travelling or awaiting a callback."""
+        self.target = self.unit
+        """Where a misrouted request really belongs (read once its triage is done)."""
         self.triage = False
         """True while the request sits in a wrong unit after misrouting."""
         self.after_handoff = False
         """The next task starts with a customer who was just transferred (information loss)."""
         self.info_loss = 0.0
         """Extra work share of that next task: the customer repeats their story."""
-        self.home_pick = 0.0
-        """The customer's draw of a home team (kept, so a reorganisation can redraw it)."""
         self.touched: list = []
         """Employees who worked on the request (they hear the customer's feedback)."""
         self.transfers = 0

@@ -97,7 +97,7 @@ class Organisation:
 
 
 def workforce_people(s: Scenario) -> list[EmployeeSpec]:
-    people = []
+    people: list[EmployeeSpec] = []
     for index, group in enumerate(s.workforce):
         proficiency = {group.skill: 1.0, **group.other_skills}
         for _ in range(group.headcount):

@@ -8,6 +8,7 @@ lost or counted twice.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from sim.dispatch import HelpIndex, Roster, WorkQueue
@@ -21,7 +22,13 @@ if TYPE_CHECKING:
 
 class Unit:
     def __init__(
-        self, index: int, uid: int, spec: UnitSpec, config: Scenario, help_index: HelpIndex
+        self,
+        index: int,
+        uid: int,
+        spec: UnitSpec,
+        config: Scenario,
+        help_index: HelpIndex,
+        manager_for: Callable[[Unit], Manager],
     ):
         self.index = index
         """Position among the current units."""
@@ -33,7 +40,6 @@ class Unit:
         self.name = spec.name
         self.serves = spec.serves
         self.apply(config)
-        self.manager: Manager | None = None
         self.members: list[Employee] = []
         self.help_index = help_index
         self.roster = Roster(self, help_index)
@@ -48,6 +54,9 @@ class Unit:
         self.departures = 0
         self.sojourn_sum = 0.0
         self._last_change = 0.0
+        self.manager = manager_for(self)
+        """The unit's manager, made with it (it plans the unit's coordination and encounters);
+        a unit a reorganisation keeps keeps its manager."""
 
     def apply(self, config: Scenario) -> None:
         """Take the policies in force: coordination time, social loafing, and how the unit's

@@ -208,7 +208,7 @@ def _visits(events: pd.DataFrame) -> pd.DataFrame:
     visits["step"] = by_case.cumcount()
     previous = by_case["left"].shift(1)
     visits["entered"] = previous.fillna(visits["entered"]).astype("datetime64[us]")
-    visits["hours"] = (visits["left"] - visits["entered"]) / pd.Timedelta(hours=1)
+    visits["hours"] = (visits["left"] - visits["entered"]) / pd.Timedelta(hours=1)  # type: ignore[operator]
     visits["attempts"] = 1 + visits["waits"]
     return visits
 
@@ -236,7 +236,7 @@ def _cases(events: pd.DataFrame, visits: pd.DataFrame, states: States) -> pd.Dat
             "events": grouped.size(),
         }
     )
-    frame["elapsed_hours"] = (frame["end"] - frame["arrival"]) / pd.Timedelta(hours=1)
+    frame["elapsed_hours"] = (frame["end"] - frame["arrival"]) / pd.Timedelta(hours=1)  # type: ignore[operator]
     frame["transfers"] = frame["route"].map(len) - 1
     frame["ping_pong"] = frame["route"].map(is_ping_pong)
     frame.index.name = "case"

@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -132,10 +132,12 @@ def discover(timeline: Timeline, cut: pd.Timestamp, source: str) -> Calibration:
         for step, team in enumerate(route):
             sample = visits[(visits["rtype"] == name) & (visits["step"] == step)]
             sample = sample[sample["team"] == team] if exact else sample.iloc[:0]
-            hours = sample["work"].mean() if len(sample) >= MIN_SAMPLES else team_work.get(team)
-            if hours is None or not math.isfinite(hours) or hours < MIN_TOUCH_HOURS:
-                hours = MIN_TOUCH_HOURS
-            task = {"skill": team, "hours": _round(hours)}
+            work: float | None = (
+                sample["work"].mean() if len(sample) >= MIN_SAMPLES else team_work.get(team)
+            )
+            if work is None or not math.isfinite(work) or work < MIN_TOUCH_HOURS:
+                work = MIN_TOUCH_HOURS
+            task = {"skill": team, "hours": _round(work)}
             attempts = sample["attempts"].sum()
             if len(sample) >= MIN_SAMPLES and attempts > 0:
                 # Waits for the customer at this step of this route, per attempt.
@@ -412,6 +414,7 @@ def _request_types(train: pd.DataFrame):
     if len(rest):
         groups = rest.groupby([rest["route"].map(len), rest["route"].map(is_ping_pong)])
         for (length, pong), group in groups:
+            length = cast(int, length)  # the number of teams on the route
             route = Counter(group["route"]).most_common(1)[0][0]
             if group["route"].nunique() == 1:  # nothing to group: the route itself
                 name = _route_name(route)
@@ -623,7 +626,8 @@ def _team_shifts(
     shifts = {}
     for group in workforce:
         team = group["skill"]
-        regular = seen.get(team, pd.Series(dtype=float))
+        # The team's part of the (team, hour) index: a Series of week counts by hour.
+        regular = cast("pd.Series", seen.get(team, pd.Series(dtype=float)))
         hours = set(regular.index[regular >= PRESENCE_SHARE * weeks]) if len(regular) else set()
         flags = tuple(o or h in hours for h, o in enumerate(workweek.open))
         if flags != workweek.open:

@@ -179,7 +179,7 @@ def holdout_cut(timeline: Timeline, holdout: float) -> pd.Timestamp:
     """The midnight before which about 1 - `holdout` of the cases arrived."""
     arrivals = timeline.cases["arrival"]
     cut = arrivals.quantile(1.0 - holdout)
-    return pd.Timestamp(cut).normalize()
+    return pd.Timestamp(cut).normalize()  # type: ignore[arg-type]  # a quantile of dates
 
 
 def held_out_window(timeline: Timeline, cut: pd.Timestamp) -> HeldOut:
@@ -261,16 +261,16 @@ def held_out_scenario(scenario: Scenario, window: HeldOut) -> Scenario:
     """The scenario over the test window: a warm-up, then the window's days, with model day 0
     on the warm-up's first day (the calendar starts then; a weekly profile is turned)."""
     start = window.origin
-    days = {
+    days: dict[str, Any] = {
         "run.days": window.warmup_days + window.days,
         "run.warmup_days": window.warmup_days,
     }
     if scenario.calendar is not None:
-        return scenario.with_overrides(**days, **{"calendar.start": start.date()})
+        return scenario.with_overrides({**days, "calendar.start": start.date()})
     weekly = list(scenario.demand.weekly_profile)
     if weekly and len(weekly) == 7:
         weekly = weekly[start.day_of_week :] + weekly[: start.day_of_week]
-    return scenario.with_overrides(**days, **{"demand.weekly_profile": weekly})
+    return scenario.with_overrides({**days, "demand.weekly_profile": weekly})
 
 
 def naive_baseline(scenario: Scenario) -> Scenario:
@@ -353,7 +353,7 @@ class Fidelity:
 
     def targets(self) -> dict[str, dict[str, Any]]:
         """Each target: the relative error of the model and the baseline, and whether met."""
-        out = {}
+        out: dict[str, dict[str, Any]] = {}
         for key, limit in TARGETS.items():
             row = self.statistics[key]
             errors = {
@@ -402,7 +402,7 @@ def measure(
     timeline: Timeline,
     window: HeldOut,
     seeds: Sequence[int],
-    map_runs: Callable[[list[tuple[Scenario, int, str, float]]], list[dict[str, Any]]],
+    map_runs: Callable[[list[tuple[Scenario, int, str, float, bool]]], list[dict[str, Any]]],
 ) -> Fidelity:
     """Simulate the model and the baseline once per seed (through `map_runs`, which may run
     them in parallel) and compare both with the test cases."""

@@ -138,10 +138,10 @@ def figure_weekly(result: Calibrated) -> Figure:
         weekly.index, weekly.to_numpy(), color="#000000", lw=1.4, label="Cases arriving per week"
     )
     start, end = result.calibration.window
-    ax.axvspan(start, end, color=OKABE_ITO[0], alpha=0.15, label="Fitted on")
+    ax.axvspan(start, end, color=OKABE_ITO[0], alpha=0.15, label="Fitted on")  # type: ignore[arg-type]
     if result.fidelity is not None:
         w = result.fidelity.window
-        ax.axvspan(w.cut, w.last_arrival, color=OKABE_ITO[1], alpha=0.2, label="Tested on")
+        ax.axvspan(w.cut, w.last_arrival, color=OKABE_ITO[1], alpha=0.2, label="Tested on")  # type: ignore[arg-type]
     ax.set_ylabel("Cases per week")
     ax.legend(frameon=False, loc="upper left")
     return fig

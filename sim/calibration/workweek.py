@@ -82,7 +82,7 @@ class WorkWeek:
 
     def describe(self) -> str:
         """'Monday-Friday 08-18, Saturday 09-12, Sunday closed'."""
-        texts = []
+        texts: list[tuple[list[str], str]] = []
         for name, spans in self.opening_hours().items():
             text = ", ".join(f"{a:02d}-{b:02d}" for a, b in spans) or "closed"
             if texts and texts[-1][1] == text:

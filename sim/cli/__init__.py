@@ -108,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _ClickException as exc:  # usage errors: unknown option, missing argument, ...
         ctx = getattr(exc, "ctx", None)
         where = ctx.command_path if ctx is not None else "sim"
-        message = _one_line(exc.format_message())
+        message = _one_line(exc.format_message())  # type: ignore[attr-defined]  # click's
         if message:  # empty when the help was shown instead (`sim` with no arguments)
             err(f"{where}: {message} (try '{where} --help')")
         return int(getattr(exc, "exit_code", EXIT_INPUT))

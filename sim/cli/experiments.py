@@ -129,9 +129,9 @@ def compare_replicated(
             out.print(escape(sentence), soft_wrap=True)
     for note in comparison.notes:
         err(f"note: {note}")
-    for option, path in (("report", report), ("table", csv)):
-        if path is not None:
-            err(f"{path}: {option} written")
+    for option, written in (("report", report), ("table", csv)):
+        if written is not None:
+            err(f"{written}: {option} written")
 
 
 def print_verdict(out: Any, verdict: Any) -> None:

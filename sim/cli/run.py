@@ -91,7 +91,7 @@ def run_command(
     title = f"{loaded.name}  (seed {result.seed}, {ran})"
     out = console()
     out.print(kpi_table([(loaded.name, result.kpis)], title=title, width=out.width))
-    if events is not None:
+    if events is not None and result.events is not None:
         err(f"{source}: event log written to {events} ({len(result.events)} rows)")
 
 

@@ -244,6 +244,7 @@ def indices_tables(indices: pd.DataFrame) -> list[Table]:
     from sim.sweeps.sensitivity import shown_units
 
     method = indices.attrs.get("method", "sobol" if "S1" in indices else "morris")
+    columns: list[tuple[str, str, str | None]]
     indices, units = shown_units(indices)
     if method == "sobol":
         columns = [
@@ -258,7 +259,7 @@ def indices_tables(indices: pd.DataFrame) -> list[Table]:
         ]
     tables = []
     for kpi, part in indices.groupby("kpi", sort=False):
-        unit = f" ({units[kpi]})" if units[kpi] else ""
+        unit = f" ({units[str(kpi)]})" if units[str(kpi)] else ""
         table = Table(
             title=f"{escape(kpi_info(str(kpi)).label)}{unit}: {method} indices",
             title_justify="left",

@@ -164,7 +164,7 @@ class Guard:
                 port = parts.port or {"http": 80, "https": 443}.get(parts.scheme, 0)
             except ValueError:
                 port = 0
-            name = parts.hostname
+            name = parts.hostname or ""
             # The page came from this server, under the address it asks for, or by a name.
             own = bool(name) and ((name, port) == found or self.named(name, port))
             if parts.scheme not in ("http", "https") or not own:

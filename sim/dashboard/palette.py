@@ -4,6 +4,8 @@ nothing is told by colour alone, and dark enough to survive a washed-out project
 
 from __future__ import annotations
 
+from typing import Literal
+
 BLACK = "#000000"
 ORANGE = "#E69F00"
 SKY_BLUE = "#56B4E9"
@@ -15,7 +17,7 @@ REDDISH_PURPLE = "#CC79A7"
 
 SIDES = (BLUE, VERMILLION, BLACK)
 """The organisations on the charts, left to right (solid, dashed, dotted)."""
-SIDE_STYLES = ("-", "--", ":")
+SIDE_STYLES: tuple[Literal["-", "--", ":"], ...] = ("-", "--", ":")
 SIDE_DASHES = ("none", "9 5", "2 4")
 """`SIDE_STYLES` as SVG stroke-dasharray values (the page's swatches)."""
 HANDOFF = REDDISH_PURPLE

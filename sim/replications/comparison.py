@@ -14,7 +14,7 @@ import os
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -218,7 +218,7 @@ class Comparison:
                 curves[name] = curve
         return curves
 
-    def to_csv(self, path: str | os.PathLike[str]) -> None:
+    def to_csv(self, path: str | os.PathLike[str] | IO[str]) -> None:
         """The tidy `table()` as CSV (seeds: `root_seed` and `reps` columns; see
         `replication_seeds`)."""
         self.table().to_csv(path, index=False)

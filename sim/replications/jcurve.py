@@ -133,15 +133,16 @@ class JCurve:
 def j_curve(name: str, scenario: Scenario, replications: Sequence[Replication]) -> JCurve | None:
     """The J-curve of one scenario's replications (None without a reorganisation, or when the
     summariser kept no `Replication.reorg_daily`)."""
-    reps = [r for r in replications if r.reorg_daily is not None]
-    if not scenario.events or not reps:
+    kept = [(r, r.reorg_daily) for r in replications if r.reorg_daily is not None]
+    reps = [r for r, _ in kept]
+    if not scenario.events or not kept:
         return None
     switch = int(scenario.events[0].day)
-    days = reps[0].reorg_daily["day"].to_numpy()
+    days = kept[0][1]["day"].to_numpy()
     table = pd.DataFrame({"day": days})
     series: dict[str, list[np.ndarray]] = {}
-    for rep in reps:
-        daily = rep.reorg_daily.set_index("day").reindex(days)
+    for _, reorg_daily in kept:
+        daily = reorg_daily.set_index("day").reindex(days)
         for column, source in (
             ("resolution_hours", "resolution_hours_mean"),
             ("resolution_hours_without", "resolution_hours_mean_without"),

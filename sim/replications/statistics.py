@@ -10,10 +10,10 @@ differences are much less noisy than the two means on their own.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import stats
 
 from sim.kpi_catalogue import kpi_info
@@ -49,7 +49,7 @@ def _t(n: int, confidence: float = CONFIDENCE) -> float:
     return float(stats.t.ppf(0.5 + confidence / 2, n - 1)) if n >= 2 else math.nan
 
 
-def estimate(values: Sequence[float], confidence: float = CONFIDENCE) -> Estimate:
+def estimate(values: ArrayLike, confidence: float = CONFIDENCE) -> Estimate:
     """Mean and t-based CI of the finite values (NaN where fewer than 2)."""
     x = np.asarray(values, dtype=float)
     x = x[np.isfinite(x)]
@@ -102,8 +102,8 @@ class Difference:
 
 def paired_difference(
     kpi: str,
-    values: Sequence[float],
-    base: Sequence[float],
+    values: ArrayLike,
+    base: ArrayLike,
     *,
     scenario: str = "B",
     baseline: str = "A",

@@ -146,7 +146,7 @@ def _bottlenecks(c: Comparison, stable: dict[str, bool]) -> list[Bottleneck]:
         if found.keeps_up:
             # The estimate leaves out what the run found (a reorganisation's slowdown, the
             # people side): name the unit the runs measured busiest instead.
-            units = {}
+            units: dict[str, float] = {}
             for rep in reps:
                 for unit, value in zip(rep.units["unit"], rep.units["utilisation"], strict=True):
                     units[unit] = max(units.get(unit, 0.0), float(value))

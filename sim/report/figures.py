@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import matplotlib.ticker
 import numpy as np
+from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 
 from sim.kpi_catalogue import format_mean_ci, kpi_info
@@ -213,7 +214,7 @@ def figure_cost(c: Comparison) -> Figure | None:
     ax.bar(xs, means, yerr=halves, color=[colour(i) for i in range(n)], capsize=6, width=0.6)
     for x, m, h in zip(xs, means, halves, strict=True):
         if math.isfinite(m):
-            ax.text(x, m + h, f"{m:,.2f}\n± {h:,.2f}", ha="center", va="bottom", fontsize=10)
+            ax.text(float(x), m + h, f"{m:,.2f}\n± {h:,.2f}", ha="center", va="bottom", fontsize=10)
     top = np.nanmax(means + halves)
     ax.set_ylim(0, top * 1.25 if math.isfinite(top) and top > 0 else 1)
     labels = [wrap(c.names[0], 22) + "\n(baseline)"]
@@ -283,13 +284,13 @@ def figure_verdict_map(c: Comparison) -> Figure | None:
         ax.set_ylabel(y_path)
     for ax in axes[len(keys) :]:
         ax.set_visible(False)
-    handles = {}
+    handles: dict[str, Artist] = {}
     for ax in axes:
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             handles.setdefault(label, handle)
     fig.legend(
-        handles.values(),
-        handles.keys(),
+        list(handles.values()),
+        list(handles.keys()),
         loc="outside lower center",
         ncols=3,
         frameon=False,

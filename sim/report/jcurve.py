@@ -81,7 +81,9 @@ def figure_j_curve(curve: JCurve) -> Figure:
         fontsize=11,
     )
     bottom.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
-    marks = [(curve.switch_day, "black", "-", f"switch (day {curve.switch_day})")]
+    marks: list[tuple[float, str, str, str]] = [
+        (curve.switch_day, "black", "-", f"switch (day {curve.switch_day})")
+    ]
     n = curve.n
     if curve.recovery_median is not None:
         k = len(curve.recovery_days)

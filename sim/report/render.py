@@ -81,11 +81,11 @@ def _units_table(c: Comparison) -> str:
     if units.empty:
         return ""
     rows = "".join(
-        f"<tr><td>{escape(r.scenario)}</td><td>{escape(r.unit)}</td>"
-        f"<td class='num'>{int(r.headcount)}</td>"
-        f"<td class='num'>{100 * r.utilisation:.1f}% "
-        f"[{100 * r.ci_low:.1f}, {100 * r.ci_high:.1f}]</td></tr>"
-        for r in units.itertuples()
+        f"<tr><td>{escape(r['scenario'])}</td><td>{escape(r['unit'])}</td>"
+        f"<td class='num'>{int(r['headcount'])}</td>"
+        f"<td class='num'>{100 * r['utilisation']:.1f}% "
+        f"[{100 * r['ci_low']:.1f}, {100 * r['ci_high']:.1f}]</td></tr>"
+        for r in units.to_dict(orient="records")
     )
     return (
         "<details><summary>Utilisation by unit as a table</summary><table><thead><tr>"

@@ -10,8 +10,10 @@ import base64
 import html
 import io
 import textwrap
+from typing import Any
 
 from matplotlib.figure import Figure
+from matplotlib.typing import RcKeyType
 
 OKABE_ITO = [
     "#0072B2",  # blue
@@ -27,7 +29,7 @@ RATING_COLOURS = ["#D55E00", "#E69F00", "#BBBBBB", "#56B4E9", "#0072B2"]
 """Rating 1 (worst) to 5 (best): a diverging Okabe–Ito scale, grey in the middle."""
 RATING_TEXT = ["white", "black", "black", "black", "white"]
 
-STYLE = {
+STYLE: dict[RcKeyType, Any] = {
     "font.size": 11,
     "axes.titlesize": 12,
     "axes.labelsize": 11,

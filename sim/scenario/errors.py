@@ -96,9 +96,10 @@ def allowed_keys(loc: list[str], model: type[BaseModel] = Scenario) -> list[str]
         field = model.model_fields.get(part)
         if field is None:
             return []
-        model = _inner_model(field.annotation)
-        if model is None:
+        inner = _inner_model(field.annotation)
+        if inner is None:
             return []
+        model = inner
     return list(model.model_fields)
 
 

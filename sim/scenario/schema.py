@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from sim.calendar import WEEKDAYS, parse_hours
+from sim.calendar import WEEKDAYS, Weekday, parse_hours
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
@@ -168,8 +168,7 @@ def _hour_ranges(text: str) -> str:
 HourRanges = Annotated[str, AfterValidator(_hour_ranges)]
 """Hours of one weekday: ``"09:00-17:00"``, several ranges separated by commas, or
 ``"closed"``; an end at or before its start runs past midnight."""
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-OFFICE_HOURS = dict.fromkeys(WEEKDAYS[:5], "09:00-17:00")
+OFFICE_HOURS: dict[Weekday, str] = dict.fromkeys(WEEKDAYS[:5], "09:00-17:00")
 
 
 class Calendar(StrictSection):

@@ -163,6 +163,7 @@ def plot_indices(indices: pd.DataFrame, path: str | Path, title: str | None = No
     hatch on the second bar, so the chart also reads in greyscale.
     """
     method = indices.attrs.get("method") or ("sobol" if "S1" in indices else "morris")
+    bars: list[tuple[str, str | None, str]]
     indices, units = shown_units(indices)
     if method == "sobol":
         bars = [("S1", "S1_conf", "first order (S1)"), ("ST", "ST_conf", "total (ST)")]

@@ -20,6 +20,7 @@ import threading
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 from PIL import Image
 
@@ -86,7 +87,7 @@ class LiveCharts:
                     for colour, style in zip(SIDES, SIDE_STYLES, strict=True)
                 )
             )
-        self._legend = None
+        self._legend: Legend | None = None
         self._state: tuple | None = None
         """What the cached background shows: (labels, x span, y limits)."""
         self._background = None

@@ -147,12 +147,12 @@ def _structures(scenario: Scenario) -> tuple[Scenario, Scenario]:
     left = (
         scenario
         if kind == "functional"
-        else scenario.with_overrides(**{"structure.kind": "functional"})
+        else scenario.with_overrides({"structure.kind": "functional"})
     )
     right = (
         scenario
         if kind != "functional"
-        else scenario.with_overrides(**{"structure.kind": "cross_functional"})
+        else scenario.with_overrides({"structure.kind": "cross_functional"})
     )
     return left, right
 

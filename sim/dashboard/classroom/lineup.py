@@ -148,7 +148,7 @@ def retuned(
 def classroom_scenario(s: Scenario, levers: Levers) -> Scenario:
     """The scenario as the classroom plays it: the levers applied, and arrivals for
     `CLASSROOM_DAYS` (the warm-up is the file's). Raises `ScenarioError`."""
-    return s.with_overrides(**levers.overrides(), **{"run.days": CLASSROOM_DAYS})
+    return s.with_overrides({**levers.overrides(), "run.days": CLASSROOM_DAYS})
 
 
 # Frames: what the views draw -------------------------------------------------------------
@@ -283,7 +283,7 @@ class OrgTracker:
         self._total = _Tally()
         self._days: dict[int, _Tally] = {}
         """Per working day (by closing time): the batches of `Score.daily`."""
-        self._where: dict[int, tuple[int | None, int]] = {}
+        self._where: dict[int, tuple[int, int]] = {}
         """Open request id -> (unit, handoffs) at the last sample."""
         self._places = (0, 0, 0, [0] * len(self.model.units))
         """(queued, in transfer, away, in transfer to each unit) at the last sample."""
@@ -309,10 +309,10 @@ class OrgTracker:
         recent, last, hours_per_day = self._recent, self._last_day, self.model.hours_per_day
         fields = ("closed", "arrived", "csat", "handoffs", "abandoned")
         for closed, arrived, csat, handoffs, abandoned in log.since(self._read, fields):
-            hours = math.nan if abandoned else closed - arrived
-            recent.append((closed, hours, csat, handoffs))
+            hours, moved = math.nan if abandoned else closed - arrived, int(handoffs)
+            recent.append((closed, hours, csat, moved))
             for tally in (last, self._total, self._day(int(closed // hours_per_day))):
-                tally.add(hours, csat, handoffs)
+                tally.add(hours, csat, moved)
         self._read = len(log)
         start = now - self.window
         while recent and recent[0][0] < start:
@@ -347,7 +347,7 @@ class OrgTracker:
                 else:  # the task was not done right: the customer comes back later
                     away += 1
             source, before_count = before.get(request.id, (None, count))
-            if count > before_count and None not in (source, unit) and source != unit:
+            if count > before_count and source is not None and source != unit:
                 self.flows.append((now, source, unit, count - before_count))
             where[request.id] = (unit, count)
         self._where = where

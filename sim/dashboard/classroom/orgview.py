@@ -123,6 +123,7 @@ def mark(activity: str, x: float, y: float, r: float) -> str:
         box = f'x="{x - h:.1f}" y="{y - h:.1f}" width="{2 * h:.1f}" height="{2 * h:.1f}"'
         return f"<rect {box} {style}/>"
     d = r * 1.25
+    corners: tuple[tuple[float, float], ...]
     if shape == "diamond":
         corners = ((x, y - d), (x + d, y), (x, y + d), (x - d, y))
     else:  # triangle

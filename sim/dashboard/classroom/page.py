@@ -17,6 +17,7 @@ with `use_memo`), never at module level, where every visitor would share them.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from html import escape
@@ -283,7 +284,7 @@ def Classroom(session: Session, lessons: list[LessonInfo]):
     frame = solara.use_reactive(lineup.frame())
     playing = solara.use_reactive(False)
     speed = solara.use_reactive(DEFAULT_SPEED)
-    problems = solara.use_reactive([])
+    problems: solara.Reactive[list[str]] = solara.use_reactive([])
     failure = solara.use_reactive("")
     """What stopped the simulation, if anything did (shown until Reset)."""
     rate = solara.use_ref(0.0)
@@ -438,7 +439,9 @@ def Classroom(session: Session, lessons: list[LessonInfo]):
                                 classes=["org-view"],
                             )
                 png = solara.use_memo(lambda: session.charts.render(f), [f.id])
-                rw.Image(value=png, format="png", _dom_classes=["classroom-charts"])
+                rw.Image(  # type: ignore[call-arg]  # the stub lacks the widget's _dom_classes
+                    value=png, format="png", _dom_classes=["classroom-charts"]
+                )
                 solara.Text(
                     f"{NOTE} The charts show the last {WINDOW_DAYS} working days. The class "
                     f"starts on day {f.start / f.hours_per_day + 1:.0f}: the days before filled "
@@ -510,7 +513,7 @@ def LeverPanel(session: Session, frame: Frame, on_lever):
                 min=lever.low,
                 max=lever.high,
                 step=lever.step,
-                on_value=lambda v, name=lever.name: on_lever(name, v),
+                on_value=functools.partial(on_lever, lever.name),
                 thumb_label=False,
             )
     solara.Text(

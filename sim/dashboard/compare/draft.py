@@ -378,7 +378,8 @@ def build(draft: Draft) -> Scenario:
         )
     raw["demand"]["requests_per_day"] = draft.requests_per_day
     raw["demand"]["request_types"] = types
-    kept, workforce = [], []
+    kept: list[int] = []
+    workforce: list[dict[str, Any]] = []
     for i, group in enumerate(draft.groups):
         if group.headcount == 0:
             continue  # nobody with this primary skill: left out

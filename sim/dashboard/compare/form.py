@@ -9,6 +9,7 @@ downloaded as a scenario file. The logic is `sim.dashboard.compare.draft`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import solara
 
@@ -58,13 +59,22 @@ def OrganisationForm(
     def update(**changes) -> None:
         draft.set(draft.value.set(**changes))
 
+    def start_from(title: str | None) -> None:
+        preset = by_title.get(title or "")
+        if preset is not None and preset.scenario is not None:  # by_title: usable presets
+            draft.set(draft_of(preset.scenario, preset.key))
+
+    def add() -> None:
+        if scenario is not None:  # always: the button is disabled otherwise
+            on_add(scenario, d.origin)
+
     with solara.Column(gap="8px", classes=["compare-form"]):
         with solara.Row(style={"gap": "12px", "flex-wrap": "wrap"}):
             solara.Select(
                 label="Start from a preset",
                 value=shown,
                 values=list(by_title),
-                on_value=lambda t: draft.set(draft_of(by_title[t].scenario, by_title[t].key)),
+                on_value=start_from,
                 style={"min-width": "380px", "flex": "2 1 380px"},
                 classes=["compare-form-start"],
             )
@@ -94,7 +104,7 @@ def OrganisationForm(
                 icon_name="mdi-plus",
                 color="primary",
                 disabled=full or scenario is None,
-                on_click=lambda: on_add(scenario, d.origin),
+                on_click=add,
                 classes=["compare-form-add"],
             )
             if scenario is not None:
@@ -121,31 +131,32 @@ def People(d: Draft, draft: solara.Reactive):
         f"**People**: {d.headcount} employees, {d.payroll_per_hour:,.0f} {money} per working "
         "hour. One group per primary skill; a headcount of 0 leaves the group out."
     )
+
+    def set_group(i: int, key: str) -> Callable[[Any], None]:
+        """What a field of group `i` calls with its new value."""
+        return lambda value: draft.set(draft.value.set_group(i, **{key: value}))
+
     for i, g in enumerate(d.groups):
         with solara.Row(classes=["form-row", "compare-form-group"]):
-
-            def set_group(i=i, **changes):
-                draft.set(draft.value.set_group(i, **changes))
-
-            solara.InputText(
-                "Skill", value=g.skill, on_value=lambda x, i=i: set_group(i, skill=x)
-            ).key(f"skill-{g.id}")
+            solara.InputText("Skill", value=g.skill, on_value=set_group(i, "skill")).key(
+                f"skill-{g.id}"
+            )
             solara.InputInt(
                 f"Headcount, {g.skill}",
                 value=g.headcount,
-                on_value=lambda x, i=i: set_group(i, headcount=x),
+                on_value=set_group(i, "headcount"),
                 suffix="people",
             ).key(f"headcount-{g.id}")
             solara.InputFloat(
                 f"Hourly cost, {g.skill}",
                 value=g.hourly_cost,
-                on_value=lambda x, i=i: set_group(i, hourly_cost=x),
+                on_value=set_group(i, "hourly_cost"),
                 suffix=f"{money}/h",
             ).key(f"cost-{g.id}")
             solara.InputText(
                 f"Other skills, {g.skill}",
                 value=g.other_skills,
-                on_value=lambda x, i=i: set_group(i, other_skills=x),
+                on_value=set_group(i, "other_skills"),
                 classes=["wide"],
             ).key(f"others-{g.id}")
             solara.Button(
@@ -186,31 +197,32 @@ def Demand(d: Draft, draft: solara.Reactive):
         suffix="/day",
         style={"max-width": "260px"},
     ).key(f"rpd-{d.id}")
+
+    def set_request(i: int, key: str) -> Callable[[Any], None]:
+        """What a field of request type `i` calls with its new value."""
+        return lambda value: draft.set(draft.value.set_request(i, **{key: value}))
+
     for i, r in enumerate(d.requests):
         with solara.Row(classes=["form-row", "compare-form-request"]):
-
-            def set_request(i=i, **changes):
-                draft.set(draft.value.set_request(i, **changes))
-
-            solara.InputText(
-                "Request type", value=r.name, on_value=lambda x, i=i: set_request(i, name=x)
-            ).key(f"type-{r.id}")
+            solara.InputText("Request type", value=r.name, on_value=set_request(i, "name")).key(
+                f"type-{r.id}"
+            )
             solara.InputFloat(
                 f"Share: {r.name}",
                 value=r.share_pct,
-                on_value=lambda x, i=i: set_request(i, share_pct=x),
+                on_value=set_request(i, "share_pct"),
                 suffix="%",
             ).key(f"share-{r.id}")
             solara.InputFloat(
                 f"Expected time: {r.name}",
                 value=r.expected_hours,
-                on_value=lambda x, i=i: set_request(i, expected_hours=x),
+                on_value=set_request(i, "expected_hours"),
                 suffix="working h",
             ).key(f"expected-{r.id}")
             solara.InputText(
                 f"Tasks: {r.name}",
                 value=r.tasks,
-                on_value=lambda x, i=i: set_request(i, tasks=x),
+                on_value=set_request(i, "tasks"),
                 classes=["wide"],
             ).key(f"tasks-{r.id}")
             solara.Button(
@@ -239,7 +251,7 @@ def Structure(d: Draft, update):
     solara.Markdown("**Structure and policies**")
     labels = kind_choices(d)
     with solara.Row(style={"gap": "12px", "flex-wrap": "wrap"}):
-        field = {"style": {"min-width": "150px", "flex": "1 1 150px"}}
+        field: dict[str, Any] = {"style": {"min-width": "150px", "flex": "1 1 150px"}}
         solara.Select(
             label="Structure",
             value=KIND_LABELS.get(d.kind, d.kind),

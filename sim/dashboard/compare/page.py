@@ -160,7 +160,7 @@ def AddPreset(presets: list[Preset], chosen: list[Entry], disabled: bool, on_add
             icon_name="mdi-plus",
             color="primary",
             disabled=disabled or selected.value not in by_title,
-            on_click=lambda: on_add(by_title[selected.value]),
+            on_click=lambda: on_add(by_title[selected.value]),  # type: ignore[index]  # disabled unless a title
         )
 
 

@@ -134,7 +134,7 @@ def setup_html(results: Results) -> str:
 def ChartImage(key: str, image: bytes, caption: str, title: str | None = None):
     if title:
         solara.Markdown(f"### {title}")
-    rw.Image(
+    rw.Image(  # type: ignore[call-arg]  # the stub lacks the widget's _dom_classes
         value=image,
         format="png",
         _dom_classes=["compare-figure", f"compare-figure-{key}"],

@@ -31,7 +31,7 @@ from matplotlib.figure import Figure
 
 from sim.dashboard.boundary import failure_line
 from sim.dashboard.compare.slots import BUDGET, SLOTS, GatedExecutor, effort
-from sim.executors import local_executor, stop_now
+from sim.executors import LocalExecutor, local_executor, stop_now
 from sim.replications import Comparison, JCurve, compare
 from sim.replications.worlds import run_worlds
 from sim.report import render_report
@@ -157,7 +157,7 @@ class Runner:
         self._lock = threading.Lock()
         self._generation = 0
         self._cancel = threading.Event()
-        self._pool = None
+        self._pool: LocalExecutor | None = None
         self._thread: threading.Thread | None = None
 
     @property

@@ -194,7 +194,7 @@ def with_run_length(scenarios: list[Scenario], names: list[str], days: int) -> l
         try:
             out.append(
                 scenario.with_overrides(
-                    **{"run.days": days, "run.warmup_days": warmup_for(scenario, days)}
+                    {"run.days": days, "run.warmup_days": warmup_for(scenario, days)}
                 )
             )
         except ScenarioError as exc:

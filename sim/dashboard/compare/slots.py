@@ -23,6 +23,7 @@ import threading
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import CancelledError, Executor, Future
+from functools import partial
 from itertools import count
 from typing import Any
 
@@ -67,12 +68,12 @@ class Budget:
     def __init__(self, limit: float = USER_BUDGET):
         self.limit = limit
         self._lock = threading.Lock()
-        self._running: Counter[str] = Counter()
+        self._running: dict[str, float] = {}
 
     def reserve(self, user: str, events: float) -> str | None:
         """Reserve `events` for `user`: None, or the one line that says why not."""
         with self._lock:
-            running = self._running[user]
+            running = self._running.get(user, 0.0)
             if running + events > self.limit:
                 already = f"; {running:,.0f} of them are running already" if running else ""
                 return (
@@ -81,7 +82,7 @@ class Budget:
                     "at once per user of this server; fewer replications, fewer days, or wait "
                     "for your other comparisons)"
                 )
-            self._running[user] += events
+            self._running[user] = running + events
             return None
 
     def release(self, user: str, events: float) -> None:
@@ -202,7 +203,7 @@ class GatedExecutor(Executor):
                 self._slots.release(self._user)
                 outer.set_exception(exc)
                 continue
-            inner.add_done_callback(lambda done, outer=outer: self._finish(done, outer))
+            inner.add_done_callback(partial(self._finish, outer=outer))
             if first:
                 first = False
                 self._on_start()

@@ -12,6 +12,7 @@ Every problem of a folder (unreadable manifest, corrupt Parquet, no runs yet) is
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -319,6 +320,11 @@ def _spec_range(manifest: Mapping[str, Any], factor: str) -> tuple[float, float]
     return None
 
 
+def _listed_first(order: list[Any], value: Any) -> tuple[int, str]:
+    """Sort key: the sweep file's order first, then the others by name."""
+    return (order.index(value) if value in order else len(order), str(value))
+
+
 def _bins(
     values: pd.Series, span: tuple[float, float] | None = None
 ) -> tuple[pd.Series, dict[float, str]]:
@@ -373,9 +379,7 @@ def load_sweep(root: Path, relative: str) -> SavedSweep:
             levels[factor] = sorted(distinct)
         else:
             order = _spec_order(manifest, factor)
-            levels[factor] = sorted(
-                distinct, key=lambda v, o=order: (o.index(v) if v in o else len(o), str(v))
-            )
+            levels[factor] = sorted(distinct, key=functools.partial(_listed_first, order))
     ok = runs[runs["status"] == "ok"]
     known = [k for k in manifest["kpis"] if k not in STATUS_COLUMNS and k in runs.columns]
     present = [
@@ -487,9 +491,9 @@ def winners(
             best = score.idxmax()
             others = cell.drop(index=best)
             if better > 0:
-                clear = bool((cell.loc[best, "ci_low"] > others["ci_high"]).all())
+                clear = bool((cell.loc[best, "ci_low"] > others["ci_high"]).all())  # type: ignore[index]
             else:
-                clear = bool((cell.loc[best, "ci_high"] < others["ci_low"]).all())
+                clear = bool((cell.loc[best, "ci_high"] < others["ci_low"]).all())  # type: ignore[index]
             row["winner"] = best if clear else NO_CLEAR_WINNER
         rows.append(row)
     return pd.DataFrame(rows)

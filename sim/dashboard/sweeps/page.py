@@ -90,7 +90,9 @@ def Chart(png: bytes | None, problem: str, name: str):
     if problem:
         solara.Error(problem, classes=[f"sweeps-{name}-problem"])
     elif png:
-        rw.Image(value=png, format="png", _dom_classes=["sweeps-chart", f"sweeps-{name}"])
+        rw.Image(  # type: ignore[call-arg]  # the stub lacks the widget's _dom_classes
+            value=png, format="png", _dom_classes=["sweeps-chart", f"sweeps-{name}"]
+        )
 
 
 @solara.component
@@ -287,7 +289,7 @@ def Explorer(sweep: SavedSweep):
             hue.set(NONE)
 
     x = solara.use_reactive(first_x, x_changed)
-    fixed = solara.use_reactive({})
+    fixed: solara.Reactive[dict[str, str]] = solara.use_reactive({})
     contest = solara.use_reactive(structure)
 
     factor_items = [(f, factor_label(f)) for f in factors]
@@ -305,7 +307,7 @@ def Explorer(sweep: SavedSweep):
             for factor in others:
                 FixedLevel(sweep, factor, fixed).key(factor)
     levels = _fixed_levels(sweep, fixed.value)
-    key = kpi.value
+    key = kpi.value or sweep.kpis[0]  # SweepView shows no explorer without a KPI
     dependencies = [key, x.value, hue.value, tuple(sorted(levels.items(), key=str))]
 
     line = solara.use_memo(

@@ -132,21 +132,22 @@ def line_chart(
 ) -> bytes:
     """Mean `kpi` against factor `x` with its 95% CI band, one line per level of `hue`."""
     fixed = fixed or {}
-    by = [x] if hue is None or hue == x else [x, hue]
+    second = hue if hue is not None and hue != x else None
+    by = [x] if second is None else [x, second]
     table = aggregate(sweep, kpi, by, fixed)
     if table.empty:
         raise ValueError("no finished runs at these factor levels")
     positions, ticks, numeric = _positions(sweep, x)
     fig = Figure(figsize=(7.6, 4.6), layout="constrained")
     ax = fig.subplots()
-    series = [(None, table)] if len(by) == 1 else list(table.groupby(hue, sort=False))
-    if len(by) == 2:
-        order = {v: i for i, v in enumerate(sweep.levels[hue])}
+    series = [(None, table)] if second is None else list(table.groupby(second, sort=False))
+    if second is not None:
+        order = {v: i for i, v in enumerate(sweep.levels[second])}
         series.sort(key=lambda s: order.get(s[0], len(order)))
     for i, (level, part) in enumerate(series[:MAX_LINES]):
         part = part.assign(_x=part[x].map(positions)).sort_values("_x")
         colour, marker = COLOURS[i % len(COLOURS)], MARKERS[i % len(MARKERS)]
-        label = "mean" if level is None else sweep.level_label(hue, level)
+        label = "mean" if second is None else sweep.level_label(second, level)
         ax.plot(
             part["_x"],
             part["mean"],
@@ -175,7 +176,7 @@ def line_chart(
     handles, labels = ax.get_legend_handles_labels()
     handles.append(Patch(facecolor="#999999", alpha=0.35))
     labels.append("95% confidence interval (band or bar)")
-    legend_title = factor_label(hue) if len(by) == 2 else None
+    legend_title = factor_label(second) if second is not None else None
     ax.legend(
         handles,
         labels,
