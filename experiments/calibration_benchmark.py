@@ -96,7 +96,7 @@ def generated_scenario(events: int):
 def generate(path: Path, events: int) -> int:
     from sim.runner import run
 
-    log = run(generated_scenario(events), events=True, sample_every_hours=1e9).events
+    log = run(generated_scenario(events), events=True, sample_every_hours=None).events
     assert log is not None
     log = log.drop(columns=["start_time", "start", "enqueue"])
     path.write_bytes(gzip.compress(log.to_csv(index=False).encode("utf-8"), mtime=0))

@@ -48,15 +48,14 @@ def presets(days: int):
 
 def serial_runs(days: int) -> list[float]:
     """(a) CPU seconds of one run of each preset, in this process."""
-    from sim.replications.runs import NO_SAMPLING
     from sim.runner import run
 
     scenarios, _ = presets(days)
-    run(scenarios[0], seed=99, sample_every_hours=NO_SAMPLING)  # warm imports and caches
+    run(scenarios[0], seed=99, sample_every_hours=None)  # warm imports and caches
     out = []
     for scenario in scenarios:
         t0 = time.process_time()
-        run(scenario, seed=1, sample_every_hours=NO_SAMPLING)
+        run(scenario, seed=1, sample_every_hours=None)
         out.append(time.process_time() - t0)
     return out
 

@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         return load_scenario(path).with_overrides(**{"run.days": args.days, **overrides})
 
     def simulate(s, seed: int):
-        return run(s, seed=seed, sample_every_hours=1e9, counterfactual=False)
+        return run(s, seed=seed, sample_every_hours=None, counterfactual=False)
 
     def wait_and_abandonment(result, request_type: str) -> tuple[float, float]:
         mine = result.requests[result.requests["request_type"] == request_type]

@@ -47,7 +47,7 @@ class OrgModel(mesa.Model):
         scenario: Scenario,
         rng: int | None = None,
         *,
-        sample_every_hours: float = 1.0,
+        sample_every_hours: float | None = 1.0,
         event_log: bool = False,
     ):
         seed = scenario.run.seed if rng is None else int(rng)
@@ -139,7 +139,8 @@ class OrgModel(mesa.Model):
                 }
             },
         )
-        self.agenda.every(sample_every_hours, self.collect, start=0.0)
+        if sample_every_hours is not None:  # None: nobody reads the time series
+            self.agenda.every(sample_every_hours, self.collect, start=0.0)
         self._next_customer = self.customers.next()
         if self._rate_max > 0:  # a rate too small for a float (5e-324 a day): nobody comes
             self.agenda.at(self.time + self._next_customer[0][0] / self._rate_max, self.arrive)

@@ -57,13 +57,15 @@ def run(
     seed: int | None = None,
     *,
     events: bool = False,
-    sample_every_hours: float = 1.0,
+    sample_every_hours: float | None = 1.0,
     counterfactual: bool = True,
 ) -> RunResult:
     """Simulate `scenario` once. Same scenario and seed, same result, bit for bit.
 
     A scenario with a reorganisation is also run without it on the same customers (common
     random numbers), so that the J-curve's dip, recovery and pay-back can be measured.
+    `sample_every_hours`: the interval of the time series (`RunResult.timeseries`); None
+    samples nothing (faster, for runs whose series nobody reads).
     """
     model = OrgModel(scenario, rng=seed, sample_every_hours=sample_every_hours, event_log=events)
     model.simulate(BacklogWatch())  # a clearly unstable run stops early (`sim.stability`)

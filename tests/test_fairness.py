@@ -28,7 +28,6 @@ from sim.scenario import (
 )
 from sim.structure import build_units
 
-NO_SAMPLING = 1e9
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
 
@@ -38,7 +37,7 @@ def preset(name: str, **overrides: Any) -> Scenario:
 
 
 def simulate(scenario: Scenario, seed: int) -> RunResult:
-    return run(scenario, seed=seed, sample_every_hours=NO_SAMPLING, counterfactual=False)
+    return run(scenario, seed=seed, sample_every_hours=None, counterfactual=False)
 
 
 def wait_of(result: RunResult, request_type: str) -> float:
@@ -197,7 +196,7 @@ def test_each_pair_of_units_meets_at_the_pair_rate_whatever_the_structure(
     for name in ("functional", "cross-functional", "matrix"):
         met.clear()
         scenario = preset(name, **{"run.days": 5 * weeks})
-        model = OrgModel(scenario, 1, sample_every_hours=NO_SAMPLING)
+        model = OrgModel(scenario, 1, sample_every_hours=None)
         model.run_until(model.horizon)
         n = len(model.units)
         per_pair = len(met) / (n * (n - 1) / 2) / weeks
@@ -262,7 +261,7 @@ def test_reset_ties_false_is_a_neutral_keep_in_a_null_switch() -> None:
             **{"run.days": 25, "managers.tie_decay": 0.0},
             **{"events": [switch | {"reset_ties": reset}]},
         )
-        model = OrgModel(scenario, 1, sample_every_hours=NO_SAMPLING)
+        model = OrgModel(scenario, 1, sample_every_hours=None)
         model.run_until(20 * model.hours_per_day - 1e-9)
         before = _off_diagonal_mean(model.ties)
         model.run_until(20 * model.hours_per_day + 1e-9)
@@ -376,7 +375,7 @@ def test_absence_takes_the_share_of_days_it_says_and_hurts_small_pools_most() ->
     change = {}
     for name in ("functional", "cross-functional"):
         base = preset(name, **days)
-        model = OrgModel(base.with_overrides(**away), 1, sample_every_hours=NO_SAMPLING)
+        model = OrgModel(base.with_overrides(**away), 1, sample_every_hours=None)
         absent = 0
         for _ in range(30):
             model.run_until(model.time + model.hours_per_day)
@@ -401,7 +400,7 @@ def test_burnout_sends_people_off_sick() -> None:
         "managers.support": 0.0,
         "people.burnout_sickness": 0.5,
     }
-    model = OrgModel(preset("functional", **strain), 1, sample_every_hours=NO_SAMPLING)
+    model = OrgModel(preset("functional", **strain), 1, sample_every_hours=None)
     sick_days = 0
     for _ in range(40):
         model.run_until(model.time + model.hours_per_day)
@@ -410,7 +409,7 @@ def test_burnout_sends_people_off_sick() -> None:
     calm = OrgModel(
         preset("functional", **(strain | {"people.burnout_sickness": 0.0})),
         1,
-        sample_every_hours=NO_SAMPLING,
+        sample_every_hours=None,
     )
     calm.run_until(40 * calm.hours_per_day)
     assert not any(e.absence for e in calm.employees)

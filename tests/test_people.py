@@ -28,9 +28,6 @@ from sim.satisfaction import satisfaction_score
 from sim.scenario import NEUTRAL, SatisfactionSettings, Scenario, load_scenario, parse_scenario
 from sim.structure import build_units, offered_utilisation
 
-NO_SAMPLING = 1e9
-"""`sample_every_hours` for runs whose time series nobody reads (saves time)."""
-
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 
 
@@ -40,7 +37,7 @@ def preset(name: str, **overrides: Any) -> Scenario:
 
 
 def simulate(scenario: Scenario, seed: int, counterfactual: bool = True) -> RunResult:
-    return run(scenario, seed=seed, sample_every_hours=NO_SAMPLING, counterfactual=counterfactual)
+    return run(scenario, seed=seed, sample_every_hours=None, counterfactual=counterfactual)
 
 
 def neutral_raw(**sections: Any) -> dict[str, Any]:

@@ -41,8 +41,6 @@ from sim.runner import RunResult
 from sim.scenario import NEUTRAL, Scenario, parse_scenario
 
 HOURS_PER_DAY = 24.0
-NO_SAMPLING = 1e9
-"""`sample_every_hours` for runs whose time series nobody reads (saves time)."""
 
 VALIDATION_DIR = Path(__file__).resolve().parents[1] / "scenarios" / "validation"
 
@@ -130,7 +128,7 @@ def replicate(scenario: Scenario, seeds: Sequence[int]) -> list[RunResult]:
     """Independent replications (one seed each); every run must be stable and drained."""
     results = []
     for seed in seeds:
-        result = run(scenario, seed=seed, sample_every_hours=NO_SAMPLING)
+        result = run(scenario, seed=seed, sample_every_hours=None)
         assert result.stable, f"{scenario.name} seed {seed}: {result.kpis['unstable_reason']}"
         results.append(result)
     return results
@@ -339,7 +337,7 @@ def test_fcfs_sample_paths(servers: int, distribution: str, cv: float) -> None:
         warmup_days=0,
         demand={"work_distribution": distribution, "work_cv": cv},
     )
-    r = run(s, seed=11, sample_every_hours=NO_SAMPLING)
+    r = run(s, seed=11, sample_every_hours=None)
     assert r.stable
     rows = r.requests.sort_values("arrived")
     assert len(rows) == r.kpis["arrived"] > 1000
@@ -492,7 +490,7 @@ def test_cross_functional_team_is_erlang2(servers: int, days: int) -> None:
 
 def test_cross_functional_team_member_keeps_the_customer() -> None:
     """In the two-stage team, whoever does task A also does task B, straight away."""
-    r = run(two_stage_team(3, 1.2, 30), seed=3, events=True, sample_every_hours=NO_SAMPLING)
+    r = run(two_stage_team(3, 1.2, 30), seed=3, events=True, sample_every_hours=None)
     events = r.events
     assert events is not None and len(events) > 1000
     by_case = events.groupby("case")
@@ -576,7 +574,7 @@ def test_littles_law_in_every_unit(make: Callable[[], Scenario], no_help: bool) 
     """
     s = make()
     for seed in (1, 2):
-        r = run(s, seed=seed, sample_every_hours=0.25 if no_help else NO_SAMPLING)
+        r = run(s, seed=seed, sample_every_hours=0.25 if no_help else None)
         assert r.stable, r.kpis["unstable_reason"]
         assert len(r.units) >= 1
         for row in r.units.itertuples():

@@ -38,8 +38,6 @@ DEFAULT_OUT = HERE / "results"
 """Where the full studies write their figure and table (`--out` to change)."""
 QUICK_OUT = ROOT / "out" / "studies-quick"
 """Where `--quick` writes by default (git-ignored), so a smoke run never overwrites results."""
-NO_SAMPLING = 1e9
-"""`sample_every_hours` for runs whose hourly time series nobody reads."""
 
 OKABE_ITO = [
     "#0072B2",  # blue
@@ -167,7 +165,7 @@ def kpis_only(result: RunResult) -> dict[str, Any]:
 
 
 def _job(scenario: Scenario, seed: int, summarise: Callable[[RunResult], Any]) -> Any:
-    return summarise(run(scenario, seed, sample_every_hours=NO_SAMPLING))
+    return summarise(run(scenario, seed, sample_every_hours=None))
 
 
 def run_jobs(

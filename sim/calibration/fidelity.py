@@ -300,7 +300,7 @@ def simulate(
     """
     from sim.runner import run
 
-    result = run(scenario, seed, events=True, sample_every_hours=1e9, counterfactual=False)
+    result = run(scenario, seed, events=True, sample_every_hours=None, counterfactual=False)
     requests = result.requests
     events = result.events
     assert events is not None

@@ -30,9 +30,6 @@ from sim.progress import ProgressCallback
 from sim.runner import RunResult, run
 from sim.scenario import Scenario
 
-NO_SAMPLING = 1e9
-"""`sample_every_hours` for replications: the time series is not kept, so do not sample it."""
-
 
 def replication_seeds(root_seed: int, n: int) -> list[int]:
     """`n` independent replication seeds derived from `root_seed` (SeedSequence spawning).
@@ -139,7 +136,7 @@ def _run_chunk(
     scenario: Scenario, seeds: Sequence[int], summarise: Summariser
 ) -> list[Replication]:
     """Worker entry point (top level, so that worker processes can import it)."""
-    return [summarise(run(scenario, seed=s, sample_every_hours=NO_SAMPLING)) for s in seeds]
+    return [summarise(run(scenario, seed=s, sample_every_hours=None)) for s in seeds]
 
 
 @contextmanager

@@ -20,7 +20,6 @@ from typing import Any
 
 from sim.executors import ExecutorError, executor_workers, local_executor
 from sim.progress import ProgressCallback
-from sim.replications.runs import NO_SAMPLING
 from sim.runner import run
 from sim.scenario import Scenario, ScenarioError
 from sim.signals import Stopped
@@ -69,7 +68,7 @@ def _run_chunk(
         start = time.perf_counter()
         try:
             scenario = base.with_overrides(planned.values, allow_large=allow_large)
-            numbers = run(scenario, planned.seed, sample_every_hours=NO_SAMPLING).kpis
+            numbers = run(scenario, planned.seed, sample_every_hours=None).kpis
             row.update({k: numbers[k] for k in kpis}, status="ok", error=None)
         except Exception as exc:
             row.update(status="error", error=_error_text(exc))

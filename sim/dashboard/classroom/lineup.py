@@ -42,8 +42,6 @@ FLOW_HOURS = 1.0
 """A handoff stays on the organisation view for one working hour after it happens."""
 CLASSROOM_DAYS = 500
 """Customers keep arriving for two working years: the classroom can keep playing."""
-_NO_COLLECTION = 1e9
-"""The model's own DataCollector is not needed here (the lineup keeps its own tallies)."""
 
 SERIES = ("day", "resolution_hours", "csat", "backlog", "handoffs_per_request")
 SCORES = ("resolution_hours", "csat", "abandoned", "handoffs_per_request")
@@ -272,7 +270,8 @@ class OrgTracker:
     """One model plus the running tallies its charts, big numbers and view need."""
 
     def __init__(self, scenario: Scenario, seed: int, label: str):
-        self.model = OrgModel(scenario, rng=seed, sample_every_hours=_NO_COLLECTION)
+        # No time series: the tracker keeps its own tallies.
+        self.model = OrgModel(scenario, rng=seed, sample_every_hours=None)
         self.label = label
         self.window = self.model.hours_per_day
         self._read = 0
