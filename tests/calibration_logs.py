@@ -140,3 +140,65 @@ waiting = ["Awaiting User Info"]
 resolved = ["Resolved", "Closed"]
 cancelled = ["Canceled"]
 """
+
+
+def helpdesk_export(tickets: int = 360, weeks: int = 6, seed: int = 7) -> pd.DataFrame:
+    """A generated helpdesk audit export (ServiceNow-like column names, ISO minute times), big
+    enough to calibrate and test on held-out weeks: tickets arrive on weekdays 08-18 at a steady
+    rate; the service desk (4 people) takes each; 40% go on to Network (3) or Apps (3), a few
+    of those come back to the desk; 15% wait for the customer first; every ticket is resolved,
+    then closed two days later."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    teams = {
+        "Service Desk": ["Desk 1", "Desk 2", "Desk 3", "Desk 4"],
+        "Network": ["Net 1", "Net 2", "Net 3"],
+        "Apps": ["Apps 1", "Apps 2", "Apps 3"],
+    }
+    start = pd.Timestamp("2024-01-01")  # a Monday
+    weekdays = [d for d in range(weeks * 7) if d % 7 < 5]
+    rows = []
+    for i in range(tickets):
+        day = weekdays[int(rng.integers(len(weekdays)))]
+        t = start + pd.Timedelta(days=day, hours=8 + 10 * float(rng.random()))
+        number, mods = f"INC{i + 1:05d}", 0
+
+        def update(
+            state: str, team: str, person: str, minutes: float, number: str = number
+        ) -> None:
+            nonlocal t, mods
+            t = t + pd.Timedelta(minutes=minutes)
+            rows.append((number, state, f"{t:%Y-%m-%d %H:%M}", team, person, mods, "3 - Moderate"))
+            mods += 1
+
+        desk = teams["Service Desk"][int(rng.integers(4))]
+        update("New", "Service Desk", "", 0)
+        update("Active", "Service Desk", desk, rng.exponential(20))
+        if rng.random() < 0.15:
+            update("Awaiting User Info", "Service Desk", desk, rng.exponential(15))
+            update("Active", "Service Desk", desk, rng.exponential(240))
+        if rng.random() < 0.4:
+            team = "Network" if rng.random() < 0.5 else "Apps"
+            person = teams[team][int(rng.integers(3))]
+            update("Active", team, person, rng.exponential(30))
+            if rng.random() < 0.2:
+                update("Active", "Service Desk", desk, rng.exponential(60))
+                update("Resolved", "Service Desk", desk, rng.exponential(20))
+            else:
+                update("Resolved", team, person, rng.exponential(60))
+        else:
+            update("Resolved", "Service Desk", desk, rng.exponential(25))
+        update("Closed", "Service Desk", "", 48 * 60)
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "number",
+            "incident_state",
+            "sys_updated_at",
+            "assignment_group",
+            "assigned_to",
+            "sys_mod_count",
+            "priority",
+        ],
+    ).sort_values("sys_updated_at", kind="stable")

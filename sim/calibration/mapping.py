@@ -31,7 +31,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from sim.scenario import ScenarioError, describe_errors, read_toml
+from sim.scenario import ScenarioError, describe_errors, parse_toml, read_toml
 
 Name = Annotated[str, Field(min_length=1)]
 
@@ -115,7 +115,15 @@ def load_mapping(path: Path | None) -> LogMapping:
     """The mapping in a ``--map`` file (the defaults without one); `LogError` when bad."""
     if path is None:
         return LogMapping()
-    raw = read_toml(path, kind="mapping", error=LogError)
+    return mapping_of(read_toml(path, kind="mapping", error=LogError), str(path))
+
+
+def parse_mapping(data: bytes, source: str) -> LogMapping:
+    """A map file's bytes (an upload) as a mapping; `LogError` when bad."""
+    return mapping_of(parse_toml(data, source, kind="mapping", error=LogError), source)
+
+
+def mapping_of(raw: dict[str, Any], path: str) -> LogMapping:
     try:
         return LogMapping.model_validate(raw)
     except ValidationError as exc:

@@ -7,9 +7,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from sim.calibration.cases import Timeline, build_timeline
 from sim.calibration.discovery import Calibration, discover
-from sim.calibration.fidelity import Fidelity, held_out_window, holdout_cut, measure, simulate
+from sim.calibration.fidelity import (
+    Fidelity,
+    held_out_window,
+    holdout_cut,
+    measure,
+    simulate,
+)
 from sim.calibration.mapping import LogError, LogMapping
 from sim.calibration.readers import read_log
 from sim.calibration.writer import to_scenario
@@ -30,16 +38,42 @@ class Calibrated:
 
 def load_timeline(path: Path, mapping: LogMapping) -> Timeline:
     """Read and take apart a log; `LogError` when it cannot be calibrated from."""
-    table = read_log(path, mapping)
+    return timeline_of(read_log(path, mapping), mapping, str(path))
+
+
+def timeline_of(table: pd.DataFrame, mapping: LogMapping, source: str) -> Timeline:
+    """Take apart a canonical event table (`sim.calibration.readers`); `LogError` when it
+    cannot be calibrated from."""
     timeline = build_timeline(table, mapping.states)
     if len(timeline.cases) < 2:
         raise LogError(
             [
-                f"{path}: column {mapping.columns.team!r}: only {len(timeline.cases)} case "
+                f"{source}: column {mapping.columns.team!r}: only {len(timeline.cases)} case "
                 "names a team (allowed: at least 2 cases with a team)"
             ]
         )
     return timeline
+
+
+def fit(timeline: Timeline, source: str, holdout: float) -> tuple[Calibration, pd.Timestamp]:
+    """Discover the scenario on the cases that arrived before the cut (all of them when
+    `holdout` is 0); the cut is the midnight after which about `holdout` of the cases
+    arrived."""
+    cases = timeline.cases
+    if holdout > 0:
+        cut = holdout_cut(timeline, holdout)
+        later = int((cases["arrival"] >= cut).sum())
+        if later < MIN_TEST_CASES or later == len(cases):
+            raise LogError(
+                [
+                    f"{source}: holdout {holdout:g}: the test window would hold {later} of "
+                    f"{len(cases)} cases (allowed: a holdout leaving cases on both sides of a "
+                    "midnight; a holdout of 0 fits on every case without a fidelity check)"
+                ]
+            )
+    else:
+        cut = (cases["arrival"].max() + pd.Timedelta(days=1)).normalize()
+    return discover(timeline, cut, source), cut
 
 
 def calibrate(
@@ -54,30 +88,14 @@ def calibrate(
     """Fit on the earlier cases (all of them when `holdout` is 0) and, with a holdout,
     measure the fidelity on the later ones with `reps` replications."""
     timeline = load_timeline(path, mapping)
-    cases = timeline.cases
-    if holdout > 0:
-        cut = holdout_cut(timeline, holdout)
-        later = int((cases["arrival"] >= cut).sum())
-        if later < MIN_TEST_CASES or later == len(cases):
-            raise LogError(
-                [
-                    f"{path}: --holdout {holdout:g}: the test window would hold {later} of "
-                    f"{len(cases)} cases (allowed: a holdout leaving cases on both sides of a "
-                    "midnight; --holdout 0 fits on every case without a fidelity check)"
-                ]
-            )
-    else:
-        cut = (cases["arrival"].max() + __import__("pandas").Timedelta(days=1)).normalize()
-    calibration = discover(timeline, cut, str(path))
+    calibration, cut = fit(timeline, str(path), holdout)
     scenario = to_scenario(calibration, str(path))
     fidelity = None
     if holdout > 0:
         from sim.replications import replication_seeds
 
-        window = held_out_window(timeline, cut)
-        seeds = replication_seeds(seed, reps)
-        runner = _runner(workers, progress)
-        fidelity = measure(scenario, timeline, window, seeds, runner)
+        window, seeds = held_out_window(timeline, cut), replication_seeds(seed, reps)
+        fidelity = measure(scenario, timeline, window, seeds, _runner(workers, progress))
     return Calibrated(timeline, calibration, scenario, fidelity)
 
 

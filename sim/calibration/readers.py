@@ -18,13 +18,14 @@ import csv
 import io
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from sim.calibration.mapping import LogError, LogMapping
-from sim.files import MAX_LOG_BYTES, gunzip_capped, read_capped
+from sim.files import MAX_LOG_BYTES, gunzip_capped, read_capped, too_large
 
 CANONICAL = ("case", "time", "start", "activity", "team", "resource", "lifecycle", "order")
 """Columns of the event table (``priority`` and ``row`` follow)."""
@@ -65,20 +66,36 @@ _XES_VALUES = {"string", "date", "int", "float", "boolean", "id"}
 def read_log(path: Path, mapping: LogMapping) -> pd.DataFrame:
     """The canonical event table of the log at `path` (see the module docstring)."""
     source = str(path)
-    data = _open_bytes(path)
-    xes = path.name.lower().removesuffix(".gz").endswith(".xes") or data.lstrip()[:1] == b"<"
+    data = read_capped(path, MAX_LOG_BYTES, "log", LogError)
+    return canonical_table(raw_log(data, source, path.name), mapping, source)
+
+
+@dataclass(frozen=True, eq=False)  # compared by identity: it holds tables
+class RawLog:
+    """A log's rows as written, every cell text, before any column is given a meaning: what
+    the dashboard shows to map the columns, and what `canonical_table` reads."""
+
+    frame: pd.DataFrame
+    unit: str
+    """What a row is called in messages: 'row' (CSV) or 'event' (XES)."""
+
+    @property
+    def columns(self) -> list[str]:
+        return [str(c) for c in self.frame.columns]
+
+
+def raw_log(data: bytes, source: str, name: str, limit: int = MAX_LOG_BYTES) -> RawLog:
+    """The rows of a log's bytes (CSV or XES, gzip or not, told by `name` and the content),
+    at most `limit` bytes once unpacked."""
+    if data[:2] == b"\x1f\x8b":
+        data = gunzip_capped(data, limit, source, LogError)
+    elif len(data) > limit:
+        raise LogError([too_large(source, limit, len(data))])
+    xes = name.lower().removesuffix(".gz").endswith(".xes") or data.lstrip()[:1] == b"<"
     raw = _read_xes(data, source) if xes else _read_csv(data, source)
     if raw.empty:
         raise LogError([f"{source}: no events (the file has no data rows)"])
-    return _canonical(raw, mapping, source, unit="event" if xes else "row")
-
-
-def _open_bytes(path: Path) -> bytes:
-    """The log's bytes, unpacked if gzip, at most `MAX_LOG_BYTES` either way (`sim.files`)."""
-    data = read_capped(path, MAX_LOG_BYTES, "log", LogError)
-    if data[:2] == b"\x1f\x8b":
-        data = gunzip_capped(data, MAX_LOG_BYTES, str(path), LogError)
-    return data
+    return RawLog(raw, "event" if xes else "row")
 
 
 def _read_csv(data: bytes, source: str) -> pd.DataFrame:
@@ -151,7 +168,10 @@ def _one_line(exc: Exception) -> str:
     return " ".join(str(exc).split())
 
 
-def _canonical(raw: pd.DataFrame, mapping: LogMapping, source: str, unit: str) -> pd.DataFrame:
+def canonical_table(log: RawLog, mapping: LogMapping, source: str) -> pd.DataFrame:
+    """The canonical event table: `log`'s columns read as `mapping` says; `LogError` with one
+    line per problem (a column missing or empty, a time or number that does not parse)."""
+    raw, unit = log.frame, log.unit
     columns = mapping.columns
     wanted = columns.model_dump()
     defaults = type(columns)().model_dump()
@@ -274,6 +294,19 @@ def _times(
     out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us]")
     out[~empty] = parsed.astype("datetime64[us]")
     return out
+
+
+def looks_like_times(values: pd.Series) -> bool:
+    """Whether the non-empty `values` all read as dates and times (ISO 8601 or one of the
+    formats tried without a ``timestamp_format``)."""
+    present = values.astype("string").str.strip()
+    present = present[present.notna() & (present != "")]
+    if present.empty:
+        return False
+    if present.map(lambda v: bool(_ISO.match(v))).all():
+        iso = present.str.replace(_ZONE, "", regex=True).str.replace(" ", "T", n=1)
+        return bool(pd.to_datetime(iso, format="ISO8601", errors="coerce").notna().all())
+    return _guess_format(present) is not None
 
 
 def _guess_format(sample: pd.Series) -> str | None:

@@ -172,7 +172,9 @@ _CAPTIONS = {
 }
 
 
-def _statistics_table(fidelity: Fidelity) -> str:
+def statistics_table(fidelity: Fidelity) -> str:
+    """The held-out statistics side by side (log, model, baseline, error, target), as an
+    HTML table whose every text is escaped (the report and the dashboard show it)."""
     targets = fidelity.targets()
     rows = []
     for key, (label, unit) in STATISTICS.items():
@@ -203,7 +205,8 @@ def _statistics_table(fidelity: Fidelity) -> str:
     )
 
 
-def _distances_table(fidelity: Fidelity) -> str:
+def distances_table(fidelity: Fidelity) -> str:
+    """The distances with their noise floors, as an escaped HTML table."""
     rows = []
     for key, (label, unit) in DISTANCES.items():
         row = fidelity.distances[key]
@@ -220,7 +223,8 @@ def _distances_table(fidelity: Fidelity) -> str:
     )
 
 
-def _summary(fidelity: Fidelity) -> str:
+def summary_list(fidelity: Fidelity) -> str:
+    """Each target in one sentence, met or missed, as an escaped HTML list."""
     items = []
     for key, target in fidelity.targets().items():
         if key == "cycle_time":
@@ -280,14 +284,14 @@ def render_report(result: Calibrated, source: str) -> str:
         "calendar hours.</p>",
         f"<div class='notes'><ul>{warnings}</ul></div>" if warnings else "",
         "<h2>In short</h2>",
-        _summary(fidelity),
+        summary_list(fidelity),
         "<h2>Held-out statistics</h2>",
-        _statistics_table(fidelity),
+        statistics_table(fidelity),
         "<h2>Distances from the test cases</h2>",
         "<p>The distances of the process-simulation literature (Chapela-Campa et al. 2023). "
         "Lower is better; the noise floor is what two random halves of the real test cases "
         "score against each other.</p>",
-        _distances_table(fidelity),
+        distances_table(fidelity),
         figure("distances", "Distances in multiples of their noise floor"),
         "<h2>Elapsed time</h2>",
         figure("elapsed", "Cumulative distribution of elapsed times: log, model, baseline"),
