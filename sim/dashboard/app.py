@@ -1,6 +1,7 @@
 """The Solara app: ``solara run sim.dashboard.app`` (or ``sim dashboard``, which also makes sure
-the front end is available offline). Three pages: the classroom for trainers, the leadership
-comparison, and the sweep explorer for researchers.
+the front end is available offline). Four pages: the classroom for trainers, the leadership
+comparison and the calibration of an "as is" from a ticket export, and the sweep explorer
+for researchers.
 
 Nothing here holds a model: Solara imports this module once per server, and anything created at
 module level would be shared by every browser. Pages create their models in component state.
@@ -11,6 +12,7 @@ import solara
 import solara.server.settings
 
 from sim.dashboard.boundary import guarded
+from sim.dashboard.calibrate import page as calibrate
 from sim.dashboard.classroom import page as classroom
 from sim.dashboard.compare import page as compare
 from sim.dashboard.sweeps import page as sweeps
@@ -58,5 +60,6 @@ def Layout(children=[]):  # noqa: B006 - Solara's layout signature
 routes = [
     solara.Route(path="/", component=guarded(classroom.Page), label="Classroom", layout=Layout),
     solara.Route(path="compare", component=guarded(compare.Page), label="Leadership comparison"),
+    solara.Route(path="calibrate", component=guarded(calibrate.Page), label="Calibrate as is"),
     solara.Route(path="sweeps", component=guarded(sweeps.Page), label="Sweep explorer"),
 ]

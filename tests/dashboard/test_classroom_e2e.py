@@ -152,7 +152,11 @@ def test_the_top_bar_keeps_its_height_on_short_pages(page: Page, dashboard_url, 
     """It stretched to fill the window under a short page (the sweep explorer's landing: 761
     pixels of dark blue at 1440x900)."""
     page.set_viewport_size({"width": 1280 if height == 720 else 1920, "height": height})
-    for route, heading in (("sweeps", "Sweep explorer"), ("compare", "Compare organisations")):
+    for route, heading in (
+        ("sweeps", "Sweep explorer"),
+        ("compare", "Compare organisations"),
+        ("calibrate", "Calibrate your “as is” from your ticket system"),
+    ):
         page.goto(dashboard_url + route)
         expect(page.get_by_role("heading", name=heading)).to_be_visible(timeout=FIRST_LOAD_MS)
         bar = page.locator(".v-app-bar").bounding_box()

@@ -48,6 +48,7 @@ from sim.dashboard.compare.scenarios import (
 )
 from sim.dashboard.compare.slots import budget_problems
 from sim.dashboard.compare.upload import ScenarioUpload
+from sim.dashboard.handoff import to_compare
 from sim.replications import scenario_names
 from sim.scenario import Scenario, ScenarioError, scenario_warnings
 
@@ -223,6 +224,15 @@ def RunPanel(state: RunState, reps, days, worlds, can_run: bool, on_run, on_canc
         solara.Error(state.message, classes=["compare-problems"], dense=True)
 
 
+def handed_entries() -> list[Entry]:
+    """The scenarios another page handed over (the calibration's "as is" and "to be"), once."""
+    handed = to_compare.value
+    if handed is None:
+        return []
+    to_compare.set(None)
+    return [Entry(s, o) for s, o in zip(handed.scenarios, handed.origins, strict=True)]
+
+
 def first_draft(presets: list[Preset]) -> Draft | None:
     """The form's first numbers: the functional preset's, else the first preset's."""
     usable = [p for p in presets if p.scenario is not None]
@@ -233,7 +243,7 @@ def first_draft(presets: list[Preset]) -> Draft | None:
 @solara.component
 def Page():
     presets = solara.use_memo(list_presets, [])
-    initial = solara.use_memo(lambda: default_entries(presets), [])
+    initial = solara.use_memo(lambda: handed_entries() or default_entries(presets), [])
     entries = solara.use_reactive(initial)
     reps = solara.use_reactive(DEFAULT_REPS)
     days = solara.use_reactive(DEFAULT_DAYS)

@@ -21,48 +21,57 @@ from sim.dashboard.compare.scenarios import MAX_UPLOAD_BYTES
 OnUpload = Callable[[str, bytes, int], None]
 
 
-class ScenarioFileInput(FileInput):
+def labelled_file_input(label: str) -> type[FileInput]:
     """ipyvuetify's file chooser with a label that says what it is for."""
 
-    template = traitlets.Unicode(
-        FileInput.class_traits()["template"].default_value.replace(
-            "<v-file-input",
-            '<v-file-input label="Choose a scenario file (.toml)" prepend-icon="mdi-upload"',
-            1,
-        )
-    ).tag(sync=True)
+    class Labelled(FileInput):
+        template = traitlets.Unicode(
+            FileInput.class_traits()["template"].default_value.replace(
+                "<v-file-input", f'<v-file-input label="{label}" prepend-icon="mdi-upload"', 1
+            )
+        ).tag(sync=True)
+
+    return Labelled
 
 
-def read_capped(info: dict[str, Any]) -> tuple[str, bytes, int]:
-    """(name, data, size) of an uploaded file; no data when it is over the cap."""
+ScenarioFileInput = labelled_file_input("Choose a scenario file (.toml)")
+
+
+def read_capped(info: dict[str, Any], limit: int = MAX_UPLOAD_BYTES) -> tuple[str, bytes, int]:
+    """(name, data, size) of an uploaded file; no data when it is over `limit` bytes."""
     name, size = str(info.get("name") or "upload.toml"), int(info.get("size") or 0)
-    if size > MAX_UPLOAD_BYTES:
+    if size > limit:
         return name, b"", size
     data = info.get("data")
     if data is None:
-        data = info["file_obj"].read(MAX_UPLOAD_BYTES + 1)
+        data = info["file_obj"].read(limit + 1)
     return name, bytes(data), max(size, len(data))
 
 
 @solara.component
-def FileChooser(on_file: Callable[[dict[str, Any]], None], accept: str = ""):
+def FileChooser(
+    on_file: Callable[[dict[str, Any]], None],
+    accept: str = "",
+    widget: type[FileInput] = ScenarioFileInput,
+    css_class: str = "compare-file-chooser",
+):
     """A file chooser (click, pick one file); calls ``on_file(info)`` in a thread, like
     `solara.FileDrop` (whose wiring this follows), then clears itself so that the same file
     can be chosen again."""
     file_info, set_file_info = solara.use_state(None)
     wired, set_wired = solara.use_state(None)
-    element = ScenarioFileInput.element(
+    element = widget.element(
         multiple=False,
         accept=accept,
         show_progress=False,
         on_file_info=set_file_info,
-        class_="compare-file-chooser",
+        class_=css_class,
     )
 
     def wire():  # the widget is reachable here, not in a thread
         if not file_info:
             return
-        real: ScenarioFileInput = solara.get_widget(element)
+        real: Any = solara.get_widget(element)
         real.version += 1  # reacton clears the widget's own @observe("file_info")
         real.reset_stats()
         set_wired((real, real.get_files()))
