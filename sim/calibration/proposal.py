@@ -94,8 +94,9 @@ def propose_columns(log: RawLog) -> dict[str, str | None]:
         if chosen[role] is None:  # something to correct in the dropdown
             free = [c for c in columns if c not in used]
             liked = [c for c in free if (c in timely) == (role in TIMES)]
-            chosen[role] = (liked or free or columns)[0]
-            used.add(chosen[role])
+            pick = (liked or free or columns)[0]
+            chosen[role] = pick
+            used.add(pick)
     return chosen
 
 

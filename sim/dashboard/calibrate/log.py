@@ -79,4 +79,4 @@ def propose(log: RawLog) -> LogMapping:
     columns = propose_columns(log)
     activity = columns["activity"]
     states = propose_states(activities_of(log, activity)) if activity else {}
-    return LogMapping(columns=Columns(**columns), states=States(**states))
+    return LogMapping(columns=Columns.model_validate(columns), states=States(**states))

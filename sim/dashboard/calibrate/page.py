@@ -19,7 +19,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from html import escape
-from typing import Any
+from typing import Any, cast
 
 import solara
 
@@ -81,6 +81,8 @@ ROLES = {
 }
 """Role -> (label, required): the dropdowns of step 2."""
 NONE = "(none)"
+Received = tuple[str, bytes, int]
+"""An uploaded file's name, bytes (at most the cap and one) and size."""
 STATES = {
     "waiting": "States that wait for the customer",
     "resolved": "States that end the customer's wait",
@@ -108,7 +110,7 @@ def to_be_of(as_is: Scenario, teams: int) -> Scenario:
     if that cannot hold them)."""
     name = f"To be: {teams} cross-functional teams (the same people)"
     return as_is.with_overrides(
-        **{"structure.kind": "cross_functional", "structure.teams": teams, "name": name}
+        {"structure.kind": "cross_functional", "structure.teams": teams, "name": name}
     )
 
 
@@ -175,9 +177,8 @@ def MappingForm(upload: Upload, mapping: solara.Reactive[LogMapping], disabled: 
     activities = solara.use_memo(
         lambda: _activities(upload, activity), [upload.name, upload.rows, activity]
     )
-    map_problems = solara.use_reactive([])
-
-    received, set_received = solara.use_state(None)
+    map_problems = solara.use_reactive(cast(list[str], []))
+    received, set_received = solara.use_state(cast(Received | None, None))
 
     def on_map(info: dict[str, Any]) -> None:  # the chooser's thread: only take the bytes
         set_received(read_capped(info, MAX_TOML_BYTES))
@@ -360,7 +361,7 @@ def Result(outcome: Outcome, source: str, on_compare: Callable[[int], None]):
 @solara.component
 def Page():
     upload, set_upload = solara.use_state(None)
-    received, set_received = solara.use_state(None)
+    received, set_received = solara.use_state(cast(Received | None, None))
     upload_problems = solara.use_reactive([])
     mapping = solara.use_reactive(LogMapping())
     reps = solara.use_reactive(DEFAULT_REPS)
