@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # imported where used: `sim --help` starts fast
     import pandas as pd
 
     from sim.replications import Comparison
+    from sim.replications.table import DifferenceCell
 
 HEADER_WIDTH = 16
 """In a table too wide for the terminal, scenario names are folded at spaces to about this
@@ -150,52 +151,48 @@ def kpi_table(
 # Replications
 
 
-_VERDICT_STYLE = {"better": "green", "worse": "red", "no clear difference": "dim"}
+_TONE_STYLE = {"better": "green", "worse": "red", "neutral": "dim"}
 
 
-def _difference_cell(comparison: Comparison, key: str, i: int) -> Text:
-    """'−34.1% [−40.2, −28.0] better' (see `sim.replications.difference_text`); 'unclear'
-    when the CI of the paired difference contains 0."""
-    from sim.replications import difference_text
-
-    d = comparison.difference(key, i)
-    text = difference_text(d)
-    if text == "–":
-        return Text(text)
-    if text == "identical":
-        return Text(text, style=_VERDICT_STYLE["no clear difference"])
-    verdict = "unclear" if d.verdict == "no clear difference" else d.verdict
-    return Text(f"{text} {verdict}", style=_VERDICT_STYLE.get(d.verdict, ""))
+def _difference_text(cell: DifferenceCell) -> Text:
+    """'−34.1% [−40.2, −28.0] better'; 'unclear' for no clear difference (80 columns)."""
+    if cell.text == "–":
+        return Text(cell.text)
+    said = f"{cell.text} {cell.short_verdict}" if cell.short_verdict else cell.text
+    return Text(said, style=_TONE_STYLE[cell.tone])
 
 
 def comparison_table(comparison: Comparison, width: int | None = None) -> Table:
-    """One row per KPI, one column per scenario: mean ± 95% CI half-width, and under it (for
-    all but the baseline) the paired difference from the baseline with its 95% CI and
-    verdict. `width`: the terminal's (see `_fit`)."""
-    days = ", ".join(sorted({str(s.run.days) for s in comparison.scenarios}))
+    """The comparison's `ComparisonTable`: one row per KPI, one column per scenario (the
+    baseline first): mean ± 95% CI half-width, and under it (for all but the baseline) the
+    paired difference from the baseline with its 95% CI and verdict. `width`: the terminal's
+    (see `_fit`)."""
+    from sim.replications import ComparisonTable
+
+    model = ComparisonTable.of(comparison)
+    days = ", ".join(sorted({str(s.days) for s in model.setup}))
     title = (
-        f"Comparison  ({comparison.n} replications each, common random numbers, root seed "
-        f"{comparison.root_seed}, {days} days): mean ± 95% CI; under it, the paired "
-        f"difference from {comparison.baseline} [95% CI]"
+        f"Comparison  ({model.reps} replications each, common random numbers, root seed "
+        f"{model.root_seed}, {days} days): mean ± 95% CI; under it, the paired "
+        f"difference from {model.baseline} [95% CI]"
     )
     table = Table(title=escape(title), title_justify="left")
-    table.add_column("KPI", min_width=16)  # everything may wrap: narrow terminals fold, not cut
-    for i, name in enumerate(comparison.names):
-        table.add_column(escape(name) + (" (baseline)" if i == 0 else ""), justify="right")
-    for index, (group, keys) in enumerate(grouped(comparison.kpis())):
+    kpi_column, *scenario_columns = model.columns
+    table.add_column(kpi_column, min_width=16)  # everything may wrap: narrow terminals fold
+    for column in scenario_columns:
+        table.add_column(escape(column), justify="right")
+    for index, (group, rows) in enumerate(model.groups):
         if index:
             table.add_section()
-        table.add_row(Text(group, style="bold"), *([""] * len(comparison.names)))
-        for key in keys:
+        table.add_row(Text(group, style="bold"), *([""] * len(scenario_columns)))
+        for row in rows:
             cells: list[str | Text] = []
-            for i in range(len(comparison.names)):
-                e = comparison.estimate(key, i)
-                cell = Text(format_mean_ci(key, e.mean, e.ci_low, e.ci_high))
-                if i:
-                    cell.append("\n").append_text(_difference_cell(comparison, key, i))
+            for estimate, difference in row.cells():
+                cell = Text(estimate.text)
+                if difference is not None:
+                    cell.append("\n").append_text(_difference_text(difference))
                 cells.append(cell)
-            label = kpi_info(key, comparison.currency).row_label
-            table.add_row(escape(label), *cells)
+            table.add_row(escape(row.info.row_label), *cells)
     return _fit(table, width)
 
 

@@ -1,4 +1,4 @@
-"""Where the dashboard's pages find scenario files, and the names they give structures."""
+"""Where the dashboard's pages find scenario files."""
 
 from __future__ import annotations
 
@@ -7,14 +7,6 @@ from pathlib import Path
 
 SCENARIOS_ENV = "SIM_SCENARIOS_DIR"
 """Where the presets and lessons are, when not in the project's own ``scenarios/``."""
-
-KIND_LABELS = {
-    "functional": "Functional departments",
-    "cross_functional": "Cross-functional teams",
-    "matrix": "Matrix (teams + pools)",
-    "custom": "Custom units",
-}
-"""A structure kind as the pages name it."""
 
 
 def scenarios_dir() -> Path:

@@ -18,7 +18,8 @@ the paired *difference*::
 
 The package: `runs` (seeds, what is kept of a run, `replicate`), `statistics` (estimates,
 paired differences), `wording` (differences in plain language), `jcurve` (a reorganisation's
-J-curve over replications) and `comparison` (`Comparison`, `compare`).
+J-curve over replications), `comparison` (`Comparison`, `compare`) and `table` (`ComparisonTable`:
+the rows every rendering of a comparison shows).
 """
 
 from sim.replications.comparison import HEADLINE_KPIS, Comparison, compare, scenario_names
@@ -39,13 +40,22 @@ from sim.replications.statistics import (
     estimate,
     paired_difference,
 )
+from sim.replications.table import (
+    SETUP_COLUMNS,
+    STRUCTURE_LABELS,
+    ComparisonTable,
+    structure_label,
+)
 from sim.replications.wording import describe, difference_text, reads_as_relative
 
 __all__ = [
     "CONFIDENCE",
     "HEADLINE_KPIS",
     "REORG_DAILY_COLUMNS",
+    "SETUP_COLUMNS",
+    "STRUCTURE_LABELS",
     "Comparison",
+    "ComparisonTable",
     "Difference",
     "Estimate",
     "JCurve",
@@ -62,5 +72,6 @@ __all__ = [
     "replicate",
     "replication_seeds",
     "scenario_names",
+    "structure_label",
     "summarise_run",
 ]

@@ -14,8 +14,7 @@ from importlib import metadata
 
 import matplotlib
 
-from sim.kpi_catalogue import format_mean_ci, grouped, kpi_info
-from sim.replications import Comparison, difference_text
+from sim.replications import Comparison, ComparisonTable
 from sim.replications.verdict import verdict_of
 from sim.report.figures import (
     figure_cost,
@@ -27,53 +26,8 @@ from sim.report.figures import (
 )
 from sim.report.jcurve import figure_j_curve
 from sim.report.style import CSS, STYLE, escape, png_base64
+from sim.report.tables import kpi_table_html, setup_html
 from sim.report.verdict import VERDICT_CSS, verdict_html
-
-
-def _mean_ci(c: Comparison, key: str, i: int) -> str:
-    e = c.estimate(key, i)
-    return format_mean_ci(key, e.mean, e.ci_low, e.ci_high)
-
-
-def _difference_cell(c: Comparison, key: str, i: int) -> str:
-    d = c.difference(key, i)
-    text = difference_text(d)
-    if text == "–":
-        return "<td class='num neutral'>–</td>"
-    css = {"better": "better", "worse": "worse"}.get(d.verdict, "neutral")
-    sentence = escape(c.sentence(key, i))
-    return (
-        f"<td class='num {css}' title='{sentence}'>{escape(text)}"
-        f"<br><span class='unit'>{escape(d.verdict)}</span></td>"
-    )
-
-
-def _kpi_table(c: Comparison) -> str:
-    head = "<th>KPI</th>" + "".join(
-        f"<th>{escape(name)}<br><span class='unit'>mean ± 95% CI half-width</span></th>"
-        for name in c.names
-    )
-    head += "".join(
-        f"<th>{escape(name)} vs {escape(c.baseline)}<br>"
-        "<span class='unit'>paired difference [95% CI]</span></th>"
-        for name in c.names[1:]
-    )
-    rows = []
-    width = 1 + 2 * len(c.names) - 1
-    for title, group in grouped(c.kpis()):
-        rows.append(f"<tr class='group'><td colspan='{width}'>{escape(title)}</td></tr>")
-        for key in group:
-            info = kpi_info(key, c.currency)
-            unit = f" <span class='unit'>({escape(info.unit)})</span>" if info.unit else ""
-            cells = [
-                f"<td>{escape(info.label)}{unit}<br><span class='unit'>{escape(key)}</span></td>"
-            ]
-            cells += [
-                f"<td class='num'>{escape(_mean_ci(c, key, i))}</td>" for i in range(len(c.names))
-            ]
-            cells += [_difference_cell(c, key, i) for i in range(1, len(c.names))]
-            rows.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
 def _units_table(c: Comparison) -> str:
@@ -94,14 +48,7 @@ def _units_table(c: Comparison) -> str:
     )
 
 
-def _setup(c: Comparison) -> str:
-    rows = "".join(
-        f"<tr><td>{escape(name)}{' (baseline)' if i == 0 else ''}</td>"
-        f"<td>{escape(s.structure.kind.replace('_', '-'))}</td><td class='num'>{s.headcount}</td>"
-        f"<td class='num'>{s.run.days}</td><td class='num'>{s.run.warmup_days}</td>"
-        f"<td class='num'>{s.demand.requests_per_day:g}</td></tr>"
-        for i, (name, s) in enumerate(zip(c.names, c.scenarios, strict=True))
-    )
+def _setup(c: Comparison, table: ComparisonTable) -> str:
     mode = (
         f"chosen automatically (<code>--reps auto</code>: until every headline KPI's 95% CI "
         f"half-width is within {100 * c.precision:g}% of its mean, at most {c.max_reps})"
@@ -110,10 +57,8 @@ def _setup(c: Comparison) -> str:
     )
     seeds = ", ".join(str(s) for s in c.seeds)
     return (
-        "<table><thead><tr><th>Scenario</th><th>Structure</th><th>Employees</th>"
-        "<th>Days</th><th>Warm-up days</th><th>Requests per day</th></tr></thead>"
-        f"<tbody>{rows}</tbody></table>"
-        f"<p>{c.n} replications per scenario, {mode}. Replication <i>k</i> of every scenario "
+        setup_html(table)
+        + f"<p>{c.n} replications per scenario, {mode}. Replication <i>k</i> of every scenario "
         "uses the same seed, so all scenarios see the same customers (common random numbers); "
         "differences are paired by seed and their confidence interval is the CI of the "
         f"difference. Root seed <code>{c.root_seed}</code>; replication seeds "
@@ -174,6 +119,7 @@ def _worlds_section(c: Comparison, figure: Callable[[str], str]) -> list[str]:
 def render_report(comparison: Comparison, title: str | None = None) -> str:
     """The report as an HTML string (see `write_report`)."""
     c = comparison
+    table = ComparisonTable.of(c)
     title = title or "Scenario comparison: " + " vs ".join(c.names)
     with matplotlib.rc_context(STYLE):
         figures = {
@@ -262,13 +208,13 @@ def render_report(comparison: Comparison, title: str | None = None) -> str:
         f"<ul class='sentences'>{headline}</ul>" if headline else "",
         figure("differences") if len(c.names) > 1 else "",
         "<h2>Set-up</h2>",
-        _setup(c),
+        _setup(c, table),
         "<h2>KPIs</h2>",
         "<p>Mean over replications ± the half-width of its 95% confidence interval "
         "(t distribution). Differences are paired by seed: relative to the baseline mean for "
         "times, counts and cost; in percentage points (pp) for shares. Blue: better, "
         "orange: worse; hover over a difference for the sentence.</p>",
-        _kpi_table(c),
+        kpi_table_html(table, keys_shown=True),
         f"<details><summary>Every difference in words</summary><ul class='sentences'>{every}"
         "</ul></details>"
         if every

@@ -596,3 +596,71 @@ def test_a_run_too_big_for_the_server_is_refused_before_it_starts(compare_page, 
         texts(box)
     )
     assert buttons(box, "Run the comparison")  # nothing started
+
+
+def test_the_command_line_the_report_and_the_page_show_one_table():
+    """`sim compare`, the HTML report and the page lay out one `ComparisonTable`: the same
+    columns in the same order (the KPI, the baseline, then the others), the same set-up
+    columns, and every estimate, difference and verdict in the same words."""
+    from rich.console import Console
+
+    from sim.cli.tables import comparison_table
+    from sim.dashboard.compare.results import ResultsView
+    from sim.replications import SETUP_COLUMNS, ComparisonTable, compare
+    from sim.report import render_report
+
+    preset = {p.key: p for p in list_presets()}["functional.toml"].scenario
+    base = preset.with_overrides({"run.days": 6, "run.warmup_days": 1})
+    slow = base.with_overrides({"policies.handoff_delay_hours": 8})
+    same = base.with_overrides({"run.seed": base.run.seed})  # identical to the baseline
+    names = ["Departments", "Slow handoffs", "The same again"]
+    comparison = compare([base, slow, same], reps=2, names=names, workers=1)
+    model = ComparisonTable.of(comparison)
+    assert model.columns == ("KPI", "Departments (baseline)", "Slow handoffs", "The same again")
+
+    rich_table = comparison_table(comparison, width=400)
+    assert tuple(str(c.header) for c in rich_table.columns) == model.columns
+    console = Console(width=400, record=True, file=io.StringIO())
+    console.print(rich_table)
+    cli = console.export_text()
+
+    def headers(page: str, first: str) -> tuple[str, ...]:
+        """The header of the table whose first column is `first`, each name up to its <br>."""
+        head = re.search(rf"<thead><tr><th>{first}(.*?)</tr></thead>", page)
+        assert head is not None
+        cells = re.findall(r"<th>(.*?)(?:<br>.*?)?</th>", f"<th>{first}{head.group(1)}")
+        return tuple(html.unescape(c) for c in cells)
+
+    report = render_report(comparison)
+    results = compare_run.Results(comparison, {}, [], 1.0, 1.0, 6)
+    box, rc = solara.render(ResultsView(results), handle_error=False)
+    page = "".join(
+        x.unsafe_innerHTML
+        for x in all_widgets(box)
+        if isinstance(x, solara.widgets.HTML) and x.unsafe_innerHTML
+    )
+    rc.close()
+    for rendering in (report, page):
+        assert headers(rendering, "KPI") == model.columns
+        assert headers(rendering, "Scenario") == SETUP_COLUMNS
+    report, page = html.unescape(report), html.unescape(page)
+    verdicts = set()
+    for row in model.rows():
+        for estimate, difference in row.cells():
+            assert estimate.text in cli and estimate.text in report
+            if difference is None:
+                continue
+            verdicts.add(difference.verdict)
+            said = f"{difference.text} · {difference.verdict}" if difference.verdict else ""
+            assert said in report
+            short = difference.short_verdict
+            assert (f"{difference.text} {short}" if short else difference.text) in cli
+            assert difference.sentence in report
+    assert {"worse", "no clear difference", ""} <= verdicts  # "" : identical
+    for row in model.rows():  # the page shows the key KPIs until asked for all
+        if row.key in ("resolution_hours_mean", "handoffs_per_request", "csat_mean"):
+            for estimate, difference in row.cells():
+                assert estimate.text in page
+                if difference is not None and difference.verdict:
+                    assert f"{difference.text} · {difference.verdict}" in page
+    assert [r.structure for r in model.setup] == ["Functional departments"] * 3

@@ -28,8 +28,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from sim.dashboard.scenario_files import KIND_LABELS, scenarios_dir
+from sim.dashboard.scenario_files import scenarios_dir
 from sim.kpi_catalogue import CATALOGUE, STATUS_KEYS, kpi_info
+from sim.replications import STRUCTURE_LABELS
 from sim.scenario import Lesson, Scenario, ScenarioError, load_scenario, read_toml
 from sim.scenario.errors import describe_errors
 
@@ -129,7 +130,7 @@ def load_lesson(info: LessonInfo) -> OpenLesson:
             scenarios = list(_structures(first))
         except ScenarioError as exc:
             raise ScenarioError([f"{info.paths[0]}: {p}" for p in exc.problems]) from None
-        labels = tuple(KIND_LABELS[s.structure.kind] for s in scenarios)
+        labels = tuple(STRUCTURE_LABELS[s.structure.kind] for s in scenarios)
     return OpenLesson(
         info.key,
         info.title,

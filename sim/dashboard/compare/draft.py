@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sim.dashboard.scenario_files import KIND_LABELS
+from sim.replications import STRUCTURE_LABELS
 from sim.scenario import Scenario, ScenarioError, parse_scenario
 from sim.scenario.writing import scenario_toml
 
@@ -447,4 +447,4 @@ def kind_choices(draft: Draft) -> dict[str, str]:
     kinds = list(STRUCTURE_KINDS)
     if draft.kind not in kinds:
         kinds.append(draft.kind)
-    return {KIND_LABELS.get(k, k): k for k in kinds}
+    return {STRUCTURE_LABELS.get(k, k): k for k in kinds}

@@ -22,7 +22,7 @@ from sim.dashboard.compare.draft import (
     kind_choices,
 )
 from sim.dashboard.compare.scenarios import Preset
-from sim.dashboard.scenario_files import KIND_LABELS
+from sim.replications import STRUCTURE_LABELS
 from sim.scenario import Scenario, ScenarioError
 
 CSS = """
@@ -254,7 +254,7 @@ def Structure(d: Draft, update):
         field: dict[str, Any] = {"style": {"min-width": "150px", "flex": "1 1 150px"}}
         solara.Select(
             label="Structure",
-            value=KIND_LABELS.get(d.kind, d.kind),
+            value=STRUCTURE_LABELS.get(d.kind, d.kind),
             values=list(labels),
             on_value=lambda x: update(kind=labels[x]),
             style={"min-width": "260px", "flex": "1 1 260px"},

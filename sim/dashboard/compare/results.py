@@ -1,8 +1,9 @@
 """The results of a leadership comparison: sentences, the KPI table, figures and downloads.
 
-The numbers come from `sim.replications.Comparison` (`table()`, `difference()`, `sentences()`,
-`j_curves()`), their names, units and formats from the `sim.kpi_catalogue`, and the figures
-and their captions from `sim.report`: the page says what the HTML report says.
+The numbers come from `sim.replications.Comparison` (`sentences()`, `j_curves()`, the CSVs),
+the KPI and set-up tables from its `ComparisonTable` laid out as the HTML report lays them out
+(`sim.report.tables`), and the figures and their captions from `sim.report`: the page says
+what the HTML report says.
 """
 
 from __future__ import annotations
@@ -13,11 +14,10 @@ import reacton.ipywidgets as rw
 import solara
 
 from sim.dashboard.compare.run import Results
-from sim.dashboard.compare.scenarios import kind_label
-from sim.kpi_catalogue import format_mean_ci, grouped, kpi_info
-from sim.replications import Comparison, difference_text
+from sim.replications import ComparisonTable
 from sim.replications.verdict import verdict_of
 from sim.report.render import CAPTIONS
+from sim.report.tables import kpi_table_html, setup_html
 from sim.report.verdict import VERDICT_CSS, verdict_html
 
 KEY_KPIS = (
@@ -76,60 +76,6 @@ FIGURE_TITLES = {
 }
 
 
-def _kpi_cell(c: Comparison, key: str, i: int) -> str:
-    e = c.estimate(key, i)
-    value = escape(format_mean_ci(key, e.mean, e.ci_low, e.ci_high))
-    if i == 0:
-        return f"<td class='num'>{value}</td>"
-    d = c.difference(key, i)
-    text = difference_text(d)
-    if text == "–":
-        return f"<td class='num'>{value}</td>"
-    css = {"better": "better", "worse": "worse"}.get(d.verdict, "neutral")
-    return (
-        f"<td class='num' title='{escape(c.sentence(key, i), quote=True)}'>{value}<br>"
-        f"<span class='{css}'>{escape(text)} · {escape(d.verdict)}</span></td>"
-    )
-
-
-def kpi_table_html(c: Comparison, keys: list[str] | None = None) -> str:
-    """Mean ± 95% CI half-width per scenario; under it, for the others, the paired difference
-    against the baseline [95% CI] and the verdict in words (colour repeats the word)."""
-    present = c.kpis()
-    keys = [k for k in (keys if keys is not None else present) if k in present]
-    head = "<th>KPI <span class='unit'>(unit)</span></th>" + "".join(
-        f"<th>{escape(name)}<br><span class='unit'>"
-        f"{'baseline: mean ± 95% CI' if i == 0 else 'mean ± 95% CI; vs baseline [95% CI]'}"
-        "</span></th>"
-        for i, name in enumerate(c.names)
-    )
-    rows = []
-    for title, group in grouped(keys):
-        rows.append(f"<tr class='group'><td colspan='{1 + len(c.names)}'>{escape(title)}</td></tr>")
-        for key in group:
-            info = kpi_info(key, c.currency)
-            unit = f" <span class='unit'>({escape(info.unit)})</span>" if info.unit else ""
-            cells = "".join(_kpi_cell(c, key, i) for i in range(len(c.names)))
-            rows.append(f"<tr><td>{escape(info.label)}{unit}</td>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-
-
-def setup_html(results: Results) -> str:
-    c = results.comparison
-    rows = "".join(
-        f"<tr><td>{escape(name)}{' (baseline)' if i == 0 else ''}</td>"
-        f"<td>{escape(kind_label(s))}</td><td class='num'>{s.headcount}</td>"
-        f"<td class='num'>{s.demand.requests_per_day:g}</td>"
-        f"<td class='num'>{s.run.days}</td><td class='num'>{s.run.warmup_days}</td></tr>"
-        for i, (name, s) in enumerate(zip(c.names, c.scenarios, strict=True))
-    )
-    return (
-        "<table><thead><tr><th>Scenario</th><th>Structure</th><th>Employees</th>"
-        "<th>Requests per day</th><th>Working days</th><th>Warm-up days (not counted)</th>"
-        f"</tr></thead><tbody>{rows}</tbody></table>"
-    )
-
-
 @solara.component
 def ChartImage(key: str, image: bytes, caption: str, title: str | None = None):
     if title:
@@ -173,7 +119,8 @@ def ResultsView(results: Results):
     c = results.comparison
     show_all = solara.use_reactive(False)
     keys = None if show_all.value else list(KEY_KPIS)
-    table = solara.use_memo(lambda: kpi_table_html(c, keys), [results, show_all.value])
+    model = solara.use_memo(lambda: ComparisonTable.of(c), [results])
+    table = solara.use_memo(lambda: kpi_table_html(model.only(keys)), [results, show_all.value])
     verdict = solara.use_memo(
         # The notes are written for `sim compare`: no command-line options here.
         lambda: verdict_html(verdict_of(c, c.worlds)).replace(
@@ -222,7 +169,11 @@ def ResultsView(results: Results):
             if key in results.figures:
                 ChartImage(key, results.figures[key], captions[key], FIGURE_TITLES[key])
         solara.Markdown("### Set-up")
-        solara.HTML(tag="div", unsafe_innerHTML=setup_html(results), classes=["compare-setup"])
+        solara.HTML(
+            tag="div",
+            unsafe_innerHTML=setup_html(model),
+            classes=["compare-setup"],
+        )
         seeds = ", ".join(str(s) for s in c.seeds)
         solara.Text(
             f"Root seed {c.root_seed}; replication seeds {seeds}.",

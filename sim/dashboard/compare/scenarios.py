@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path, PurePath
 
-from sim.dashboard.scenario_files import KIND_LABELS, scenarios_dir
+from sim.dashboard.scenario_files import scenarios_dir
+from sim.replications import structure_label
 from sim.scenario import Scenario, ScenarioError, load_scenario, parse_scenario, parse_toml
 
 MAX_UPLOAD_BYTES = 200_000
@@ -109,29 +110,13 @@ def default_entries(presets: list[Preset]) -> list[Entry]:
     return [preset_entry(p) for p in chosen]
 
 
-def kind_label(scenario: Scenario) -> str:
-    """'Cross-functional teams, 4 teams'; with a reorganisation, what it becomes and when."""
-
-    def label(structure) -> str:
-        text = KIND_LABELS.get(structure.kind, structure.kind)
-        if structure.kind in ("cross_functional", "matrix"):
-            text += f", {structure.teams} teams"
-        return text
-
-    text = label(scenario.structure)
-    for event in scenario.events:
-        if event.structure is not None:
-            text += f" → {label(event.structure).lower()} on day {event.day}"
-    return text
-
-
 def summary(scenario: Scenario) -> str:
     """One line a leader recognises: structure, people, demand (the run length is set for
     every scenario alike when the comparison runs)."""
     p = scenario.policies
     changes = any(e.policies for e in scenario.events)
     return (
-        f"{kind_label(scenario)} · {scenario.headcount} employees · "
+        f"{structure_label(scenario)} · {scenario.headcount} employees · "
         f"{scenario.demand.requests_per_day:g} requests/day · handoff delay "
         f"{p.handoff_delay_hours:g} h · help across units {p.help_across_units:.0%} · "
         f"customer weight {p.customer_metric_weight:.0%}"
