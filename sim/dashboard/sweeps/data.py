@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from sim.kpi_catalogue import RUN_KPIS, grouped, kpi_info
+from sim.scenario.errors import ProblemsError
 
 MANIFESTS = ("_manifest.json", "manifest.json")
 """A sweep folder's manifest, and an older sweep's (= sim.sweeps.store.MANIFEST, OLD_MANIFEST;
@@ -43,8 +44,12 @@ STRUCTURE_KEYS = ("structure.kind",)
 """Factors whose levels are organisation structures: the default contest of the winner map."""
 
 
-class SweepDataError(Exception):
-    """A sweep folder that cannot be shown; the message says why, for the page."""
+class SweepDataError(ProblemsError):
+    """A sweep folder that cannot be shown: bad input like a bad scenario, one line for the
+    page that says why (`problems`, the message)."""
+
+    def __init__(self, message: str):
+        super().__init__([message])
 
 
 # --------------------------------------------------------------------------------------------
