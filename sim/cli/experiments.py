@@ -74,7 +74,6 @@ def compare_replicated(
     from sim.progress import progress_bar
     from sim.replications import compare
     from sim.replications.verdict import comparison_json, verdict_of
-    from sim.replications.worlds import run_worlds
     from sim.scenario.assumptions import AssumptionConflict, assumption_ranges
 
     for path, scenario in zip(paths, scenarios, strict=True):
@@ -99,15 +98,8 @@ def compare_replicated(
         )
     if worlds is not None:
         with progress_bar("plausible worlds", unit="run") as progress:
-            comparison.worlds = run_worlds(
-                scenarios,
-                comparison.names,
-                worlds,
-                comparison.n,
-                comparison.root_seed,
-                comparison.headline,
-                workers=workers if workers is not None else 0,
-                progress=progress,
+            comparison.run_worlds(
+                worlds, workers=workers if workers is not None else 0, progress=progress
             )
     verdict = verdict_of(comparison, comparison.worlds)
     if report is not None:

@@ -14,7 +14,7 @@ import os
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, Any, Literal
+from typing import IO, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -32,10 +32,8 @@ from sim.replications.runs import (
 )
 from sim.replications.statistics import Difference, Estimate, estimate, paired_difference
 from sim.replications.wording import describe
+from sim.replications.worlds import Worlds, run_worlds
 from sim.scenario import Scenario
-
-if TYPE_CHECKING:
-    from sim.replications.worlds import Worlds
 
 HEADLINE_KPIS: tuple[str, ...] = (
     "service_level",
@@ -217,6 +215,30 @@ class Comparison:
             if curve is not None:
                 curves[name] = curve
         return curves
+
+    def run_worlds(
+        self,
+        n_worlds: int,
+        *,
+        workers: int = 1,
+        executor: Executor | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> Worlds:
+        """Run these scenarios in `n_worlds` plausible worlds too, on these replications'
+        seeds and root seed, watching the headline KPIs (`sim.replications.worlds`); the result
+        is kept as `worlds` (what `sim compare --worlds` and the dashboard's worlds show)."""
+        self.worlds = run_worlds(
+            self.scenarios,
+            self.names,
+            n_worlds,
+            self.n,
+            self.root_seed,
+            self.headline,
+            workers=workers,
+            executor=executor,
+            progress=progress,
+        )
+        return self.worlds
 
     def to_csv(self, path: str | os.PathLike[str] | IO[str]) -> None:
         """The tidy `table()` as CSV (seeds: `root_seed` and `reps` columns; see

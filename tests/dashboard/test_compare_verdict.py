@@ -15,7 +15,6 @@ from sim.dashboard.compare.results import ResultsView
 from sim.dashboard.compare.scenarios import list_presets
 from sim.replications import compare
 from sim.replications.verdict import comparison_json, verdict_of
-from sim.replications.worlds import run_worlds
 from sim.report import render_report
 
 
@@ -23,9 +22,7 @@ def _results(scenarios, names, worlds: int = 0):
     scenarios = compare_scenarios.with_run_length(scenarios, names, 8)
     comparison = compare(scenarios, reps=2, names=names, workers=1)
     if worlds:
-        comparison.worlds = run_worlds(
-            scenarios, names, worlds, comparison.n, comparison.root_seed, comparison.headline
-        )
+        comparison.run_worlds(worlds)
     figures, curves = compare_run.draw_figures(comparison)
     return compare_run.Results(comparison, figures, curves, 1.0, 1.0, 8)
 

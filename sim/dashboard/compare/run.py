@@ -33,7 +33,6 @@ from sim.dashboard.boundary import failure_line
 from sim.dashboard.compare.slots import BUDGET, SLOTS, GatedExecutor, effort
 from sim.executors import LocalExecutor, local_executor, stop_now
 from sim.replications import Comparison, JCurve, compare
-from sim.replications.worlds import run_worlds
 from sim.report import render_report
 from sim.report.figures import (
     figure_cost,
@@ -275,13 +274,8 @@ class Runner:
                         max_chunk=1,  # one run per slot: users take turns run by run
                     )
                     if worlds:
-                        comparison.worlds = run_worlds(
-                            scenarios,
-                            comparison.names,
+                        comparison.run_worlds(
                             worlds,
-                            comparison.n,
-                            comparison.root_seed,
-                            comparison.headline,
                             executor=gate,
                             progress=lambda done, _: progress(done, planned, base),
                         )
