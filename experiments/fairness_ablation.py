@@ -79,6 +79,21 @@ ARMS: list[tuple[str, dict[str, object]]] = [
         "absence on: 8% planned + 4% sick",
         {"people.planned_absence": 0.08, "people.sickness_absence": 0.04},
     ),
+    # Swarming (fork–join, `group`): off in the presets, switched on for some request types.
+    (
+        "swarming: disputed claim's claims and legal at once",
+        {
+            "demand.request_types.7.tasks.0.group": 1,
+            "demand.request_types.7.tasks.1.group": 1,
+        },
+    ),
+    (
+        "swarming: every multi-skill request's tasks at once (what-if)",
+        {
+            **{f"demand.request_types.{t}.tasks.{i}.group": 1 for t in (4, 5, 6) for i in (0, 1)},
+            **{f"demand.request_types.7.tasks.{i}.group": 1 for i in (0, 1, 2)},
+        },
+    ),
     ("all mechanisms neutral", {"NEUTRAL": True}),
     (
         "all neutral + exponential + no patience",
@@ -108,9 +123,15 @@ def _toml(value: object) -> str:
 
 
 def _known(path: Path, overrides: dict[str, object]) -> dict[str, object]:
-    """The overrides this version of the schema accepts, one by one."""
+    """The overrides this version of the schema accepts: all of them, or else one by one (a
+    parallel group is only valid whole)."""
     from sim.scenario import ScenarioError, load_scenario
 
+    try:
+        load_scenario(path, [f"{key}={_toml(value)}" for key, value in overrides.items()])
+        return dict(overrides)
+    except ScenarioError:
+        pass
     kept = {}
     for key, value in overrides.items():
         try:
@@ -153,7 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--csv", type=Path, help="also write one row per arm, structure and seed")
-    parser.add_argument("--arms", help="only arms whose label contains this text")
+    parser.add_argument(
+        "--arms", help="only arms whose label contains this text (several: 'one|other')"
+    )
     args = parser.parse_args(argv)
     sys.path.insert(0, str(args.root))
     from tqdm import tqdm
@@ -162,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     seeds = list(range(1, args.seeds + 1))
     plan: list[tuple[str, dict[str, object] | None]] = []
     for label, arm in ARMS:
-        if args.arms and args.arms not in label:
+        if args.arms and not any(part in label for part in args.arms.split("|")):
             continue
         wanted = dict(arm)
         if wanted.pop("NEUTRAL", False):

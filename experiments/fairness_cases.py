@@ -6,7 +6,10 @@
 Prints, for the functional, matrix and cross-functional presets, the mean queue wait and the
 abandonment of the two rare-skill request types (cover change: underwriting; disputed claim:
 legal), the help-tie density on the last day and the mean resolution time; then the
-cover-change wait in 2, 3, 4, 5 and 8 teams (seeds 1-2). Common random numbers throughout.
+cover-change wait in 2, 3, 4, 5 and 8 teams (seeds 1-2); then swarming (`--swarming` only, or
+after the rest): the disputed claim's resolution time in each preset with its claims and legal
+tasks in sequence and at once (`group`), the change paired by seed with a 95% CI (seeds 1-5).
+Common random numbers throughout.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parents[1])
     parser.add_argument("--days", type=int, default=60)
+    parser.add_argument("--swarming", action="store_true", help="only the swarming case")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(args.root))
     from sim.runner import run
@@ -40,6 +44,13 @@ def main(argv: list[str] | None = None) -> int:
     def mean(values: list[float]) -> float:
         return sum(values) / len(values)
 
+    if not args.swarming:
+        rare_skills(scenario, simulate, wait_and_abandonment, mean)
+    swarming(scenario, simulate)
+    return 0
+
+
+def rare_skills(scenario, simulate, wait_and_abandonment, mean) -> None:
     for name in ("functional", "matrix", "cross-functional"):
         rows: dict[str, list[float]] = {}
         for seed in (1, 2, 3, 4):
@@ -67,7 +78,45 @@ def main(argv: list[str] | None = None) -> int:
             for seed in (1, 2)
         ]
         print(f"{teams} teams: cover-change wait {mean(waits):.2f} h", flush=True)
-    return 0
+
+
+def swarming(scenario, simulate) -> None:
+    """The disputed claim (claims, legal, billing) with claims and legal at once."""
+    import math
+
+    from scipy import stats
+
+    parallel = {f"demand.request_types.7.tasks.{i}.group": 1 for i in (0, 1)}
+    seeds = (1, 2, 3, 4, 5)
+
+    def disputed(result) -> float:
+        r = result.requests
+        mine = r[(r["request_type"] == "disputed claim") & ~r["abandoned"]]
+        return float(mine["resolution_hours"].mean())
+
+    times: dict[str, dict[str, list[float]]] = {}
+    for name in ("functional", "cross-functional", "matrix"):
+        times[name] = {
+            arm: [disputed(simulate(scenario(name, **over), seed)) for seed in seeds]
+            for arm, over in (("sequence", {}), ("parallel", parallel))
+        }
+
+    def paired(a: list[float], b: list[float]) -> str:
+        d = [y - x for x, y in zip(a, b, strict=True)]
+        m = sum(d) / len(d)
+        sd = math.sqrt(sum((x - m) ** 2 for x in d) / (len(d) - 1))
+        return f"{m:+.2f} ±{stats.t.ppf(0.975, len(d) - 1) * sd / math.sqrt(len(d)):.2f} h"
+
+    for name, arms in times.items():
+        seq, par = (sum(v) / len(v) for v in arms.values())
+        print(
+            f"{name}: disputed claim {seq:.2f} h in sequence, {par:.2f} h with claims and legal "
+            f"at once ({paired(arms['sequence'], arms['parallel'])})",
+            flush=True,
+        )
+    for arm in ("sequence", "parallel"):
+        gap = paired(times["functional"][arm], times["cross-functional"][arm])
+        print(f"disputed claim, teams - departments, {arm}: {gap}", flush=True)
 
 
 if __name__ == "__main__":

@@ -632,7 +632,7 @@ def check_books(model: OrgModel, requests: pd.DataFrame) -> list[str]:
     in_flight: dict[int, float] = {}
     """Time so far of the visits still under way, by current unit (a unit a reorganisation
     retired has none: every request left it)."""
-    for r in model.open:
+    for r in model.in_progress():
         if r.in_unit:
             in_flight[r.unit] = in_flight.get(r.unit, 0.0) + (model.time - r.visit_start)
     current = set(model.units)

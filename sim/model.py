@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from functools import partial
 from heapq import heappop
 from itertools import accumulate, chain, count
@@ -300,7 +300,7 @@ class OrgModel(mesa.Model):
                 request.queue_seq = -1
                 moved.append(request)
         gone = set(leaving)
-        for request in self.open:
+        for request in self.in_progress():
             if request.in_unit and before[request.unit] in gone:
                 self._leave(before[request.unit], request, now)
         for unit in leaving:
@@ -347,8 +347,10 @@ class OrgModel(mesa.Model):
 
         in_service = {e.request: e for e in self.employees if e.request is not None}
         waiting = set(moved)
-        for request in self.open:
+        for request in self.in_progress():
             request.home = self.org.home_for(request.home_pick)
+            if request.branches:  # at a join, in no unit: it goes on from its last branch's
+                continue
             old = before[request.unit]
             worker = in_service.get(request)
             if old not in gone:
@@ -515,6 +517,9 @@ class OrgModel(mesa.Model):
         self.open[request] = None
         self.arrived += 1
         self.arrived_counted += counted
+        if rtype.tasks[0].group is not None:
+            self._fork(request, now, arriving=True)
+            return
         self.enter_unit(request, request.unit, now)
 
     def _redraw_size(self, request: Request) -> float:
@@ -525,7 +530,9 @@ class OrgModel(mesa.Model):
 
     # Dispatch ----------------------------------------------------------------------------------
 
-    def enter_unit(self, request: Request, unit_index: int, now: float) -> None:
+    def enter_unit(
+        self, request: Request, unit_index: int, now: float, prefer: Employee | None = None
+    ) -> None:
         """A request joins a unit: the best idle eligible member starts it, or it queues."""
         unit = self.units[unit_index]
         unit.enter(now)
@@ -534,7 +541,7 @@ class OrgModel(mesa.Model):
         request.via_handoff = request.after_handoff
         request.visit_start = now
         request.enqueued_at = now
-        self.dispatch(request, unit, now)
+        self.dispatch(request, unit, now, prefer)
 
     def dispatch(
         self, request: Request, unit: Unit, now: float, prefer: Employee | None = None
@@ -599,15 +606,17 @@ class OrgModel(mesa.Model):
                 employee.start(request, now, helping=True)
 
     def begin_work(self, employee: Employee, request: Request, now: float) -> None:
-        """Book the wait that ends now, stop the customer's patience clock, note the contact."""
+        """Book the wait that ends now, stop the customer's patience clock, note the contact
+        (a parallel task's contact is the customer's: on the request it belongs to)."""
         self._stop_waiting(request, now)
         if request.triage:
             return
-        if not request.contacts:
-            request.first_wait = self.working_hours(request.arrived, now)
-        request.contacts += 1
-        request.warmth_sum += employee.warmth
-        request.touched.append(employee)
+        case = request.parent or request
+        if not case.contacts:
+            case.first_wait = self.working_hours(case.arrived, now)
+        case.contacts += 1
+        case.warmth_sum += employee.warmth
+        case.touched.append(employee)
 
     # Task outcomes and flow --------------------------------------------------------------------
 
@@ -615,6 +624,11 @@ class OrgModel(mesa.Model):
         self, employee: Employee, request: Request, started: float, right: bool, now: float
     ) -> None:
         """Decide what happens to a request once a task (or a triage) ends."""
+        if request.dropped:  # a parallel task of a request whose customer gave up: work lost
+            employee.transferring = False
+            if self.events is not None:
+                self.events.add(request, employee, employee.unit, started, now, right)
+            return
         unit = self.units[request.unit]
         if self.events is not None:
             self.events.add(request, employee, unit, started, now, right)
@@ -646,18 +660,81 @@ class OrgModel(mesa.Model):
                 self.enter_unit(request, request.unit, now)
             return
         request.step += 1
+        if request.parent is not None:
+            self._leave(unit, request, now)
+            self._join(request, now, employee)
+            return
         if request.step == len(request.rtype.tasks):
             self._leave(unit, request, now)
             self.close(request, False, now)
             return
-        skill = request.rtype.tasks[request.step].skill
-        destination = self.org.unit_for(skill, request.unit, request.home, request.draw)
-        if destination == request.unit:
+        self._next_step(request, unit, now, employee)
+
+    def _next_step(
+        self, request: Request, unit: Unit | None, now: float, employee: Employee | None
+    ) -> None:
+        """Send the request on to its next step from `unit` (None: from no unit, at a join):
+        the same unit's queue, a handoff, or a fork into parallel tasks."""
+        task = request.rtype.tasks[request.step]
+        if task.group is not None:
+            if unit is not None:
+                self._leave(unit, request, now)
+            self._fork(request, now)
+            return
+        destination = self.org.unit_for(task.skill, request.unit, request.home, request.draw)
+        if destination != request.unit:
+            if unit is not None:
+                self._leave(unit, request, now)
+            self.hand_off(request, destination, now)
+        elif unit is not None:
             request.enqueued_at = now
             self.dispatch(request, unit, now, prefer=employee)
         else:
-            self._leave(unit, request, now)
-            self.hand_off(request, destination, now)
+            self.enter_unit(request, destination, now, prefer=employee)
+
+    # Swarming: fork and join -------------------------------------------------------------------
+
+    def _fork(self, request: Request, now: float, arriving: bool = False) -> None:
+        """The request's next step is a parallel group (`Task.group`): each task becomes a
+        branch, routed from where the request is as a task would be (kept in a team that has
+        the skill, handed off to the department that owns it; at arrival, straight to where
+        it goes), so teams and departments both receive the branches at once."""
+        start = request.step
+        end = next(e for s, e in request.rtype.stages() if s == start)
+        request.step = end  # where the request goes on after the join
+        current = None if arriving else request.unit
+        for step in range(start, end):
+            branch = request.branch(step, current)
+            request.branches.append(branch)
+            destination = branch.unit
+            if current is None or destination == current:
+                self.enter_unit(branch, destination, now)
+            else:
+                branch.unit = current  # handed off from where the request is
+                self.hand_off(branch, destination, now)
+
+    def _join(self, branch: Request, now: float, employee: Employee) -> None:
+        """A parallel task is done. The request goes on from the unit of its last branch,
+        the critical path: that branch's queue, work, handoff and callback hours since the fork
+        are the customer's (they add up to the time since the fork)."""
+        request = branch.parent
+        assert request is not None
+        request.branches.remove(branch)
+        _merge(request, branch, critical=not request.branches)
+        if request.branches:
+            return
+        request.unit = branch.unit
+        if request.step == len(request.rtype.tasks):
+            self.close(request, False, now)
+        else:
+            self._next_step(request, None, now, employee)
+
+    def in_progress(self) -> Iterator[Request]:
+        """Every open request and every parallel task under way (a request at a join waits,
+        in no unit, for its branches)."""
+        for request in self.open:
+            yield request
+            yield from request.branches
 
     def _leave(self, unit: Unit, request: Request, now: float) -> None:
         unit.leave(now, request.visit_start)
@@ -721,6 +798,30 @@ class OrgModel(mesa.Model):
         self._leave(unit, request, now)
         request.abandon_event = None
         self._stop_waiting(request, now)
+        if request.parent is not None:
+            self._give_up_all(request, now)
+            return
+        self.close(request, True, now)
+
+    def _give_up_all(self, branch: Request, now: float) -> None:
+        """A customer who gives up waiting for one parallel task gives up the whole request:
+        the other branches leave their queues and units at once (work under way is finished
+        and lost; one in transit or due back never arrives)."""
+        request = branch.parent
+        assert request is not None
+        request.branches.remove(branch)
+        _merge(request, branch, critical=True)
+        for other in request.branches:
+            other.dropped = True
+            if other.in_unit:
+                unit = self.units[other.unit]
+                if other.queue_seq >= 0:
+                    unit.remove(other)
+                    self._stop_waiting(other, now)
+                self._leave(unit, other, now)
+            _merge(request, other, critical=False)
+        request.branches = []
+        request.unit = branch.unit
         self.close(request, True, now)
 
     def close(self, request: Request, abandoned: bool, now: float) -> None:
@@ -751,6 +852,24 @@ class OrgModel(mesa.Model):
                 employee.hear(csat)
             if request.counted:
                 self.requests.add(request, now, abandoned, csat, self.units[request.unit].uid)
+
+
+def _merge(request: Request, branch: Request, critical: bool) -> None:
+    """Add a finished (or dropped) branch's counts to its request: every handoff, repeat,
+    misroute, transfer and help happened to the customer. Only the `critical` branch (the last
+    to finish, or the one the customer gave up in) adds its hours: the customer waited for the
+    parallel tasks at once, so the time since the fork is that branch's time."""
+    request.handoffs += branch.handoffs
+    request.transfers += branch.transfers
+    request.misroutes += branch.misroutes
+    request.repeats += branch.repeats
+    request.helped += branch.helped
+    request.patience_left = min(request.patience_left, branch.patience_left)
+    if critical:
+        request.queue_hours += branch.queue_hours
+        request.work_hours += branch.work_hours
+        request.handoff_hours += branch.handoff_hours
+        request.callback_hours += branch.callback_hours
 
 
 def carried_ties(old_ties: list[list[float]], origins: list[list[int]]) -> list[list[float]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING
 
-from sim.streams import REQUESTS, own_stream
+from sim.streams import BRANCHES, REQUESTS, own_stream
 
 if TYPE_CHECKING:
     from sim.model import OrgModel
@@ -24,11 +24,13 @@ class Request:
         "abandon_event",
         "after_handoff",
         "arrived",
+        "branches",
         "callback_hours",
         "contacts",
         "counted",
         "drawn",
         "draws",
+        "dropped",
         "enqueued_at",
         "first_wait",
         "handoff_hours",
@@ -43,6 +45,7 @@ class Request:
         "model",
         "noise",
         "overflow",
+        "parent",
         "patience_left",
         "queue_hours",
         "queue_seq",
@@ -76,6 +79,10 @@ class Request:
         draws: list[float],
         home_pick: float,
         org: Organisation,
+        *,
+        step: int = 0,
+        current: int | None = None,
+        overflow: random.Random | None = None,
     ):
         self.model = model
         self.id = request_id
@@ -91,15 +98,17 @@ class Request:
         self.draws = draws
         """The uniforms this customer brought: the start of the request's own random stream."""
         self.drawn = 0
-        self.overflow: random.Random | None = None
-        """The rest of the request's stream, made when the brought uniforms run out."""
-        self.step = 0
+        self.overflow = overflow
+        """The rest of the request's stream, made when the brought uniforms run out (a branch
+        brings its own from the start)."""
+        self.step = step
         self.home_pick = home_pick
         """The customer's draw of a home team (kept, so a reorganisation can redraw it)."""
         self.home = org.home_for(home_pick)
         """The home team (None where no unit owns requests: departments)."""
-        self.unit = org.unit_for(rtype.tasks[0].skill, None, self.home, self.draw)
-        """The unit the request is in, or travelling to: on arrival, the first task's."""
+        self.unit = org.unit_for(rtype.tasks[step].skill, current, self.home, self.draw)
+        """The unit the request is in, or travelling to: on arrival, the first task's (a
+        branch: its task's, from the unit `current` the request forks in)."""
         self.in_unit = False
         """In its unit (queued or in service); False while travelling or awaiting a callback."""
         self.target = self.unit
@@ -132,6 +141,38 @@ class Request:
         self.first_wait = 0.0
         """Hours from arrival to the first contact (the wait before service starts)."""
         self.warmth_sum = 0.0
+        self.parent: Request | None = None
+        """For a parallel task (a branch of a fork–join): the request it belongs to."""
+        self.branches: list[Request] = []
+        """While the request waits at a join: its parallel tasks still under way."""
+        self.dropped = False
+        """A branch whose customer gave up on the request: its events do nothing more."""
+
+    def branch(self, step: int, current: int | None) -> Request:
+        """One of this request's parallel tasks (`Task.group`), routed from the unit `current`
+        the request forks in (None: on arrival): its own place in queues, its own books and its
+        own random stream (keyed by the request and the task, so every structure sees the same
+        luck for it); the customer, the work sizes and the patience left are the request's."""
+        model = self.model
+        twig = Request(
+            model,
+            self.id,
+            self.type_index,
+            self.rtype,
+            self.sizes,
+            self.patience_left,
+            self.noise,
+            self.counted,
+            self.arrived,
+            [],
+            self.home_pick,
+            model.org,
+            step=step,
+            current=current,
+            overflow=own_stream(model.seed, BRANCHES, self.id, step),
+        )
+        twig.parent = self
+        return twig
 
     def draw(self) -> float:
         """The next uniform in [0, 1) of this request's own stream (routing and outcomes): what
@@ -159,10 +200,12 @@ class Request:
     # The customer's own events --------------------------------------------------------------
 
     def arrive_after_handoff(self) -> None:
-        self.model.enter_unit(self, self.unit, self.model.time)
+        if not self.dropped:
+            self.model.enter_unit(self, self.unit, self.model.time)
 
     def call_back(self) -> None:
-        self.model.enter_unit(self, self.unit, self.model.time)
+        if not self.dropped:
+            self.model.enter_unit(self, self.unit, self.model.time)
 
     def give_up(self) -> None:
         self.model.abandon(self)

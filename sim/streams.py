@@ -18,7 +18,9 @@ keyed by what it belongs to, and nothing else can consume it:
 - **each unit's manager** (keyed by the unit's number in the run): encounters, the partner unit
   and the participants;
 - **each employee's absences** (keyed by their place in the workforce): whole days away, a
-  stream apart from their choices so that switching absence on shifts nothing else.
+  stream apart from their choices so that switching absence on shifts nothing else;
+- **each parallel task** of a fork–join (keyed by its request's number and the task's place):
+  what the request's stream does for a task on its own (`Request.branch`).
 
 A request's stream is the block its arrival brought (`REQUEST_DRAWS` uniforms, enough for most
 requests) and, if it needs more, a `random.Random` seeded from (seed, its number). A reorganisation
@@ -36,7 +38,7 @@ import numpy as np
 if TYPE_CHECKING:
     from sim.scenario import Demand
 
-CUSTOMERS, REQUESTS, PEOPLE, MANAGERS, ABSENCE = range(5)
+CUSTOMERS, REQUESTS, PEOPLE, MANAGERS, ABSENCE, BRANCHES = range(6)
 """Stream kinds: the first number of each stream's key."""
 REQUEST_DRAWS = 8
 """Uniforms each arrival brings for its request's own stream (more come from its overflow)."""

@@ -332,20 +332,26 @@ def offered_utilisation(s: Scenario, org: Organisation) -> dict[str, float]:
         for home, size in zip(homes, sizes, strict=True):
             rate = per_hour * rtype.share * size / sum(sizes)
             where: dict[int | None, float] = {None: 1.0}
-            for task in rtype.tasks:
-                after: dict[int | None, float] = {}
-                for current, chance in where.items():
-                    options = _candidates(org, task.skill, current, home)
-                    for unit_index in options:
-                        share = chance / len(options)
-                        unit = org.units[unit_index]
-                        premature = (1 - metric_weight(s, unit)) * p.premature_closure
-                        hours = _expected_task_hours(s, unit, task, premature)
-                        if current is not None and unit_index != current:
-                            hours *= 1 + p.handoff_info_loss
-                        work[unit_index] += rate * share * hours
-                        after[unit_index] = after.get(unit_index, 0.0) + share
-                where = after
+            for start, end in rtype.stages():
+                # Parallel tasks all leave from where the request is; it goes on from the unit
+                # of the last one done, any of them alike (an estimate).
+                ends: dict[int | None, float] = {}
+                for task in rtype.tasks[start:end]:
+                    after: dict[int | None, float] = {}
+                    for current, chance in where.items():
+                        options = _candidates(org, task.skill, current, home)
+                        for unit_index in options:
+                            share = chance / len(options)
+                            unit = org.units[unit_index]
+                            premature = (1 - metric_weight(s, unit)) * p.premature_closure
+                            hours = _expected_task_hours(s, unit, task, premature)
+                            if current is not None and unit_index != current:
+                                hours *= 1 + p.handoff_info_loss
+                            work[unit_index] += rate * share * hours
+                            after[unit_index] = after.get(unit_index, 0.0) + share
+                    for place, share in after.items():
+                        ends[place] = ends.get(place, 0.0) + share / (end - start)
+                where = ends
     loafing = 1.0 + p.social_loafing
     present = 1.0 - s.people.planned_absence - s.people.sickness_absence
     return {

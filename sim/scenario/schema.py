@@ -94,6 +94,11 @@ class Task(StrictSection):
     """This step's chance of being done right first time, in place of
     `policies.first_contact_resolution` (scaled by proficiency and engagement alike); unset =
     the policy's. Some steps need the customer more than others (a calibration measures it)."""
+    group: Annotated[int, Field(ge=1)] | None = None
+    """Swarming (fork–join): consecutive tasks with the same group number are worked at once,
+    each queued, dispatched and booked like a task of its own, and the request goes on when
+    the last of them is done. Unset = a step on its own, after the one before (the neutral
+    value: every task in order)."""
 
 
 class RequestType(StrictSection):
@@ -103,7 +108,40 @@ class RequestType(StrictSection):
     expected_hours: Positive
     """The resolution time (working hours) the customer expects; satisfaction compares to it."""
     tasks: Annotated[list[Task], Field(min_length=1)]
-    """Ordered skill steps of the request."""
+    """Ordered skill steps of the request (tasks that share a `group` run in parallel)."""
+
+    @model_validator(mode="after")
+    def _groups_are_runs(self) -> RequestType:
+        for start, end in self.stages():
+            group = self.tasks[start].group
+            if group is None:
+                continue
+            if end - start < 2:
+                raise ValueError(
+                    f"tasks.{start}: group {group} has a single task; a parallel group needs "
+                    "two or more consecutive tasks (leave `group` out of a task on its own)"
+                )
+            if any(t.group == group for t in self.tasks[:start]):
+                raise ValueError(
+                    f"tasks.{start}: group {group} is used again after other tasks; the tasks "
+                    "of a group must be consecutive (give the later group another number)"
+                )
+        return self
+
+    def stages(self) -> list[tuple[int, int]]:
+        """The request's steps as ``(start, end)`` task ranges: one task, or a parallel group
+        (consecutive tasks with the same `group`)."""
+        stages = []
+        start = 0
+        tasks = self.tasks
+        while start < len(tasks):
+            end = start + 1
+            group = tasks[start].group
+            while group is not None and end < len(tasks) and tasks[end].group == group:
+                end += 1
+            stages.append((start, end))
+            start = end
+        return stages
 
 
 class Demand(StrictSection):
