@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import html
+import io
 import os
 import re
 import select
@@ -122,6 +123,21 @@ def texts(box) -> str:
         elif isinstance(x, solara.widgets.HTML) and x.unsafe_innerHTML:
             parts.append(html.unescape(x.unsafe_innerHTML))
     return "\n".join(parts)
+
+
+def feed_upload(box, monkeypatch, widget_type, name: str, data: bytes) -> None:
+    """Feed a file through the page's upload widget of `widget_type` as the browser would:
+    the front end sets `file_info`, the server reads the file (here from memory, not over the
+    websocket)."""
+    from ipyvuetify.extra import FileInput
+
+    def get_files(self, timeout=30):
+        return [{"name": name, "size": len(data), "file_obj": io.BytesIO(data)}]
+
+    monkeypatch.setattr(FileInput, "get_files", get_files)
+    widgets = [x for x in all_widgets(box) if type(x) is widget_type]
+    assert len(widgets) == 1
+    widgets[0].file_info = [{"name": name, "size": len(data)}]
 
 
 def buttons(box, label: str) -> list[v.Btn]:

@@ -5,29 +5,17 @@ downloads and Cancel are in test_calibrate_e2e.py (a real browser and process po
 from __future__ import annotations
 
 import gzip
-import io
 
 import ipyvuetify as v
 import pytest
 import solara
 from calibration_logs import helpdesk_export
-from conftest import all_widgets, texts, wait_until
-from ipyvuetify.extra import FileInput
+from conftest import all_widgets, feed_upload, texts, wait_until
 
 from sim.dashboard.calibrate.page import LogFileInput, MapFileInput, Page, to_be_of
 from sim.dashboard.compare.page import Page as ComparePage
 from sim.dashboard.handoff import Handed, to_compare
 from sim.scenario import load_scenario
-
-
-def _upload(box, monkeypatch, widget_type, name: str, data: bytes) -> None:
-    def get_files(self, timeout=30):
-        return [{"name": name, "size": len(data), "file_obj": io.BytesIO(data)}]
-
-    monkeypatch.setattr(FileInput, "get_files", get_files)
-    widgets = [x for x in all_widgets(box) if type(x) is widget_type]
-    assert len(widgets) == 1
-    widgets[0].file_info = [{"name": name, "size": len(data)}]
 
 
 def _selected(box, label: str):
@@ -45,14 +33,14 @@ def calibrate_page():
 def test_an_upload_proposes_a_mapping_and_a_map_file_corrects_it(calibrate_page, monkeypatch):
     box = calibrate_page
     data = gzip.compress(helpdesk_export().to_csv(index=False).encode())
-    _upload(box, monkeypatch, LogFileInput, "helpdesk.csv.gz", data)
+    feed_upload(box, monkeypatch, LogFileInput, "helpdesk.csv.gz", data)
     wait_until(lambda: "1,718 rows, 7 columns" in texts(box), 30, "the upload")
     wait_until(lambda: _selected(box, "Case (ticket) id") == "number", 10, "the mapping")
     assert _selected(box, "Time (end of the work)") == "sys_updated_at"
     assert _selected(box, "Start time of the work") == "(none)"
 
     bad = b'[columns]\nteam = "queue"\n'
-    _upload(box, monkeypatch, MapFileInput, "map.toml", bad)
+    feed_upload(box, monkeypatch, MapFileInput, "map.toml", bad)
     wait_until(lambda: "This map file cannot be used" in texts(box), 10, "the map's problem")
     assert "map.toml: column 'queue' is not in the export" in texts(box)
 
@@ -61,14 +49,14 @@ def test_an_upload_proposes_a_mapping_and_a_map_file_corrects_it(calibrate_page,
         b'\nteam = "assignment_group"\nresource = "assigned_to"\npriority = "priority"\n'
         b'[states]\nresolved = ["Resolved", "Closed"]\n'
     )
-    _upload(box, monkeypatch, MapFileInput, "map.toml", good)
+    feed_upload(box, monkeypatch, MapFileInput, "map.toml", good)
     wait_until(lambda: _selected(box, "Order of updates in one minute") == "(none)", 10, "map")
     assert "This map file cannot be used" not in texts(box)
 
 
 def test_a_broken_upload_is_one_line(calibrate_page, monkeypatch):
     box = calibrate_page
-    _upload(box, monkeypatch, LogFileInput, "log.xes", b"<log><trace><event>")
+    feed_upload(box, monkeypatch, LogFileInput, "log.xes", b"<log><trace><event>")
     wait_until(lambda: "This export cannot be used" in texts(box), 10, "the problem")
     assert "log.xes: not a readable XES file" in texts(box)
     assert "Traceback" not in texts(box)

@@ -20,8 +20,7 @@ import ipywidgets as w
 import pytest
 import solara
 import solara.widgets
-from conftest import BAD_SCENARIO, all_widgets, button, buttons, texts, wait_until
-from ipyvuetify.extra import FileInput
+from conftest import BAD_SCENARIO, all_widgets, button, buttons, feed_upload, texts, wait_until
 
 from sim.dashboard.compare import run as compare_run
 from sim.dashboard.compare import scenarios as compare_scenarios
@@ -125,16 +124,7 @@ def test_add_remove_and_the_two_to_four_limit(compare_page):
 
 
 def _upload(box, monkeypatch, name: str, data: bytes, widget_type=ScenarioFileInput) -> None:
-    """Feed a file through the page's upload widget as the browser would: the front end sets
-    `file_info`, the server reads the file (here from memory, not over the websocket)."""
-
-    def get_files(self, timeout=30):
-        return [{"name": name, "size": len(data), "file_obj": io.BytesIO(data)}]
-
-    monkeypatch.setattr(FileInput, "get_files", get_files)
-    widgets = [x for x in all_widgets(box) if type(x) is widget_type]
-    assert len(widgets) == 1
-    widgets[0].file_info = [{"name": name, "size": len(data)}]
+    feed_upload(box, monkeypatch, widget_type, name, data)
 
 
 def test_bad_upload_shows_its_errors_in_the_page(compare_page, monkeypatch):

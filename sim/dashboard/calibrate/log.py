@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import PurePath
 
 from sim.calibration import LogError, LogMapping
-from sim.calibration.mapping import Columns, States
-from sim.calibration.proposal import activities_of, propose_columns, propose_states
+from sim.calibration.mapping import Columns, States, parse_mapping
+from sim.calibration.proposal import REQUIRED, activities_of, propose_columns, propose_states
 from sim.calibration.readers import RawLog, raw_log
-from sim.files import gunzip_capped, size_text, too_large
+from sim.files import MAX_TOML_BYTES, gunzip_capped, size_text, too_large
 
 MAX_LOG_UPLOAD_BYTES = 25_000_000
 """Largest export the page accepts, as uploaded (the ServiceNow audit log, 120,000 rows, is
@@ -80,3 +80,22 @@ def propose(log: RawLog) -> LogMapping:
     activity = columns["activity"]
     states = propose_states(activities_of(log, activity)) if activity else {}
     return LogMapping(columns=Columns.model_validate(columns), states=States(**states))
+
+
+def map_file(name: str, data: bytes, size: int, columns: list[str]) -> LogMapping:
+    """An uploaded ``--map`` file as a mapping for a log with `columns`: optional columns it
+    leaves at their XES defaults are dropped when the log lacks them (as `sim calibrate` skips
+    them), any other column it names must be in the log. `LogError`, one line per problem."""
+    source = safe_name(name)
+    if max(size, len(data)) > MAX_TOML_BYTES:
+        raise LogError([too_large(source, MAX_TOML_BYTES, max(size, len(data)))])
+    mapped = parse_mapping(data, source)
+    raw = mapped.model_dump()
+    defaults = Columns().model_dump()
+    for role, column in raw["columns"].items():
+        if role not in REQUIRED and column == defaults[role] and column not in columns:
+            raw["columns"][role] = None
+    unknown = [c for c in raw["columns"].values() if c is not None and c not in columns]
+    if unknown:
+        raise LogError([f"{source}: column {c!r} is not in the export" for c in unknown])
+    return LogMapping.model_validate(raw)

@@ -23,16 +23,15 @@ from typing import Any, cast
 
 import solara
 
-from sim.calibration import LogError, LogMapping
-from sim.calibration.mapping import Columns, parse_mapping
+from sim.calibration import LogMapping
+from sim.calibration.proposal import activities_of
 from sim.calibration.report import distances_table, statistics_table, summary_list
-from sim.dashboard.boundary import failure_line
 from sim.dashboard.calibrate.log import (
     MAX_LOG_ROWS,
     MAX_LOG_UPLOAD_BYTES,
     Upload,
+    map_file,
     read_upload,
-    safe_name,
 )
 from sim.dashboard.calibrate.work import (
     DEFAULT_REPS,
@@ -43,9 +42,10 @@ from sim.dashboard.calibrate.work import (
     Calibrator,
     Outcome,
 )
+from sim.dashboard.compare.page import add_or_explain
 from sim.dashboard.compare.upload import FileChooser, labelled_file_input, read_capped
 from sim.dashboard.handoff import Handed, to_compare
-from sim.files import MAX_TOML_BYTES, size_text, too_large
+from sim.files import MAX_TOML_BYTES, size_text
 from sim.scenario import Scenario, ScenarioError
 
 CSS = """
@@ -186,28 +186,9 @@ def MappingForm(upload: Upload, mapping: solara.Reactive[LogMapping], disabled: 
     def parse(cancel: threading.Event) -> None:
         if received is None:
             return
-        name, data, size = received
-        source = safe_name(name)
-        try:
-            if size > MAX_TOML_BYTES:
-                raise LogError([too_large(source, MAX_TOML_BYTES, size)])
-            mapped = parse_mapping(data, source)
-            for role, (_, required) in ROLES.items():  # optional XES defaults the log lacks
-                value = getattr(mapped.columns, role)
-                default = Columns.model_fields[role].default
-                if not required and value == default and value not in columns:
-                    mapped = with_column(mapped, role, None)
-            unknown = [c for c in mapped.columns.model_dump().values() if c and c not in columns]
-            if unknown:
-                raise LogError([f"{source}: column {c!r} is not in the export" for c in unknown])
-        except LogError as exc:
-            map_problems.set(list(exc.problems))
-            return
-        except Exception as exc:
-            map_problems.set([failure_line(exc, "reading the map file")])
-            return
-        map_problems.set([])
-        mapping.set(mapped)
+        add_or_explain(
+            lambda: map_file(*received, columns), map_problems, mapping.set, "reading the map file"
+        )
 
     solara.use_thread(parse, [received])
 
@@ -254,8 +235,6 @@ def MappingForm(upload: Upload, mapping: solara.Reactive[LogMapping], disabled: 
 
 
 def _activities(upload: Upload, column: str | None) -> list[str]:
-    from sim.calibration.proposal import activities_of
-
     return activities_of(upload.log, column) if column in upload.log.columns else []
 
 
@@ -387,20 +366,16 @@ def Page():
         if received is None:
             return
         calibrator.cancel(report_state=False)
-        try:
-            read = read_upload(*received)
-        except LogError as exc:
-            upload_problems.set(list(exc.problems))
-            return
-        except Exception as exc:
-            upload_problems.set([failure_line(exc, "reading the export")])
-            return
-        if cancel.is_set():
-            return
-        upload_problems.set([])
-        mapping.set(read.proposed)
-        set_state(CalibrationState())
-        set_upload(read)
+
+        def accept(read: Upload) -> None:
+            if not cancel.is_set():  # not a file replaced by a newer one meanwhile
+                mapping.set(read.proposed)
+                set_state(CalibrationState())
+                set_upload(read)
+
+        add_or_explain(
+            lambda: read_upload(*received), upload_problems, accept, "reading the export"
+        )
 
     parsing = solara.use_thread(parse, [received])
     reading = received is not None and parsing.state == solara.ResultState.RUNNING

@@ -1,13 +1,13 @@
 """Calibrating an uploaded export in the background: discovery, then the fidelity check.
 
-`Calibrator` runs in a thread of its own, so the page stays responsive, and reports its state
-through a callback. The heavy parts run on a process pool of its own behind the server's
-shared worker slots, like a comparison's runs (`sim.dashboard.compare.slots`): taking the log
-apart and discovering the organisation is one job, each replication of the model and of the
-naive baseline over the test window is one more. Cancel stops at once (the pool's workers are
-killed), and a cancelled or replaced calibration never reports again. Each user's work is
-counted in the same budget as their comparisons: the log's rows for discovery, then the
-simulation's events for the fidelity check.
+`Calibrator` is a `sim.dashboard.background.Background` job: a thread of its own, so the page
+stays responsive, reporting its state through a callback. The heavy parts run on a process
+pool of its own behind the server's shared worker slots, like a comparison's runs
+(`sim.dashboard.compare.slots`): taking the log apart and discovering the organisation is one
+job, each replication of the model and of the naive baseline over the test window is one more.
+Cancel stops at once (the pool's workers are killed), and a cancelled or replaced calibration
+never reports again. Each user's work is counted in the same budget as their comparisons: the
+log's rows for discovery, then the simulation's events for the fidelity check.
 """
 
 from __future__ import annotations
@@ -38,10 +38,10 @@ from sim.calibration.pipeline import Calibrated, fit, timeline_of
 from sim.calibration.readers import RawLog, canonical_table
 from sim.calibration.report import figure_elapsed, render_report
 from sim.calibration.writer import scenario_toml, to_scenario
+from sim.dashboard.background import Background
 from sim.dashboard.boundary import failure_line
-from sim.dashboard.compare.run import current_user, png
+from sim.dashboard.compare.run import png
 from sim.dashboard.compare.slots import BUDGET, RUN_BUDGET, SLOTS, GatedExecutor, effort
-from sim.executors import local_executor, stop_now
 from sim.replications import replication_seeds
 from sim.report.style import STYLE
 from sim.scenario import Scenario, ScenarioError
@@ -105,7 +105,7 @@ def fit_log(
     return timeline, calibration, cut
 
 
-class Calibrator:
+class Calibrator(Background[CalibrationState]):
     """One browser's calibrations. `on_state(CalibrationState)` is called from its thread."""
 
     def __init__(
@@ -114,18 +114,8 @@ class Calibrator:
         workers: int = WORKERS,
         user: str = "",
     ):
-        self._on_state = on_state
-        self._workers = workers
-        self._user = user or current_user()
-        self._lock = threading.Lock()
-        self._generation = 0
-        self._cancel = threading.Event()
-        self._pool: Any = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def thread(self) -> threading.Thread | None:
-        return self._thread
+        cancelled = CalibrationState("cancelled", message="Cancelled.")
+        super().__init__(on_state, cancelled, workers, user)
 
     def start(self, log: RawLog, mapping: LogMapping, source: str, reps: int) -> str | None:
         """Start calibrating (cancelling the one before); None, or the one line that says
@@ -135,39 +125,13 @@ class Calibrator:
         problem = BUDGET.reserve(self._user, rows)
         if problem is not None:
             return problem
-        with self._lock:
-            self._generation += 1
-            generation = self._generation
-            self._cancel = threading.Event()
-        self._emit(generation, CalibrationState("waiting", message="Starting…"))
-        self._thread = threading.Thread(
-            target=self._work,
-            args=(generation, self._cancel, log, mapping, source, reps, rows),
-            name="calibrate-runner",
-            daemon=True,
+        self._launch(
+            CalibrationState("waiting", message="Starting…"),
+            self._work,
+            (log, mapping, source, reps, rows),
+            "calibrate-runner",
         )
-        self._thread.start()
         return None
-
-    def cancel(self, report_state: bool = True) -> None:
-        """Stop the current calibration at once; it never reports again."""
-        with self._lock:
-            running = self._thread is not None and self._thread.is_alive()
-            self._cancel.set()
-            pool = self._pool
-            if running:
-                self._generation += 1
-            generation = self._generation
-        if pool is not None:
-            stop_now(pool)
-        if report_state and running:
-            self._emit(generation, CalibrationState("cancelled", message="Cancelled."))
-
-    def _emit(self, generation: int, state: CalibrationState) -> None:
-        with self._lock:
-            current = generation == self._generation
-        if current:
-            self._on_state(state)
 
     def _work(
         self,
@@ -195,9 +159,7 @@ class Calibrator:
 
         try:
             emit("waiting", 0, "Waiting for a free worker…")
-            with local_executor(self._workers) as pool:
-                with self._lock:
-                    self._pool = pool
+            with self._own_pool() as pool:
                 check()
 
                 def gate_started() -> None:  # on the gate's thread: report, never raise
@@ -218,8 +180,6 @@ class Calibrator:
                     scenario = to_scenario(calibration, source)
                     result = Calibrated(timeline, calibration, scenario, None)
                     fidelity, note = self._test(result, cut, reps, gate, emit, reserved)
-            with self._lock:
-                self._pool = None
             emit("drawing", planned, "Drawing the charts…")
             elapsed = b""
             report = ""
@@ -251,15 +211,13 @@ class Calibrator:
             )
         except (Cancelled, CancelledError, BrokenProcessPool) as exc:
             if cancel.is_set():
-                self._emit(generation, CalibrationState("cancelled", message="Cancelled."))
+                self._emit(generation, self._cancelled)
             else:
                 self._emit(generation, CalibrationState("failed", message=_failure(exc)))
         except Exception as exc:
             self._emit(generation, CalibrationState("failed", message=_failure(exc)))
         finally:
             cancel.set()
-            with self._lock:
-                self._pool = None
             BUDGET.release(self._user, reserved)
 
     def _test(

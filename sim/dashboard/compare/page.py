@@ -82,16 +82,21 @@ def Problems(problems: list[str], title: str, css_class: str):
         )
 
 
-def add_or_explain(make: Callable[[], Entry], problems: solara.Reactive, add) -> None:
-    """Add the entry `make` builds and clear `problems`, or show why it cannot be built (a
-    bug too, as one line: `failure_line`)."""
+def add_or_explain[T](
+    make: Callable[[], T],
+    problems: solara.Reactive,
+    add: Callable[[T], None],
+    doing: str = "reading the scenario",
+) -> None:
+    """Add what `make` builds and clear `problems`, or show why it cannot be built (a bug too,
+    as one line: `failure_line`, saying what it was `doing`)."""
     try:
         entry = make()
     except ScenarioError as exc:
         problems.set(list(exc.problems))
         return
     except Exception as exc:
-        problems.set([failure_line(exc, "reading the scenario")])
+        problems.set([failure_line(exc, doing)])
         return
     problems.set([])
     add(entry)

@@ -1,13 +1,14 @@
 """Running a leadership comparison in the background, and drawing its results.
 
-`Runner` runs `sim.replications.compare` in a thread of its own on a process pool
-(`sim.executors.local_executor`, 2 workers) behind the server's shared worker slots
-(`sim.dashboard.compare.slots`: runs take turns fairly between users, each user has a budget),
-so the page stays responsive, and reports progress through a callback. Cancel stops at once: it
-terminates the pool's workers (`stop_now`), which makes `compare` raise in the runner's thread,
-and the progress callback raises as well if a batch completes meanwhile; the pool's context
-manager then stops what is left, and the comparison's slots and budget are freed. A run that
-was cancelled, or replaced by a newer one, never reports again.
+`Runner` (a `sim.dashboard.background.Background` job) runs `sim.replications.compare` in a
+thread of its own on a process pool (`sim.executors.local_executor`, 2 workers) behind the
+server's shared worker slots (`sim.dashboard.compare.slots`: runs take turns fairly between
+users, each user has a budget), so the page stays responsive, and reports progress through a
+callback. Cancel stops at once: it terminates the pool's workers (`stop_now`), which makes
+`compare` raise in the runner's thread, and the progress callback raises as well if a batch
+completes meanwhile; the pool's context manager then stops what is left, and the comparison's
+slots and budget are freed. A run that was cancelled, or replaced by a newer one, never reports
+again.
 
 The figures are `sim.report`'s, the same as in the HTML report, drawn once in the runner's
 thread into PNGs (so the page never blocks on matplotlib).
@@ -18,7 +19,6 @@ from __future__ import annotations
 import io
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from concurrent.futures import CancelledError
 from concurrent.futures.process import BrokenProcessPool
@@ -26,12 +26,11 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import matplotlib
-import solara
 from matplotlib.figure import Figure
 
+from sim.dashboard.background import Background
 from sim.dashboard.boundary import failure_line
 from sim.dashboard.compare.slots import BUDGET, SLOTS, GatedExecutor, effort
-from sim.executors import LocalExecutor, local_executor, stop_now
 from sim.replications import Comparison, JCurve, compare
 from sim.report import render_report
 from sim.report.figures import (
@@ -135,33 +134,13 @@ def draw_figures(
     return figures, curves
 
 
-def current_user() -> str:
-    """Who is asking: the browser's session (every tab of one browser is one user), or a new
-    name outside a server (tests render pages without one)."""
-    try:
-        return solara.get_session_id()
-    except RuntimeError:
-        return f"page-{uuid.uuid4().hex[:8]}"
-
-
-class Runner:
+class Runner(Background[RunState]):
     """One browser's comparison runs. `on_state(RunState)` is called from the runner's thread."""
 
     def __init__(
         self, on_state: Callable[[RunState], None], workers: int = WORKERS, user: str = ""
     ):
-        self._on_state = on_state
-        self._workers = workers
-        self._user = user or current_user()
-        self._lock = threading.Lock()
-        self._generation = 0
-        self._cancel = threading.Event()
-        self._pool: LocalExecutor | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def thread(self) -> threading.Thread | None:
-        return self._thread
+        super().__init__(on_state, RunState("cancelled", message="Cancelled."), workers, user)
 
     def start(
         self, scenarios: list[Scenario], names: list[str], reps: int, worlds: int = 0
@@ -174,41 +153,14 @@ class Runner:
         problem = BUDGET.reserve(self._user, events)
         if problem is not None:
             return problem
-        with self._lock:
-            self._generation += 1
-            generation = self._generation
-            self._cancel = threading.Event()
         planned = len(scenarios) * reps * (1 + worlds)
-        self._emit(generation, RunState("waiting", 0, planned, message="Starting…"))
-        self._thread = threading.Thread(
-            target=self._work,
-            args=(generation, self._cancel, list(scenarios), list(names), reps, worlds, events),
-            name="compare-runner",
-            daemon=True,
+        self._launch(
+            RunState("waiting", 0, planned, message="Starting…"),
+            self._work,
+            (list(scenarios), list(names), reps, worlds, events),
+            "compare-runner",
         )
-        self._thread.start()
         return None
-
-    def cancel(self, report_state: bool = True) -> None:
-        """Stop the current comparison at once (its results are lost); it never reports
-        again. `report_state`: report "cancelled" (not when the page is going away)."""
-        with self._lock:
-            running = self._thread is not None and self._thread.is_alive()
-            self._cancel.set()
-            pool = self._pool
-            if running:
-                self._generation += 1
-            generation = self._generation
-        if pool is not None:
-            stop_now(pool)
-        if report_state and running:
-            self._emit(generation, RunState("cancelled", message="Cancelled."))
-
-    def _emit(self, generation: int, state: RunState) -> None:
-        with self._lock:
-            current = generation == self._generation
-        if current:
-            self._on_state(state)
 
     def _work(
         self,
@@ -260,9 +212,7 @@ class Runner:
                 generation,
                 RunState("waiting", 0, planned, 0.0, waiting if others else "Starting…"),
             )
-            with local_executor(self._workers) as pool:
-                with self._lock:
-                    self._pool = pool
+            with self._own_pool() as pool:
                 check()
                 with GatedExecutor(pool, SLOTS, self._user, cancel, first_run_started) as gate:
                     comparison = compare(
@@ -279,8 +229,6 @@ class Runner:
                             executor=gate,
                             progress=lambda done, _: progress(done, planned, base),
                         )
-            with self._lock:
-                self._pool = None
             run_seconds = time.monotonic() - started
             self._emit(
                 generation,
@@ -303,15 +251,13 @@ class Runner:
             )
         except (Cancelled, CancelledError, BrokenProcessPool) as exc:
             if cancel.is_set():
-                self._emit(generation, RunState("cancelled", message="Cancelled."))
+                self._emit(generation, self._cancelled)
             else:
                 self._emit(generation, RunState("failed", message=_failure(exc)))
         except Exception as exc:
             self._emit(generation, RunState("failed", message=_failure(exc)))
         finally:
             cancel.set()  # whatever is still waiting for a slot gives up
-            with self._lock:
-                self._pool = None
             BUDGET.release(self._user, events)
 
 
