@@ -8,13 +8,16 @@ downloaded as a scenario file. The logic is `sim.dashboard.compare.draft`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import solara
 
 from sim.dashboard.compare.draft import (
     Draft,
+    Group,
+    RequestRow,
     build,
     draft_of,
     draft_toml,
@@ -124,6 +127,60 @@ def OrganisationForm(
                 solara.Text("Four scenarios chosen: remove one to add another.")
 
 
+@dataclass(frozen=True)
+class Field:
+    """One field of a row of the form (a group of people, a request type)."""
+
+    attr: str
+    """The row's attribute it edits (`Group`, `RequestRow`)."""
+    label: str
+    """Its label; ``{name}`` is the row's name (its skill, its request type)."""
+    kind: Literal["text", "int", "float"] = "text"
+    suffix: str = ""
+    wide: bool = False
+
+
+_INPUTS: dict[str, Callable[..., Any]] = {
+    "text": solara.InputText,
+    "int": solara.InputInt,
+    "float": solara.InputFloat,
+}
+
+
+@solara.component
+def Rows(
+    rows: Sequence[Group | RequestRow],
+    names: Sequence[str],
+    fields: Sequence[Field],
+    row_class: str,
+    on_set: Callable[[int, str, Any], None],
+    on_remove: Callable[[int], None],
+):
+    """One line of fields per row, and a button to remove it (not the last one)."""
+
+    def setter(i: int, attr: str) -> Callable[[Any], None]:
+        return lambda value: on_set(i, attr, value)
+
+    for i, (row, name) in enumerate(zip(rows, names, strict=True)):
+        with solara.Row(classes=["form-row", row_class]):
+            for f in fields:
+                options: dict[str, Any] = {"suffix": f.suffix} if f.suffix else {}
+                if f.wide:
+                    options["classes"] = ["wide"]
+                _INPUTS[f.kind](
+                    f.label.format(name=name),
+                    value=getattr(row, f.attr),
+                    on_value=setter(i, f.attr),
+                    **options,
+                ).key(f"{f.attr}-{row.id}")
+            solara.Button(
+                icon_name="mdi-close",
+                icon=True,
+                on_click=lambda i=i: on_remove(i),
+                disabled=len(rows) <= 1,
+            )
+
+
 @solara.component
 def People(d: Draft, draft: solara.Reactive):
     money = d.currency
@@ -131,40 +188,19 @@ def People(d: Draft, draft: solara.Reactive):
         f"**People**: {d.headcount} employees, {d.payroll_per_hour:,.0f} {money} per working "
         "hour. One group per primary skill; a headcount of 0 leaves the group out."
     )
-
-    def set_group(i: int, key: str) -> Callable[[Any], None]:
-        """What a field of group `i` calls with its new value."""
-        return lambda value: draft.set(draft.value.set_group(i, **{key: value}))
-
-    for i, g in enumerate(d.groups):
-        with solara.Row(classes=["form-row", "compare-form-group"]):
-            solara.InputText("Skill", value=g.skill, on_value=set_group(i, "skill")).key(
-                f"skill-{g.id}"
-            )
-            solara.InputInt(
-                f"Headcount, {g.skill}",
-                value=g.headcount,
-                on_value=set_group(i, "headcount"),
-                suffix="people",
-            ).key(f"headcount-{g.id}")
-            solara.InputFloat(
-                f"Hourly cost, {g.skill}",
-                value=g.hourly_cost,
-                on_value=set_group(i, "hourly_cost"),
-                suffix=f"{money}/h",
-            ).key(f"cost-{g.id}")
-            solara.InputText(
-                f"Other skills, {g.skill}",
-                value=g.other_skills,
-                on_value=set_group(i, "other_skills"),
-                classes=["wide"],
-            ).key(f"others-{g.id}")
-            solara.Button(
-                icon_name="mdi-close",
-                icon=True,
-                on_click=lambda i=i: draft.set(draft.value.remove_group(i)),
-                disabled=len(d.groups) <= 1,
-            )
+    Rows(
+        d.groups,
+        [g.skill for g in d.groups],
+        (
+            Field("skill", "Skill"),
+            Field("headcount", "Headcount, {name}", "int", "people"),
+            Field("hourly_cost", "Hourly cost, {name}", "float", f"{money}/h"),
+            Field("other_skills", "Other skills, {name}", wide=True),
+        ),
+        "compare-form-group",
+        on_set=lambda i, attr, value: draft.set(draft.value.set_group(i, **{attr: value})),
+        on_remove=lambda i: draft.set(draft.value.remove_group(i)),
+    )
     with solara.Row(style={"gap": "12px", "align-items": "center"}):
         solara.Button(
             "Add a group of people",
@@ -197,40 +233,19 @@ def Demand(d: Draft, draft: solara.Reactive):
         suffix="/day",
         style={"max-width": "260px"},
     ).key(f"rpd-{d.id}")
-
-    def set_request(i: int, key: str) -> Callable[[Any], None]:
-        """What a field of request type `i` calls with its new value."""
-        return lambda value: draft.set(draft.value.set_request(i, **{key: value}))
-
-    for i, r in enumerate(d.requests):
-        with solara.Row(classes=["form-row", "compare-form-request"]):
-            solara.InputText("Request type", value=r.name, on_value=set_request(i, "name")).key(
-                f"type-{r.id}"
-            )
-            solara.InputFloat(
-                f"Share: {r.name}",
-                value=r.share_pct,
-                on_value=set_request(i, "share_pct"),
-                suffix="%",
-            ).key(f"share-{r.id}")
-            solara.InputFloat(
-                f"Expected time: {r.name}",
-                value=r.expected_hours,
-                on_value=set_request(i, "expected_hours"),
-                suffix="working h",
-            ).key(f"expected-{r.id}")
-            solara.InputText(
-                f"Tasks: {r.name}",
-                value=r.tasks,
-                on_value=set_request(i, "tasks"),
-                classes=["wide"],
-            ).key(f"tasks-{r.id}")
-            solara.Button(
-                icon_name="mdi-close",
-                icon=True,
-                on_click=lambda i=i: draft.set(draft.value.remove_request(i)),
-                disabled=len(d.requests) <= 1,
-            )
+    Rows(
+        d.requests,
+        [r.name for r in d.requests],
+        (
+            Field("name", "Request type"),
+            Field("share_pct", "Share: {name}", "float", "%"),
+            Field("expected_hours", "Expected time: {name}", "float", "working h"),
+            Field("tasks", "Tasks: {name}", wide=True),
+        ),
+        "compare-form-request",
+        on_set=lambda i, attr, value: draft.set(draft.value.set_request(i, **{attr: value})),
+        on_remove=lambda i: draft.set(draft.value.remove_request(i)),
+    )
     with solara.Row(style={"gap": "12px", "align-items": "center"}):
         solara.Button(
             "Add a request type",

@@ -173,30 +173,19 @@ def AddPreset(presets: list[Preset], chosen: list[Entry], disabled: bool, on_add
 @solara.component
 def RunPanel(state: RunState, reps, days, worlds, can_run: bool, on_run, on_cancel):
     with solara.Row(style={"gap": "16px", "align-items": "center", "flex-wrap": "wrap"}):
-        solara.InputInt(
-            "Replications",
-            value=reps,
-            suffix="runs per scenario",
-            disabled=state.busy,
-            style={"max-width": "230px"},
-            classes=["compare-reps"],
-        )
-        solara.InputInt(
-            "Working days",
-            value=days,
-            suffix="days per run",
-            disabled=state.busy,
-            style={"max-width": "230px"},
-            classes=["compare-days"],
-        )
-        solara.InputInt(
-            "Plausible worlds",
-            value=worlds,
-            suffix="0 = your assumptions only",
-            disabled=state.busy,
-            style={"max-width": "260px"},
-            classes=["compare-worlds"],
-        )
+        for label, setting, suffix, width, name in (
+            ("Replications", reps, "runs per scenario", 230, "reps"),
+            ("Working days", days, "days per run", 230, "days"),
+            ("Plausible worlds", worlds, "0 = your assumptions only", 260, "worlds"),
+        ):
+            solara.InputInt(
+                label,
+                value=setting,
+                suffix=suffix,
+                disabled=state.busy,
+                style={"max-width": f"{width}px"},
+                classes=[f"compare-{name}"],
+            )
         if state.busy:
             solara.Button(
                 "Cancel",
