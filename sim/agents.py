@@ -219,9 +219,14 @@ class Employee(mesa.Agent):
             self._book_busy(now)
 
     def _book_busy(self, now: float) -> None:
+        # max(0, min(now, high) - max(started, low)) and now - max(started, day_start), spelt
+        # out: builtin min and max cost more than the booking itself, at every task's end.
+        started = self.started
         low, high = self.model.window
-        self.busy_hours += max(0.0, min(now, high) - max(self.started, low))
-        self.busy_today += now - max(self.started, self.day_start)
+        busy = (high if high < now else now) - (low if low > started else started)
+        self.busy_hours += busy if busy > 0.0 else 0.0
+        day_start = self.day_start
+        self.busy_today += now - (day_start if day_start > started else started)
 
     # Duty ---------------------------------------------------------------------------------
 

@@ -23,11 +23,11 @@ from operator import attrgetter
 import mesa
 from mesa.experimental.mesa_signals import ObservableSignals
 
-from sim.agenda import HIGH, LOW, Agenda, cancel, cancelled
+from sim.agenda import HIGH, LOW, Agenda, cancelled
 from sim.agents import Employee, Manager
 from sim.calendar import ShiftChanges, Timeline, Week, Weekday, arrival_weights, day_index
 from sim.dispatch import HelpIndex
-from sim.metrics import EventLog, RequestLog, time_series_reporters
+from sim.metrics import EventLog, RequestLog, TimeSeries, time_series_reporters
 from sim.request import Request
 from sim.satisfaction import satisfaction_score
 from sim.scenario import Calendar, Reorganisation, Scenario, event_scenario
@@ -128,15 +128,14 @@ class OrgModel(mesa.Model):
         self._reorganisations = iter(scenario.events)
         self._schedule_next_reorganisation()
 
-        self.datacollector = mesa.DataCollector(
-            model_reporters=time_series_reporters(),
-            agenttype_reporters={
-                Manager: {
-                    "unit": "unit_name",
-                    "queue": "queue_length",
-                    "busy": "busy_share",
-                    "engagement": "engagement",
-                }
+        self.datacollector = TimeSeries(
+            time_series_reporters(),
+            Manager,
+            {
+                "unit": "unit_name",
+                "queue": "queue_length",
+                "busy": "busy_share",
+                "engagement": "engagement",
             },
         )
         if sample_every_hours is not None:  # None: nobody reads the time series
@@ -397,7 +396,7 @@ class OrgModel(mesa.Model):
         """Book the wait that ends now and stop the customer's patience clock."""
         waited = now - request.enqueued_at
         if request.abandon_event is not None:
-            cancel(request.abandon_event)
+            self.agenda.cancel(request.abandon_event)
             request.abandon_event = None
         request.patience_left = max(0.0, request.patience_left - waited)
         if request.triage:
@@ -418,7 +417,8 @@ class OrgModel(mesa.Model):
             super()._advance_time(until)  # Mesa warns and returns
             return
         observed = self._has_subscribers("time", ObservableSignals.CHANGED)
-        heap = self.agenda.heap
+        agenda = self.agenda
+        heap = agenda.heap
         mesa_heap = self._event_list._events  # Mesa's heap (private in Mesa 3.5.1, pinned)
         while True:
             while mesa_heap and mesa_heap[0].CANCELED:
@@ -429,6 +429,7 @@ class OrgModel(mesa.Model):
             while heap and heap[0] < bound:
                 time, _, _, callback = heappop(heap)
                 if callback is cancelled:
+                    agenda.stale -= 1
                     continue
                 if observed:
                     self.time = time
