@@ -72,7 +72,10 @@ class Employee(mesa.Agent):
         self.off_duty = 0
         """Reasons to be off duty now (a shift over, an absence); on duty when there are none."""
         self.absence = ""
-        """"planned" or "sick" while away for whole days (`absent_or_back`), else empty."""
+        """"planned" or "sick" while away for whole days (`absent_or_back`), "vacant" while the
+        post waits for a new hire after this person left (`resign`), else empty."""
+        self.vacant_days = 0.0
+        """Working days until the post is filled again (while vacant)."""
         self.shift: Timeline | None = None
         """When the person is on duty (with a calendar; None: always)."""
         self.started = 0.0
@@ -351,10 +354,20 @@ class Employee(mesa.Agent):
         1 / mean spell length; otherwise away on planned absence or sick with the chances that
         make `planned_absence` and `sickness_absence` the long-run shares of days away, plus
         `burnout_sickness` while burning out. Uses the same off-duty hours as a shift's end.
-        Draws from the absence stream only while some absence is possible."""
+        Draws from the absence stream only while some absence is possible. A burning-out person
+        who does not go away may resign (`burnout_quit`), a second draw; a vacant post counts
+        down to its new hire."""
+        if self.absence == "vacant":
+            self.vacant_days -= 1.0
+            if self.vacant_days <= 0.0:
+                self.hire(people, now)
+            return
         burning_out = self.low_days >= people.burnout_days
         sick_extra = people.burnout_sickness if burning_out else 0.0
-        if not (people.planned_absence or people.sickness_absence or sick_extra or self.absence):
+        quit = people.burnout_quit if burning_out else 0.0
+        if not (
+            people.planned_absence or people.sickness_absence or sick_extra or quit or self.absence
+        ):
             return
         if self.absence_stream is None:
             self.absence_stream = own_stream(self.model.seed, ABSENCE, self.index)
@@ -373,6 +386,34 @@ class Employee(mesa.Agent):
         if u < planned + sick:
             self.absence = "planned" if u < planned else "sick"
             self.go_off_duty(now)
+        elif quit and self.absence_stream.random() < quit:
+            self.resign(people, now)
+
+    def resign(self, people: People, now: float) -> None:
+        """Leave the organisation: the task at hand is finished, then the post is empty for
+        `hiring_lag_days` (off duty, like an absence)."""
+        low, high = self.model.window
+        self.model.quits += low <= now < high
+        self.absence = "vacant"
+        self.vacant_days = people.hiring_lag_days
+        self.go_off_duty(now)
+        if self.vacant_days <= 0.0:
+            self.hire(people, now)
+
+    def hire(self, people: People, now: float) -> None:
+        """A new person takes the post: the workforce group's starting proficiencies and
+        baseline engagement, no practice, and slower at first (`new_hire_slowdown`, fading with
+        practice like a new role's slowdown)."""
+        self.proficiency = dict(self.base_proficiency)
+        self.practice = dict.fromkeys(self.partial_skills, 0.0)
+        self.engagement = self.baseline_engagement
+        self.low_days = 0
+        self.load = self.overload = self.busy_today = self.feedback_sum = 0.0
+        self.tasks_today = self.rework_today = self.feedback_count = 0
+        self.role_slowdown = people.new_hire_slowdown
+        self.role_tasks = 0
+        self.absence = ""
+        self.come_on_duty(now)
 
     def hear(self, csat: float) -> None:
         """Customer feedback on a request this person worked on."""

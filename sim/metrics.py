@@ -462,12 +462,14 @@ def daily_table(model: OrgModel, requests: pd.DataFrame) -> pd.DataFrame:
 
 def people_kpis(model: OrgModel, daily: pd.DataFrame) -> dict[str, float]:
     """Engagement and ties averaged over the measurement window's days; burnout as the share
-    of employees who burnt out (below the threshold for `burnout_days`) during it."""
+    of employees who burnt out (below the threshold for `burnout_days`) during it, and quits
+    (`people.burnout_quit`) as a share of the headcount."""
     low, high = (w / model.hours_per_day for w in model.window)
     window = daily[(daily["day"] >= low) & (daily["day"] < high)]
     return {
         "engagement_mean": float(window["engagement_mean"].mean()),
         "burnout_share": sum(e.burnt_out for e in model.employees) / len(model.employees),
+        "quit_share": model.quits / len(model.employees),
         "tie_density": float(window["tie_density"].mean()),
     }
 

@@ -117,6 +117,8 @@ class OrgModel(mesa.Model):
         self.arrived_counted = 0
         self.resolved_counted = 0
         self.abandoned_counted = 0
+        self.quits = 0
+        """People who resigned during the measurement window (`people.burnout_quit`)."""
         self.requests = RequestLog()
         self.events = EventLog() if event_log else None
         self.drained = True

@@ -413,3 +413,59 @@ def test_burnout_sends_people_off_sick() -> None:
     )
     calm.run_until(40 * calm.hours_per_day)
     assert not any(e.absence for e in calm.employees)
+
+
+def test_burnt_out_people_resign_and_new_hires_start_slow() -> None:
+    """Engagement-driven attrition: burning-out people resign (`burnout_quit`), the post stays
+    empty for `hiring_lag_days`, and the new hire starts at baseline engagement and slower
+    (`new_hire_slowdown`). Off (0, the default), nobody ever leaves."""
+    strain = {
+        "run.days": 40,
+        "demand.requests_per_day": 230,
+        "people.overload_loss": 0.1,
+        "managers.support": 0.0,
+        "people.burnout_sickness": 0.0,
+        "people.burnout_quit": 0.2,
+        "people.hiring_lag_days": 5.0,
+    }
+    model = OrgModel(preset("functional", **strain), 1, sample_every_hours=None)
+    vacant_days, hired = 0, set()
+    for _ in range(40):
+        was_vacant = {e for e in model.employees if e.absence == "vacant"}
+        model.run_until(model.time + model.hours_per_day)
+        vacant_days += sum(e.absence == "vacant" for e in model.employees)
+        for e in was_vacant:
+            if e.absence != "vacant":
+                hired.add(e)
+                assert e.engagement == pytest.approx(e.baseline_engagement, abs=0.02)
+                assert e.role_slowdown == 2.0 and e.role_tasks == 0
+    assert model.quits > 0 and hired and vacant_days >= 5 * len(hired)
+    calm = OrgModel(
+        preset("functional", **(strain | {"people.burnout_quit": 0.0})),
+        1,
+        sample_every_hours=None,
+    )
+    calm.run_until(40 * calm.hours_per_day)
+    assert calm.quits == 0 and not any(e.absence for e in calm.employees)
+
+
+def test_a_longer_hiring_lag_and_a_slower_new_hire_cost_capacity() -> None:
+    """Same customers, same resignations (the decision to leave comes first): posts empty for
+    longer, or new hires slower, leave the customers waiting longer."""
+    strain = {
+        "run.days": 40,
+        "demand.requests_per_day": 215,
+        "people.overload_loss": 0.1,
+        "managers.support": 0.0,
+        "people.burnout_sickness": 0.0,
+        "people.burnout_quit": 0.2,
+        "run.backlog_limit_days": 0.0,
+    }
+
+    def resolution(**changes: float) -> float:
+        scenario = preset("functional", **(strain | changes))
+        return np.mean([simulate(scenario, s).kpis["resolution_hours_mean"] for s in (1, 2)])
+
+    quick = resolution(**{"people.hiring_lag_days": 0.0, "people.new_hire_slowdown": 1.0})
+    assert resolution(**{"people.hiring_lag_days": 20.0, "people.new_hire_slowdown": 1.0}) > quick
+    assert resolution(**{"people.hiring_lag_days": 0.0, "people.new_hire_slowdown": 3.0}) > quick

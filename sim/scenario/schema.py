@@ -395,6 +395,23 @@ class People(StrictSection):
     """Daily chance that a burning-out employee (engagement below `burnout_threshold` for
     `burnout_days`) goes off sick, for `sickness_days` on average: burnout has a consequence.
     Neutral 0."""
+    burnout_quit: Annotated[
+        float, Field(ge=0.0, le=0.2), Plausible(0.0, 0.02, "a burnt-out person gone in 2+ months")
+    ] = 0.0
+    """Daily chance that a burning-out employee resigns (engagement-driven attrition: low
+    engagement for `burnout_days` first; Harter et al. 2002 for the direction). The post stays
+    empty for `hiring_lag_days`, then a new hire with the same skills takes it, slower at first
+    (`new_hire_slowdown`). Neutral 0 (the default: nobody leaves)."""
+    hiring_lag_days: Annotated[float, Field(ge=0.0, le=250.0), Plausible(10.0, 60.0)] = 30.0
+    """Working days a post stays empty after someone leaves (notice, recruiting, onboarding
+    before the floor). Modelling choice: about six weeks."""
+    new_hire_slowdown: Annotated[
+        float, Field(ge=1.0, le=5.0), Plausible(1.3, 3.0, "weeks to months to proficiency")
+    ] = 2.0
+    """Work-time factor of a new hire at their first task, falling on the learning curve like a
+    reorganisation's `role_slowdown` (at r = 0.85: 1.34 after 100 tasks). A new hire starts at
+    the workforce group's baseline engagement and starting proficiencies. Modelling choice;
+    neutral 1."""
     cross_training_hours_per_week: Annotated[float, Field(ge=0.0, le=40.0)] = 0.0
     """Hours each employee with a secondary skill spends training it every week, off the
     queue; each hour counts as `training_practice_per_hour` tasks of practice. Neutral 0 (the
@@ -627,6 +644,7 @@ NEUTRAL: dict[str, dict[str, Any]] = {
         "planned_absence": 0.0,
         "sickness_absence": 0.0,
         "burnout_sickness": 0.0,
+        "burnout_quit": 0.0,
     },
     "managers": {
         "encounters_per_pair_per_week": 0.0,
