@@ -298,6 +298,10 @@ class Roster:
     def has_full(self, skill: str) -> bool:
         return bool(self._count.get(skill))
 
+    def able(self, skill: str) -> int:
+        """How many idle members can do `skill` (a skill the unit serves)."""
+        return self._count.get(skill, 0) + self._partial_live.get(skill, 0)
+
     def announce(self) -> None:
         """Tell the help index (rebuilt by a reorganisation) who is idle here."""
         for skill, n in self._count.items():

@@ -551,6 +551,8 @@ class OrgModel(mesa.Model):
     ) -> None:
         skill = request.skill
         employee = unit.best_idle(skill, prefer)
+        if employee is not None and unit.reserve and unit.kept_for(employee, skill):
+            employee = None if skill is None else unit.best_unreserved(skill)
         if employee is not None:
             employee.start(request, now)
             return
@@ -568,6 +570,8 @@ class OrgModel(mesa.Model):
         """An idle employee of another unit who can do `skill` and is willing to help (`unit`
         has nobody idle who can: the most proficient elsewhere is asked)."""
         best = self.help_index.best_idle(skill)
+        if best is not None and best.unit.reserve and best.unit.kept_for(best, skill):
+            return None  # the best helper is kept for a rare skill at home
         if best is not None and best.stream.random() < self._help_chance(unit, best.unit):
             self.strengthen_tie(unit, best.unit, self.config.managers.tie_use_gain)
             return best
@@ -591,6 +595,12 @@ class OrgModel(mesa.Model):
         picking = unit.cherry_picking
         shortest = picking > 0 and employee.stream.random() < picking
         triage_hours = self.config.policies.misrouting_triage_hours
+        kept = unit.kept_for(employee, None) if unit.reserve else ()
+        if kept:  # among the last idle people able to do a rare skill: only its work
+            request = unit.queue.take((kept,), False, shortest, triage_hours)
+            if request is not None:
+                employee.start(request, now)
+            return
         request = unit.take(employee, shortest, triage_hours) if unit.queue.length else None
         if request is not None:
             employee.start(request, now)

@@ -75,6 +75,8 @@ class Unit:
         self.transfer_out = local * p.transfer_out
         self.help_probability = p.help_across_units * (1.0 - local * p.help_decline)
         """Chance that a member of this unit agrees to help another (before ties)."""
+        self.reserve = {k: n for k, n in p.reserve.items() if k in self.serves}
+        """Rare skills this unit keeps idle people for (`policies.reserve`): skill -> how many."""
 
     # Little's-law books ----------------------------------------------------------------------
 
@@ -108,6 +110,28 @@ class Unit:
         idle longest.
         """
         return self.roster.best(skill, prefer)
+
+    def kept_for(self, employee: Employee, skill: str | None) -> tuple[str, ...]:
+        """The reserved skills an idle `employee` is kept for, rather than work of `skill`
+        (None: any other work): those they can do of which the unit has no more idle people
+        able than its reserve. Empty: free to take it."""
+        roster = self.roster
+        return tuple(
+            kept
+            for kept, n in self.reserve.items()
+            if kept != skill and kept in employee.proficiency and roster.able(kept) <= n
+        )
+
+    def best_unreserved(self, skill: str) -> Employee | None:
+        """The most proficient idle member able to do `skill` who is not kept for a rare skill
+        (ties: longest idle); asked when the best idle member is kept."""
+        best: Employee | None = None
+        for member in self.roster.idle:
+            level = member.proficiency.get(skill, 0.0)
+            better = level and (best is None or level > best.proficiency[skill])
+            if better and not self.kept_for(member, skill):
+                best = member
+        return best
 
     def enqueue(self, request: Request, seq: int) -> None:
         self.queue.add(request, seq)

@@ -469,3 +469,67 @@ def test_a_longer_hiring_lag_and_a_slower_new_hire_cost_capacity() -> None:
     quick = resolution(**{"people.hiring_lag_days": 0.0, "people.new_hire_slowdown": 1.0})
     assert resolution(**{"people.hiring_lag_days": 20.0, "people.new_hire_slowdown": 1.0}) > quick
     assert resolution(**{"people.hiring_lag_days": 0.0, "people.new_hire_slowdown": 3.0}) > quick
+
+
+def _reserve_case(reserve: dict[str, int]) -> Scenario:
+    """One team: three generalists for common work, one rare specialist who can also do common
+    work at full speed; common work keeps everyone busy, rare requests come now and then."""
+    raw = {
+        "name": "reserve",
+        "run": {"days": 40, "warmup_days": 5},
+        "demand": {
+            "requests_per_day": 26,
+            "work_distribution": "exponential",
+            "request_types": [
+                {
+                    "name": "common",
+                    "share": 0.9,
+                    "expected_hours": 8,
+                    "tasks": [{"skill": "common", "hours": 1.0}],
+                },
+                {
+                    "name": "rare",
+                    "share": 0.1,
+                    "expected_hours": 8,
+                    "tasks": [{"skill": "rare", "hours": 1.0}],
+                },
+            ],
+        },
+        "workforce": [
+            {"skill": "common", "headcount": 3},
+            {"skill": "rare", "headcount": 1, "other_skills": {"common": 1.0}},
+        ],
+        "structure": {"kind": "cross_functional", "teams": 1},
+        "policies": {"dispatch": "oldest", "reserve": reserve},
+    }
+    return parse_scenario(raw, source="reserve")
+
+
+def test_a_reserve_keeps_the_last_rare_specialist_for_the_rare_skill() -> None:
+    """With `reserve = {rare = 1}` the one person who can do the rare skill never starts
+    common work (they are always the last idle one able to do it), and rare customers wait
+    less; common customers wait more (the reserve's price). Off ({}), the specialist does
+    common work too."""
+    runs = {
+        label: simulate_events(_reserve_case(reserve), 3)
+        for label, reserve in (("off", {}), ("on", {"rare": 1}))
+    }
+    specialist = {
+        label: r.events[r.events["activity"] == "common"]["resource"].value_counts()
+        for label, r in runs.items()
+    }
+    rare_person = runs["on"].events[runs["on"].events["activity"] == "rare"]["resource"].unique()
+    assert len(rare_person) == 1
+    assert rare_person[0] not in specialist["on"].index
+    assert specialist["off"].get(rare_person[0], 0) > 50
+    assert wait_of(runs["on"], "rare") < 0.5 * wait_of(runs["off"], "rare")
+    assert wait_of(runs["on"], "common") > wait_of(runs["off"], "common")
+
+
+def test_a_reserve_must_name_a_skill_someone_has() -> None:
+    with pytest.raises(ScenarioError, match=r"policies.reserve.lawyering: is a skill nobody"):
+        preset("functional", **{"policies.reserve": {"lawyering": 1}})
+
+
+def simulate_events(scenario: Scenario, seed: int) -> RunResult:
+    return run(scenario, seed=seed, sample_every_hours=None, events=True)

@@ -218,6 +218,14 @@ def consistency_problems(s: Scenario) -> list[tuple[str, str]]:
                 f"has {len(profile)} values (allowed: one per working hour, {round(hours)})",
             )
         )
+    for skill in s.policies.reserve:
+        if skill not in skills:
+            problems.append(
+                (
+                    f"policies.reserve.{skill}",
+                    f"is a skill nobody has (allowed: {', '.join(skills)})",
+                )
+            )
     for key, values in (("hourly_profile", profile), ("weekly_profile", s.demand.weekly_profile)):
         if values and max(values) <= 0:
             problems.append((f"demand.{key}", "is all zero (allowed: some positive weight)"))

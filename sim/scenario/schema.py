@@ -323,6 +323,12 @@ class Policies(StrictSection):
     chosen skills the oldest customer first (or the shortest task when cherry-picking). With
     one skill per person the three are the same. Neutral ``oldest`` (what queueing theory's
     first-come-first-served assumes)."""
+    reserve: dict[str, Annotated[int, Field(ge=1, le=1000)]] = {}
+    """A reserve for rare skills (``{underwriting = 1}``): in every unit that serves the skill,
+    the last that many idle people able to do it are kept for it. Such a person takes no
+    other work (a freed one only the reserved skill's, and helps nobody), so a customer
+    needing the rare skill finds someone free (a threshold policy: Bell & Williams 2001).
+    Neutral {} (the default)."""
     social_loafing: Annotated[
         float, Field(ge=0.0, le=1.0), Plausible(0.0, 0.07, "up to +6.86% (Wang & Zhou 2018)")
     ] = 0.0
