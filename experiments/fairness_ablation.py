@@ -94,6 +94,8 @@ ARMS: list[tuple[str, dict[str, object]]] = [
             **{f"demand.request_types.7.tasks.{i}.group": 1 for i in (0, 1, 2)},
         },
     ),
+    ("attrition on: burnout_quit 0.02", {"people.burnout_quit": 0.02}),
+    ("reserve: underwriting 1 + legal 1", {"policies.reserve": {"underwriting": 1, "legal": 1}}),
     ("all mechanisms neutral", {"NEUTRAL": True}),
     (
         "all neutral + exponential + no patience",
@@ -115,6 +117,8 @@ def _neutral_overrides() -> dict[str, object]:
 
 
 def _toml(value: object) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + "}"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
