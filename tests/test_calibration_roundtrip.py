@@ -128,6 +128,7 @@ def test_the_calibrated_model_reproduces_its_own_held_out_cases(simulated_log, t
     assert not re.search(r"(src|href)=\"(https?:)?//", html)  # self-contained
 
 
+@pytest.mark.slow  # statistical: 8 paired seeds
 def test_the_calibrated_model_behaves_like_the_generator(simulated_log):
     """Paired with the same seeds over the same test window, the calibrated scenario and the
     one that generated the log give close elapsed times and transfers.

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -236,7 +238,16 @@ def test_ctrl_c_exits_130_with_one_line():
         "from sim.cli import main\n"
         f"sys.exit(main(['run', {str(SMALL)!r}]))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    # As from a terminal: SIGINT not ignored (a job started in the background with `&` inherits
+    # it ignored, and `sim` rightly keeps an ignored signal ignored).
+    terminal = functools.partial(signal.signal, signal.SIGINT, signal.SIG_DFL)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=terminal,
+    )
     assert out.returncode == 130
     assert out.stderr.strip() == "sim: interrupted"
     assert out.stdout == ""
@@ -268,7 +279,9 @@ def test_control_characters_in_names_are_shown_not_obeyed(tmp_path):
     assert NASTY not in out.stdout and "\x07" not in out.stdout and "\u202e" not in out.stdout
     assert shown in out.stdout  # visible, escaped
     assert "\x1b[" in out.stdout  # rich's own colours still work
-    out = sim("compare", SMALL, SMALL, "--reps", "2", "--set", f"name={NASTY}", env=env)
+    out = sim(
+        "compare", SMALL, SMALL, "--reps", "2", "--workers", "1", "--set", f"name={NASTY}", env=env
+    )  # in this process: no worker pool to start, the names are the point
     assert out.returncode == 0, out.stderr
     assert NASTY not in out.stdout + out.stderr and shown in out.stdout
     bad = tmp_path / f"{NASTY}.toml"

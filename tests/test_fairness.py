@@ -50,6 +50,7 @@ def wait_of(result: RunResult, request_type: str) -> float:
 # 1. Dispatch: a freed employee serves their own speciality first ------------------------------
 
 
+@pytest.mark.slow  # statistical: long runs
 def test_primary_first_dispatch_shortens_the_rare_skill_wait_in_teams() -> None:
     """A team's lone underwriter who takes the oldest customer whatever the skill does policy
     work while cover changes wait (validity review H2). Serving the primary skill first cuts
@@ -95,6 +96,7 @@ def test_coordination_is_time_off_the_queue_for_departments_and_teams() -> None:
         assert ratio < 1.03, (name, ratio)
 
 
+@pytest.mark.slow  # statistical: long runs
 def test_rare_skill_wait_grows_as_teams_get_smaller() -> None:
     """Spreading 5 underwriters over more teams lengthens the cover-change wait; coordination
     no longer makes two big teams the worst case (validity review M3: 5.20 h at 2 teams)."""
@@ -178,6 +180,7 @@ def test_only_visible_handoffs_cost_effort() -> None:
 # 5. Encounters per pair of units, whatever the number of units ------------------------------
 
 
+@pytest.mark.slow  # statistical: long runs
 def test_each_pair_of_units_meets_at_the_pair_rate_whatever_the_structure(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -366,6 +369,7 @@ def test_a_wait_before_service_can_weigh_more_than_clock_time() -> None:
 # 8, 9. Absence and burnout sickness: whole days off duty ------------------------------------
 
 
+@pytest.mark.slow  # statistical: long runs
 def test_absence_takes_the_share_of_days_it_says_and_hurts_small_pools_most() -> None:
     """10% planned + 5% sick: people are away about 15% of working days; the teams' small
     pools suffer more than the departments' (the lone specialist is missing); at 0 (the

@@ -188,6 +188,7 @@ def simulate(raw: dict[str, Any], seed: int) -> RunResult:
 # Properties -----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # property-based: SIM_PROPERTY_EXAMPLES (60) whole runs
 @PROPERTY_SETTINGS
 @given(raw=scenario_dicts(), seed=SEEDS)
 def test_books_hold(raw: dict[str, Any], seed: int) -> None:
@@ -212,6 +213,7 @@ def test_books_hold(raw: dict[str, Any], seed: int) -> None:
         )
 
 
+@pytest.mark.slow  # property-based: SIM_PROPERTY_EXAMPLES (60) whole runs
 @PROPERTY_SETTINGS
 @given(raw=scenario_dicts(), seed=SEEDS)
 def test_no_request_lost_or_counted_twice(raw: dict[str, Any], seed: int) -> None:
@@ -257,6 +259,7 @@ def test_no_request_lost_or_counted_twice(raw: dict[str, Any], seed: int) -> Non
     assert (gave_up["resolved"] < n_tasks.astype(int)).all()
 
 
+@pytest.mark.slow  # property-based: SIM_PROPERTY_EXAMPLES (60) whole runs
 @PROPERTY_SETTINGS
 @given(raw=scenario_dicts(), seed=SEEDS)
 def test_time_never_runs_backwards(raw: dict[str, Any], seed: int) -> None:
@@ -288,6 +291,7 @@ def test_time_never_runs_backwards(raw: dict[str, Any], seed: int) -> None:
     assert (requests["closed"] <= limit + TIME_TOL).all()
 
 
+@pytest.mark.slow  # property-based: SIM_PROPERTY_EXAMPLES (60) whole runs
 @PROPERTY_SETTINGS
 @given(raw=scenario_dicts(), seed=SEEDS)
 def test_time_components_add_up(raw: dict[str, Any], seed: int) -> None:
@@ -308,6 +312,7 @@ def test_time_components_add_up(raw: dict[str, Any], seed: int) -> None:
     assert (done["contacts"] >= done["request_type"].map(n_tasks).astype(int)).all()
 
 
+@pytest.mark.slow  # property-based: SIM_PROPERTY_EXAMPLES (60) whole runs
 @PROPERTY_SETTINGS
 @given(raw=scenario_dicts(), seed=SEEDS)
 def test_scores_and_utilisation_in_range(raw: dict[str, Any], seed: int) -> None:

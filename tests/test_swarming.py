@@ -122,6 +122,7 @@ def test_no_groups_runs_exactly_as_before_swarming(name: str) -> None:
 # Theory: the join waits for the slowest branch ------------------------------------------------
 
 
+@pytest.mark.slow  # statistical: 4 seeds x 1500 days against theory, per case
 @pytest.mark.parametrize(
     ("tasks", "expected", "department_handoffs"),
     [
