@@ -1,11 +1,13 @@
 """The comparison's figures: paired differences, resolution-time distributions, CSAT ratings,
 utilisation by unit and cost. Each returns a matplotlib `Figure` (None where there is no data);
-the HTML report embeds them and the dashboard shows them."""
+the HTML report embeds them and the dashboard shows them, both from `FIGURES` (key, title, alt
+text)."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import matplotlib.ticker
 import numpy as np
@@ -304,3 +306,50 @@ def figure_verdict_map(c: Comparison) -> Figure | None:
         fontsize=12,
     )
     return fig
+
+
+@dataclass(frozen=True)
+class ComparisonFigure:
+    """A figure of a comparison as the report and the dashboard show it."""
+
+    key: str
+    title: str
+    """Its heading (the report's section, the page's chart title)."""
+    draw: Callable[[Comparison], Figure | None]
+    alt: str
+    """What it shows, for a reader who cannot see it."""
+
+
+FIGURES = (
+    ComparisonFigure(
+        "differences",
+        "Differences against the baseline",
+        figure_differences,
+        "Paired differences against the baseline for the headline KPIs",
+    ),
+    ComparisonFigure(
+        "resolution",
+        "Resolution time",
+        figure_resolution,
+        "Resolution time distributions per scenario",
+    ),
+    ComparisonFigure(
+        "csat", "Customer satisfaction", figure_csat, "Customer rating shares per scenario"
+    ),
+    ComparisonFigure(
+        "utilisation",
+        "Utilisation by unit",
+        figure_utilisation,
+        "Utilisation by unit per scenario",
+    ),
+    ComparisonFigure("cost", "Cost", figure_cost, "Total cost per scenario"),
+    ComparisonFigure(
+        "worlds",
+        "Verdict map: the plausible worlds",
+        figure_verdict_map,
+        "Which scenario is best in each plausible world, on the two assumptions the verdict "
+        "hinges on most",
+    ),
+)
+"""Every figure of a comparison but the J-curves (one per reorganisation, `sim.report.jcurve`),
+in the order they are drawn; their captions are `sim.report.render.CAPTIONS`."""

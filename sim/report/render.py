@@ -16,14 +16,7 @@ import matplotlib
 
 from sim.replications import Comparison, ComparisonTable
 from sim.replications.verdict import verdict_of
-from sim.report.figures import (
-    figure_cost,
-    figure_csat,
-    figure_differences,
-    figure_resolution,
-    figure_utilisation,
-    figure_verdict_map,
-)
+from sim.report.figures import FIGURES
 from sim.report.jcurve import figure_j_curve
 from sim.report.style import CSS, STYLE, escape, png_base64
 from sim.report.tables import kpi_table_html, setup_html
@@ -122,27 +115,12 @@ def render_report(comparison: Comparison, title: str | None = None) -> str:
     table = ComparisonTable.of(c)
     title = title or "Scenario comparison: " + " vs ".join(c.names)
     with matplotlib.rc_context(STYLE):
-        figures = {
-            "differences": figure_differences(c),
-            "resolution": figure_resolution(c),
-            "csat": figure_csat(c),
-            "utilisation": figure_utilisation(c),
-            "cost": figure_cost(c),
-            "worlds": figure_verdict_map(c),
-        }
+        figures = {f.key: f.draw(c) for f in FIGURES}
         curves = c.j_curves()
         for name, curve in curves.items():
             figures[f"jcurve:{name}"] = figure_j_curve(curve)
         images = {key: png_base64(fig) for key, fig in figures.items() if fig is not None}
-    alt = {
-        "differences": "Paired differences against the baseline for the headline KPIs",
-        "resolution": "Resolution time distributions per scenario",
-        "csat": "Customer rating shares per scenario",
-        "utilisation": "Utilisation by unit per scenario",
-        "cost": "Total cost per scenario",
-        "worlds": "Which scenario is best in each plausible world, on the two assumptions the "
-        "verdict hinges on most",
-    }
+    alt = {f.key: f.alt for f in FIGURES}
     alt.update(
         {
             f"jcurve:{name}": f"J-curve of the reorganisation in {name}: daily resolution time "
@@ -159,6 +137,11 @@ def render_report(comparison: Comparison, title: str | None = None) -> str:
             f'<figure><img src="data:image/png;base64,{images[key]}" alt="{escape(alt[key])}">'
             f"<figcaption>{escape(caption)}</figcaption></figure>"
         )
+
+    titles = {f.key: f.title for f in FIGURES}
+
+    def section(key: str) -> tuple[str, str]:
+        return f"<h2>{escape(titles[key])}</h2>", figure(key)
 
     reorganisations = []
     if curves:
@@ -220,15 +203,11 @@ def render_report(comparison: Comparison, title: str | None = None) -> str:
         if every
         else "",
         *reorganisations,
-        "<h2>Resolution time</h2>",
-        figure("resolution"),
-        "<h2>Customer satisfaction</h2>",
-        figure("csat"),
-        "<h2>Utilisation by unit</h2>",
-        figure("utilisation"),
+        *section("resolution"),
+        *section("csat"),
+        *section("utilisation"),
         _units_table(c),
-        "<h2>Cost</h2>",
-        figure("cost"),
+        *section("cost"),
         "</body></html>",
     ]
     return "\n".join(p for p in parts if p)

@@ -265,6 +265,10 @@ def Demand(d: Draft, draft: solara.Reactive):
 def Structure(d: Draft, update):
     solara.Markdown("**Structure and policies**")
     labels = kind_choices(d)
+
+    def setter(attr: str) -> Callable[[Any], None]:
+        return lambda value: update(**{attr: value})
+
     with solara.Row(style={"gap": "12px", "flex-wrap": "wrap"}):
         field: dict[str, Any] = {"style": {"min-width": "150px", "flex": "1 1 150px"}}
         solara.Select(
@@ -274,34 +278,18 @@ def Structure(d: Draft, update):
             on_value=lambda x: update(kind=labels[x]),
             style={"min-width": "260px", "flex": "1 1 260px"},
         )
-        solara.InputInt(
-            "Number of teams",
-            value=d.teams,
-            on_value=lambda x: update(teams=x),
-            disabled=d.kind not in ("cross_functional", "matrix"),
-            **field,
-        ).key(f"teams-{d.id}")
-        solara.InputFloat(
-            "Handoff delay between units",
-            value=d.handoff_delay_hours,
-            on_value=lambda x: update(handoff_delay_hours=x),
-            suffix="working hours",
-            **field,
-        ).key(f"delay-{d.id}")
-        solara.InputFloat(
-            "Help across units",
-            value=d.help_across_units_pct,
-            on_value=lambda x: update(help_across_units_pct=x),
-            suffix="%",
-            **field,
-        ).key(f"help-{d.id}")
-        solara.InputFloat(
-            "Customer weight in goals",
-            value=d.customer_metric_weight_pct,
-            on_value=lambda x: update(customer_metric_weight_pct=x),
-            suffix="%",
-            **field,
-        ).key(f"weight-{d.id}")
+        for f in (
+            Field("teams", "Number of teams", "int"),
+            Field("handoff_delay_hours", "Handoff delay between units", "float", "working hours"),
+            Field("help_across_units_pct", "Help across units", "float", "%"),
+            Field("customer_metric_weight_pct", "Customer weight in goals", "float", "%"),
+        ):
+            options = {**field, "suffix": f.suffix} if f.suffix else dict(field)
+            if f.attr == "teams":  # departments and custom units have no number of teams
+                options["disabled"] = d.kind not in ("cross_functional", "matrix")
+            _INPUTS[f.kind](
+                f.label, value=getattr(d, f.attr), on_value=setter(f.attr), **options
+            ).key(f"{f.attr}-{d.id}")
     solara.Text(
         "Handoff delay: mean time a request spends between two units. Help across units: the "
         "chance that an idle employee takes a task from another unit's queue. Customer weight "

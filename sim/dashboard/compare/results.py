@@ -16,6 +16,7 @@ import solara
 from sim.dashboard.compare.run import Results
 from sim.replications import ComparisonTable
 from sim.replications.verdict import verdict_of
+from sim.report.figures import FIGURES
 from sim.report.render import CAPTIONS
 from sim.report.tables import kpi_table_html, setup_html
 from sim.report.verdict import VERDICT_CSS, verdict_html
@@ -44,6 +45,8 @@ KEY_KPIS = (
 )
 """What the table shows until the leader asks for every KPI."""
 
+TITLES = {f.key: f.title for f in FIGURES}
+
 CSS = """
 .compare-kpis table { border-collapse: collapse; font-size: 15px; margin: 4px 0 8px 0; }
 .compare-kpis th, .compare-kpis td { padding: 5px 12px; border-bottom: 1px solid #e3e3e3;
@@ -65,15 +68,6 @@ CSS = """
 .compare-sentences li { margin: 3px 0; font-size: 16px; }
 .compare-caption { font-size: 14px; color: #444; max-width: 1100px; margin: 0 0 18px 0; }
 """
-
-FIGURE_TITLES = {
-    "differences": "Differences against the baseline",
-    "resolution": "Resolution time",
-    "csat": "Customer satisfaction",
-    "utilisation": "Utilisation by unit",
-    "cost": "Cost",
-    "worlds": "Verdict map: the plausible worlds",
-}
 
 
 @solara.component
@@ -167,7 +161,7 @@ def ResultsView(results: Results):
             ChartImage("jcurve", image, captions["jcurve"])
         for key in ("resolution", "csat", "utilisation", "cost"):
             if key in results.figures:
-                ChartImage(key, results.figures[key], captions[key], FIGURE_TITLES[key])
+                ChartImage(key, results.figures[key], captions[key], TITLES[key])
         solara.Markdown("### Set-up")
         solara.HTML(
             tag="div",

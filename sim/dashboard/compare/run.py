@@ -33,14 +33,7 @@ from sim.dashboard.boundary import failure_line
 from sim.dashboard.compare.slots import BUDGET, SLOTS, GatedExecutor, effort
 from sim.replications import Comparison, JCurve, compare
 from sim.report import render_report
-from sim.report.figures import (
-    figure_cost,
-    figure_csat,
-    figure_differences,
-    figure_resolution,
-    figure_utilisation,
-    figure_verdict_map,
-)
+from sim.report.figures import FIGURES
 from sim.report.jcurve import figure_j_curve
 from sim.report.style import STYLE
 from sim.scenario import Scenario
@@ -113,21 +106,13 @@ def draw_figures(
     """`sim.report`'s figures as PNGs, in the report's style. `check` raises to stop early."""
     figures: dict[str, bytes] = {}
     curves = []
-    draw = {
-        "differences": figure_differences,
-        "resolution": figure_resolution,
-        "csat": figure_csat,
-        "utilisation": figure_utilisation,
-        "cost": figure_cost,
-        "worlds": figure_verdict_map,
-    }
     # The report's own rc settings (font sizes, no top/right spines, light grid).
     with matplotlib.rc_context(STYLE):
-        for key, function in draw.items():
+        for figure in FIGURES:
             check()
-            fig = function(comparison)
+            fig = figure.draw(comparison)
             if fig is not None:
-                figures[key] = png(fig)
+                figures[figure.key] = png(fig)
         for name, curve in comparison.j_curves().items():
             check()
             curves.append((name, curve, png(figure_j_curve(curve))))
