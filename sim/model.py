@@ -108,6 +108,13 @@ class OrgModel(mesa.Model):
         """The work distribution of the run (a failed task's new work size is drawn from it)."""
         self._request_types = demand.request_types
         self._patience_rate = 1 / demand.patience_hours if demand.patience_hours > 0 else 0.0
+        self._start_delays = {
+            g.skill: (g.start_delay_share, g.start_delay_hours)
+            for g in scenario.workforce
+            if g.start_delay_share > 0 and g.start_delay_hours > 0
+        }
+        """Skill -> (share of new cases, mean hours) of each group's delay before it takes up
+        a new case."""
         self._ids = count()
         self._seq = count()
 
@@ -534,17 +541,53 @@ class OrgModel(mesa.Model):
     # Dispatch ----------------------------------------------------------------------------------
 
     def enter_unit(
-        self, request: Request, unit_index: int, now: float, prefer: Employee | None = None
+        self,
+        request: Request,
+        unit_index: int,
+        now: float,
+        prefer: Employee | None = None,
+        since: float | None = None,
     ) -> None:
-        """A request joins a unit: the best idle eligible member starts it, or it queues."""
+        """A request joins a unit: the best idle eligible member starts it, or it queues. A
+        team that delays starting a step (`_start_delay`) takes it in only after the delay;
+        the customer waited `since` then (booked as queue time)."""
+        if since is None and self._start_delays:
+            delay = self._start_delay(request)
+            if delay > 0:
+                request.unit = unit_index  # travelling there: a reorganisation re-routes it
+                self.agenda.at(now + delay, partial(self._enter_after_delay, request, now))
+                return
         unit = self.units[unit_index]
         unit.enter(now)
         request.in_unit = True
         request.unit = unit_index
         request.via_handoff = request.after_handoff
         request.visit_start = now
-        request.enqueued_at = now
+        request.enqueued_at = now if since is None else since
         self.dispatch(request, unit, now, prefer)
+
+    def _start_delay(self, request: Request) -> float:
+        """Hours before the first team takes up a new case: with the probability of its
+        group's `start_delay_share`, an exponential wait of mean `start_delay_hours` (work that
+        waits unseen: batching, other systems, the team's own priorities). Later steps wait
+        for their handoff instead (`policies.handoff_delay_hours`; the calibration fits the
+        two together, `sim calibrate --start-delays`). Drawn once: a callback waits no more.
+        No draw where the share is 0."""
+        if request.triage or request.step != 0 or request.delay_step == 0:
+            return 0.0
+        request.delay_step = request.step
+        share, mean = self._start_delays.get(request.rtype.tasks[request.step].skill, (0.0, 0.0))
+        if share <= 0:
+            return 0.0
+        u = request.draw()
+        return exponential(mean, u / share) if u < share else 0.0
+
+    def _enter_after_delay(self, request: Request, since: float) -> None:
+        if request.dropped:
+            return
+        now = self.time
+        request.patience_left = max(0.0, request.patience_left - (now - since))
+        self.enter_unit(request, request.unit, now, since=since)
 
     def dispatch(
         self, request: Request, unit: Unit, now: float, prefer: Employee | None = None

@@ -28,6 +28,7 @@ class Request:
         "callback_hours",
         "contacts",
         "counted",
+        "delay_step",
         "drawn",
         "draws",
         "dropped",
@@ -115,6 +116,8 @@ class Request:
         """Where a misrouted request really belongs (read once its triage is done)."""
         self.triage = False
         """True while the request sits in a wrong unit after misrouting."""
+        self.delay_step = -1
+        """The step whose team's start delay was drawn (`OrgModel._start_delay`): once."""
         self.after_handoff = False
         """The next task starts with a customer who was just transferred (information loss)."""
         self.info_loss = 0.0

@@ -81,7 +81,7 @@ def build_timeline(
     events = events[~no_team].reset_index(drop=True)
     observed = bool(events["start"].notna().any())
     events = _work_and_waits(events, states, workweek)
-    visits = _visits(events)
+    visits = _visits(events, workweek)
     cases = _cases(events, visits, states)
     return Timeline(events, visits, cases, workweek, dropped, observed)
 
@@ -182,10 +182,12 @@ def _work_and_waits(events: pd.DataFrame, states: States, week: WorkWeek) -> pd.
     wait = np.maximum((next_begin - time) / np.timedelta64(1, "h"), 0.0)
     events["waiting"] = waiting & ~last
     events["wait_hours"] = np.where(waiting & ~last, wait, 0.0)
+    next_clock = week.working_hours(next_begin)
+    events["wait_open_hours"] = np.where(waiting & ~last, np.maximum(next_clock - clock, 0.0), 0.0)
     return events
 
 
-def _visits(events: pd.DataFrame) -> pd.DataFrame:
+def _visits(events: pd.DataFrame, week: WorkWeek) -> pd.DataFrame:
     case = events["case"].to_numpy()
     team = events["team"].to_numpy()
     new = np.r_[True, (case[1:] != case[:-1]) | (team[1:] != team[:-1])]
@@ -200,6 +202,7 @@ def _visits(events: pd.DataFrame) -> pd.DataFrame:
             "left": grouped["time"].last(),
             "touch_hours": grouped["touch_hours"].sum(),
             "wait_hours": grouped["wait_hours"].sum(),
+            "wait_open_hours": grouped["wait_open_hours"].sum(),
             "waits": grouped["waiting"].sum().astype(int),
             "events": grouped.size(),
         }
@@ -209,6 +212,9 @@ def _visits(events: pd.DataFrame) -> pd.DataFrame:
     previous = by_case["left"].shift(1)
     visits["entered"] = previous.fillna(visits["entered"]).astype("datetime64[us]")
     visits["hours"] = (visits["left"] - visits["entered"]) / pd.Timedelta(hours=1)  # type: ignore[operator]
+    # The same in working hours (the log's working week): what the calendar does not explain.
+    left, entered = (week.working_hours(visits[c].to_numpy()) for c in ("left", "entered"))
+    visits["open_hours"] = left - entered
     visits["attempts"] = 1 + visits["waits"]
     return visits
 
@@ -232,6 +238,7 @@ def _cases(events: pd.DataFrame, visits: pd.DataFrame, states: States) -> pd.Dat
             "priority": grouped["priority"].first(),
             "touch_hours": grouped["touch_hours"].sum(),
             "wait_hours": grouped["wait_hours"].sum(),
+            "wait_open_hours": grouped["wait_open_hours"].sum(),
             "waits": grouped["waiting"].sum().astype(int),
             "events": grouped.size(),
         }

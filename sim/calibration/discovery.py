@@ -19,8 +19,9 @@ The mapping onto the model (each choice is also said in the scenario's comments)
 - **work** per task is the mean touch time per attempt in that team at that step of the route;
 - **waits for the customer and reopens** become the model's callbacks (a task not finished
   first time, the customer coming back after `callback_delay_hours`);
-- **handoff delay** is what visits reached by a handoff wait beyond first visits, neither work
-  nor the customer's;
+- **delays**: time in a team neither worked nor the customer's, beyond an hour of queueing,
+  is a team's delay before it takes up a new case (from its first visits) or the handoff
+  delay (from visits reached by a handoff), fitted together (`_delays`);
 - **cancellations** become patience (exponential, fitted by maximum likelihood).
 """
 
@@ -86,8 +87,11 @@ class Calibration:
     stats: dict[str, float] = field(default_factory=dict)
 
 
-def discover(timeline: Timeline, cut: pd.Timestamp, source: str) -> Calibration:
-    """Fit an "as is" scenario on the cases of `timeline` that arrived before `cut`."""
+def discover(
+    timeline: Timeline, cut: pd.Timestamp, source: str, start_delays: bool = False
+) -> Calibration:
+    """Fit an "as is" scenario on the cases of `timeline` that arrived before `cut` (with
+    `start_delays`, each team's delay before it takes up a new case too: `_delays`)."""
     cases = timeline.cases
     notes: dict[str, str] = dict(FIXED_NOTES)
     warnings: list[str] = []
@@ -165,19 +169,7 @@ def discover(timeline: Timeline, cut: pd.Timestamp, source: str) -> Calibration:
     workforce, people_notes, multi = _workforce(events, request_types)
     notes.update(people_notes)
 
-    handoffs = visits[visits["step"] > 0]
-    firsts = visits[visits["step"] == 0]
-    unexplained = visits["hours"] - visits["touch_hours"] - visits["wait_hours"]
-    extra_handoff = float(unexplained[handoffs.index].mean()) if len(handoffs) else 0.0
-    extra_first = float(unexplained[firsts.index].mean()) if len(firsts) else 0.0
-    handoff_delay = max(0.0, extra_handoff - extra_first) if len(handoffs) else 0.0
-    notes["policies.handoff_delay_hours"] = (
-        f"visits reached by a handoff ({len(handoffs):,}) waited {extra_handoff:.1f} h on average "
-        f"beyond work and the customer's time, first visits ({len(firsts):,}) "
-        f"{extra_first:.1f} h: the difference is charged to the handoff"
-        if len(handoffs)
-        else "no handoffs in the fitting cases"
-    )
+    handoff_delay = _delays(visits, workforce, notes, start_delays)
 
     attempts = int(visits["attempts"].sum())
     waits = int(visits["waits"].sum())
@@ -308,6 +300,69 @@ def discover(timeline: Timeline, cut: pd.Timestamp, source: str) -> Calibration:
             "ping_pong_share": float(train["ping_pong"].mean()),
         },
     )
+
+
+DELAY_THRESHOLD_HOURS = 1.0
+"""Unexplained time in a team (neither work nor the customer's) up to this is taken for queueing,
+which the model makes itself; beyond it, for a delay."""
+
+
+def _excess(delayed: pd.Series, unexplained: pd.Series, working: pd.Series) -> tuple[float, float]:
+    """(share, mean calendar hours) of an exponential delay in some of the visits: those
+    `delayed` (more than `DELAY_THRESHOLD_HOURS` of working hours neither worked nor the
+    customer's; nights alone are the calendar's, queueing shorter than that the model's). The
+    mean is their calendar excess over the threshold (an exponential forgets what it has
+    waited); the share is theirs scaled back by the chance such a delay passes the threshold."""
+    if delayed.sum() < MIN_SAMPLES:
+        return 0.0, 0.0
+    mean = float((unexplained[delayed] - DELAY_THRESHOLD_HOURS).clip(lower=0).mean())
+    slow = float((working[delayed] - DELAY_THRESHOLD_HOURS).mean())
+    if mean <= 0 or slow <= 0:
+        return 0.0, 0.0
+    share = min(1.0, float(delayed.mean()) * math.exp(DELAY_THRESHOLD_HOURS / slow))
+    return share, mean
+
+
+def _delays(
+    visits: pd.DataFrame,
+    workforce: list[dict[str, Any]],
+    notes: dict[str, str],
+    start_delays: bool,
+) -> float:
+    """The handoff delay: what visits reached by a handoff wait beyond first visits, neither
+    work nor the customer's. With `start_delays`, first each team's delay before it takes up a
+    new case (`start_delay_share`, `_hours` of its group), from its first visits beyond
+    queueing and nights (`_excess`); the handoff delay is then what is left, as first visits'
+    time is their teams' own (fitted together, not added on top). Returns the handoff delay."""
+    unexplained = visits["hours"] - visits["touch_hours"] - visits["wait_hours"]
+    firsts = visits["step"] == 0
+    if start_delays:
+        working = visits["open_hours"] - visits["touch_hours"] - visits["wait_open_hours"]
+        delayed = working > DELAY_THRESHOLD_HOURS
+        for i, group in enumerate(workforce):
+            own = firsts & (visits["team"] == group["skill"])
+            share, mean = _excess(delayed[own], unexplained[own], working[own])
+            if share <= 0:
+                continue
+            group["start_delay_share"] = _round(share)
+            group["start_delay_hours"] = _round(mean)
+            notes[f"workforce.{i}.start_delay_share"] = (
+                f"{int(delayed[own].sum()):,} of {int(own.sum()):,} first visits to the team "
+                f"waited over {DELAY_THRESHOLD_HOURS:g} working hours neither worked nor with "
+                f"the customer, {mean:.1f} calendar hours beyond that on average: an "
+                f"exponential delay in {share:.0%} of the team's new cases"
+            )
+    handoffs = visits[~firsts]
+    extra_handoff = float(unexplained[handoffs.index].mean()) if len(handoffs) else 0.0
+    extra_first = float(unexplained[firsts].mean()) if firsts.any() else 0.0
+    notes["policies.handoff_delay_hours"] = (
+        f"visits reached by a handoff ({len(handoffs):,}) waited {extra_handoff:.1f} h on average "
+        f"beyond work and the customer's time, first visits ({int(firsts.sum()):,}) "
+        f"{extra_first:.1f} h: the difference is charged to the handoff"
+        if len(handoffs)
+        else "no handoffs in the fitting cases"
+    )
+    return max(0.0, extra_handoff - extra_first) if len(handoffs) else 0.0
 
 
 def _day(t: pd.Timestamp) -> str:

@@ -55,7 +55,9 @@ def timeline_of(table: pd.DataFrame, mapping: LogMapping, source: str) -> Timeli
     return timeline
 
 
-def fit(timeline: Timeline, source: str, holdout: float) -> tuple[Calibration, pd.Timestamp]:
+def fit(
+    timeline: Timeline, source: str, holdout: float, start_delays: bool = False
+) -> tuple[Calibration, pd.Timestamp]:
     """Discover the scenario on the cases that arrived before the cut (all of them when
     `holdout` is 0); the cut is the midnight after which about `holdout` of the cases
     arrived."""
@@ -73,7 +75,7 @@ def fit(timeline: Timeline, source: str, holdout: float) -> tuple[Calibration, p
             )
     else:
         cut = (cases["arrival"].max() + pd.Timedelta(days=1)).normalize()
-    return discover(timeline, cut, source), cut
+    return discover(timeline, cut, source, start_delays), cut
 
 
 def calibrate(
@@ -84,11 +86,12 @@ def calibrate(
     seed: int = 1,
     workers: int = 1,
     progress: Progress | None = None,
+    start_delays: bool = False,
 ) -> Calibrated:
     """Fit on the earlier cases (all of them when `holdout` is 0) and, with a holdout,
     measure the fidelity on the later ones with `reps` replications."""
     timeline = load_timeline(path, mapping)
-    calibration, cut = fit(timeline, str(path), holdout)
+    calibration, cut = fit(timeline, str(path), holdout, start_delays)
     scenario = to_scenario(calibration, str(path))
     fidelity = None
     if holdout > 0:

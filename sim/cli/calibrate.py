@@ -100,6 +100,14 @@ def calibrate_command(
             "--report", help="Write the fidelity as a self-contained HTML file.", metavar="FILE"
         ),
     ] = None,
+    start_delays: Annotated[
+        bool,
+        typer.Option(
+            "--start-delays",
+            help="Also fit each team's delay before it takes up a new case (experimental: "
+            "see docs/calibration.md).",
+        ),
+    ] = False,
     as_json: Annotated[
         bool,
         typer.Option("--json", help="Print the fidelity (and any warnings) as one JSON object."),
@@ -144,6 +152,7 @@ def calibrate_command(
             seed=seed,
             workers=workers if workers is not None else 0,
             progress=progress,
+            start_delays=start_delays,
         )
     source = str(log)
     timeline = result.timeline

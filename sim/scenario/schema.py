@@ -196,6 +196,11 @@ class WorkforceGroup(StrictSection):
     shift: str = ""
     """With a `[calendar]`: the name of the group's shift in `calendar.shifts`; empty = the
     opening hours."""
+    start_delay_share: Fraction = 0.0
+    """Share of new cases (their first step) this group takes up only after a delay (0: none,
+    the neutral value): work that waits unseen in the team, as in ticket logs."""
+    start_delay_hours: NonNegative = 0.0
+    """Mean of that delay (exponential), in calendar hours."""
 
 
 def _hour_ranges(text: str) -> str:
