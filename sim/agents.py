@@ -343,7 +343,11 @@ class Employee(mesa.Agent):
         if people.forgetting:
             self.forget(people.forgetting)
         if people.cross_training_hours_per_week and len(self.base_proficiency) > 1:
-            self.attend(people.cross_training_hours_per_week / 5, "training", now)
+            self.attend(
+                people.cross_training_hours_per_week / self.model.config.run.days_per_week,
+                "training",
+                now,
+            )
         self.day_start = now
         self.busy_today = 0.0
         self.tasks_today = self.rework_today = self.feedback_count = 0
@@ -460,7 +464,7 @@ class Manager(mesa.Agent):
         units = len(model.org.units)  # the structure's units (made with this one)
         per_week = encounters_per_manager_week(model.config.managers, units)
         if per_week > 0 and model.config.managers.encounter_hours > 0:
-            every = 5 * model.hours_per_day / per_week
+            every = model.config.run.days_per_week * model.hours_per_day / per_week
             # Managers' encounters are spread over the week rather than all at once.
             offset = every * (unit.index + 0.5) / max(1, units)
             self.encounters = model.agenda.every(every, self.hold_encounter, model.time + offset)

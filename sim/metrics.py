@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from sim.agents import Employee
     from sim.model import OrgModel
     from sim.request import Request
+    from sim.scenario import SatisfactionSettings
     from sim.unit import Unit
 
 
@@ -100,7 +101,9 @@ class RequestLog:
         ]
         return list(zip(*typed, strict=True))
 
-    def to_frame(self, type_names: list[str], unit_names: list[str]) -> pd.DataFrame:
+    def to_frame(
+        self, type_names: list[str], unit_names: list[str], rating_cutoffs: Sequence[float]
+    ) -> pd.DataFrame:
         table = np.frombuffer(self.values, dtype="d").reshape(-1, len(REQUEST_FIELDS))
         frame = pd.DataFrame(
             {
@@ -115,7 +118,7 @@ class RequestLog:
         # The unit that closed the request (resolved it, or where the customer gave up).
         frame["unit"] = pd.Categorical.from_codes(frame["unit_uid"], unit_names)  # type: ignore[call-overload]
         frame["resolution_hours"] = frame["closed"] - frame["arrived"]
-        frame["rating"] = [rating(x) for x in frame["csat"]]
+        frame["rating"] = [rating(x, rating_cutoffs) for x in frame["csat"]]
         return frame.drop(columns=["type_index", "unit_uid"])
 
 
@@ -355,6 +358,7 @@ def kpis(
     window_days: float,
     costs: Costs,
     expected_hours: dict[str, float],
+    survey: SatisfactionSettings,
 ) -> dict[str, Any]:
     """The headline numbers of a run, from its tables. Time in working hours.
 
@@ -363,7 +367,8 @@ def kpis(
     stop). The `resolution_hours_*` and the other per-request means count resolved requests
     only; the time to outcome, the service level, the abandoned share and CSAT count every
     customer (an abandoned one at the time they gave up, as a miss, and at `abandoned_score`).
-    `expected_hours` is each request type's expected resolution time. With a calendar,
+    `expected_hours` is each request type's expected resolution time; `survey` says which
+    ratings are top box and which detractors. With a calendar,
     `requests` has an `elapsed_hours` column (calendar hours, as the customer feels them),
     reported as `elapsed_hours_mean`, `_p50` and `_p90`.
     """
@@ -411,8 +416,8 @@ def kpis(
         "fcr": share(done["repeat_contacts"] == 0),
         "help_share": share(done["helped"] > 0),
         "csat_mean": mean(requests["csat"]),
-        "csat_top_box": share(requests["rating"] == 5),
-        "detractors": share(requests["rating"] <= 3),
+        "csat_top_box": share(requests["rating"] >= survey.top_box_rating),
+        "detractors": share(requests["rating"] <= survey.detractor_max_rating),
         "throughput_per_day": n_done / window_days,
         "utilisation": utilisation,
         "utilisation_by_unit": dict(

@@ -819,7 +819,7 @@ class OrgModel(mesa.Model):
         if detour or (
             may_misroute
             and p.misrouting > 0
-            and len(self.units) > 2
+            and len(self.units) >= p.misrouting_min_units
             and request.draw() < p.misrouting * benefit
         ):
             request.misroutes += not detour

@@ -113,7 +113,7 @@ def summarise(model: OrgModel) -> RunResult:
     """Tables, KPIs and the books check of a finished model. Raises `BooksError` on a bug."""
     s = model.initial_config
     type_names = [t.name for t in s.demand.request_types]
-    requests = model.requests.to_frame(type_names, model.unit_names)
+    requests = model.requests.to_frame(type_names, model.unit_names, s.satisfaction.rating_cutoffs)
     if model.calendar is not None:
         # Working hours are the opening hours in between; the customer feels every hour.
         arrived, closed = requests["arrived"].to_numpy(), requests["closed"].to_numpy()
@@ -134,6 +134,7 @@ def summarise(model: OrgModel) -> RunResult:
         window_days=window_hours / s.run.hours_per_day,
         costs=run_costs(s, model),
         expected_hours=expected,
+        survey=s.satisfaction,
     )
     numbers.update(phase_kpis(requests, expected, s.run.hours_per_day, s.run.days))
     # Overload needs both the estimate and the measurement to agree: the estimate ignores help

@@ -9,6 +9,9 @@ requests score lowest.
 
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections.abc import Sequence
+
 from sim.scenario import SatisfactionSettings
 
 
@@ -42,6 +45,8 @@ def satisfaction_score(
     return min(5.0, max(1.0, value))
 
 
-def rating(score: float) -> int:
-    """The survey answer a customer with this score gives: a whole number 1-5."""
-    return min(5, max(1, int(score + 0.5)))
+def rating(score: float, cutoffs: Sequence[float]) -> int:
+    """The survey answer a customer with this score gives: a whole number 1-5, one more than
+    the number of `cutoffs` (`SatisfactionSettings.rating_cutoffs`, increasing) the score
+    reaches."""
+    return 1 + bisect_right(cutoffs, score)

@@ -323,6 +323,50 @@ def test_behaviour_constants_move_the_way_they_should() -> None:
     assert lower < kpis(**heard)["engagement_mean"]
 
 
+def test_misrouting_scope_is_a_parameter() -> None:
+    """`misrouting_min_units`: a structure with fewer units than it never misroutes."""
+    days = {"run.days": 15}
+    units = len(build_units(preset("functional")).units)
+    assert units >= 3
+    base = simulate(preset("functional", **days), 1).kpis
+    assert base["misroutes_per_request"] > 0
+    scoped_out = {"policies.misrouting_min_units": units + 1}
+    assert (
+        simulate(preset("functional", **days, **scoped_out), 1).kpis["misroutes_per_request"] == 0
+    )
+
+
+def test_survey_cutoffs_are_parameters() -> None:
+    """The rating cut-offs and the top-box / detractor answers move their KPIs, not the score."""
+    days = {"run.days": 15}
+    base = simulate(preset("functional", **days), 1).kpis
+
+    def survey(**settings: Any) -> dict[str, float]:
+        overrides = {f"satisfaction.{k}": v for k, v in settings.items()}
+        return simulate(preset("functional", **days, **overrides), 1).kpis
+
+    stricter = survey(rating_cutoffs=[1.5, 2.5, 3.5, 4.8])
+    assert stricter["csat_top_box"] < base["csat_top_box"]
+    assert stricter["csat_mean"] == base["csat_mean"]
+    assert survey(top_box_rating=4)["csat_top_box"] > base["csat_top_box"]
+    assert survey(detractor_max_rating=2)["detractors"] < base["detractors"]
+    with pytest.raises(ScenarioError, match="rating_cutoffs must increase"):
+        preset("functional", **{"satisfaction.rating_cutoffs": [1.5, 3.5, 2.5, 4.5]})
+
+
+def test_days_per_week_spreads_weekly_rates() -> None:
+    """`run.days_per_week`: the same encounters a week over more days take less of each day."""
+    meet = {
+        "run.days": 15,
+        "managers.encounters_per_week": 5.0,
+        "managers.encounter_size": 2,
+        "managers.encounter_hours": 1.0,
+    }
+    five = simulate(preset("functional", **meet), 1).kpis
+    seven = simulate(preset("functional", **meet, **{"run.days_per_week": 7}), 1).kpis
+    assert seven["utilisation"] < five["utilisation"]
+
+
 def test_satisfaction_caps_bound_the_surprise() -> None:
     def score(resolution_hours: float, **settings: float) -> float:
         return satisfaction_score(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from itertools import pairwise
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -71,6 +72,10 @@ class RunSettings(StrictSection):
     currency: Annotated[str, Field(min_length=1, max_length=12, pattern=r"^\S(.*\S)?$")] = "EUR"
     """What `hourly_cost` and every cost the run reports are counted in: a label shown with
     them (an ISO 4217 code such as EUR or USD, or a short name), never converted."""
+    days_per_week: Annotated[int, Field(ge=1, le=7)] = 5
+    """Working days in a week, for the weekly rates (managers' encounters, cross-training
+    hours). With a `[calendar]` the clock's days are calendar days: 7 spreads a weekly rate
+    over the whole week."""
     backlog_limit_days: Annotated[float, Field(ge=0.0, le=3650.0)] = 20.0
     """Stop the run early, marked unstable, once the requests open at the end of a day exceed
     this many days of the organisation's capacity (`sim.stability`): its queues are growing
@@ -264,6 +269,10 @@ class Policies(StrictSection):
     Neutral 0."""
     misrouting: Annotated[Fraction, Plausible(0.0, 0.2)] = 0.1
     """Probability that a handoff first goes to a wrong unit and bounces back. Neutral 0."""
+    misrouting_min_units: Annotated[int, Field(ge=2, le=1000)] = 3
+    """Fewest units a structure needs before a handoff can be misrouted: with two, a handoff
+    has no third unit to go astray to (2 = misroute there too, back to the sender). A
+    modelling choice."""
     misrouting_triage_hours: Annotated[NonNegative, Plausible(0.05, 0.3)] = 0.1
     """Mean work (exponential) the wrong unit spends before sending a misrouted request on."""
     help_across_units: Annotated[Fraction, Plausible(0.0, 0.6)] = 0.3
@@ -550,6 +559,27 @@ class SatisfactionSettings(StrictSection):
     noise_sd: NonNegative = 0.4
     """Standard deviation of customer-to-customer variation in the score."""
     abandoned_score: Annotated[float, Field(ge=1.0, le=5.0), Plausible(1.0, 2.0)] = 1.0
+    rating_cutoffs: Annotated[
+        list[Annotated[float, Field(gt=1.0, le=5.0)]], Field(min_length=4, max_length=4)
+    ] = [
+        1.5,
+        2.5,
+        3.5,
+        4.5,
+    ]
+    """The scores from which a customer's survey answer is 2, 3, 4 and 5 (below the first: 1);
+    increasing. The default rounds the score to the nearest whole number (a modelling choice)."""
+    top_box_rating: Annotated[int, Field(ge=2, le=5)] = 5
+    """The lowest survey answer that counts as top box (`csat_top_box`)."""
+    detractor_max_rating: Annotated[int, Field(ge=1, le=4)] = 3
+    """The highest survey answer that counts as a detractor (`detractors`)."""
+
+    @model_validator(mode="after")
+    def _cutoffs_increase(self) -> SatisfactionSettings:
+        cuts = self.rating_cutoffs
+        if any(b <= a for a, b in pairwise(cuts)):
+            raise ValueError(f"rating_cutoffs must increase, got {cuts}")
+        return self
 
 
 class Lesson(StrictSection):
