@@ -1,11 +1,11 @@
-"""The `sim` command, run for real in subprocesses on small, short scenarios."""
+"""The `sim` command on small, short scenarios: in this process (`sim_in_process`), and in a real
+process where the process is the point (Ctrl-C, a closed stdout: marked slow)."""
 
 from __future__ import annotations
 
 import functools
 import io
 import json
-import os
 import re
 import signal
 import subprocess
@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from rich.console import Console
+from sim_in_process import sim
 
 import sim.runner as sim_runner
 from sim import load_scenario
@@ -49,20 +50,6 @@ REQUIRED_KPIS = {
     "unstable_reason",
     "seed",
 }
-
-
-def sim(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "sim", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        # A pipe, as a user's: no terminal size a library exported into this process.
-        env={
-            **{k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")},
-            **(env or {}),
-        },
-    )
 
 
 def test_run_prints_grouped_kpi_table_with_units():
@@ -109,16 +96,8 @@ def test_run_json_and_events(tmp_path):
     assert result["arrived"] < 40 * 4  # --days 4 (the file says 5) at 40 requests a day
 
 
-def in_process(capsys, *args: str | Path) -> subprocess.CompletedProcess:
-    """`main` called directly (no interpreter start-up: faster)."""
-    capsys.readouterr()
-    code = main([str(a) for a in args])
-    out = capsys.readouterr()
-    return subprocess.CompletedProcess(args, code, out.out, out.err)
-
-
-def test_unstable_run_warns_on_stderr_and_json_has_null_for_nan(capsys):
-    out = in_process(capsys, "run", DATA / "overloaded.toml", "--json")
+def test_unstable_run_warns_on_stderr_and_json_has_null_for_nan():
+    out = sim("run", DATA / "overloaded.toml", "--json")
     assert out.returncode == 0, out.stderr
     kpis = json.loads(out.stdout)
     assert kpis["stable"] is False
@@ -151,12 +130,11 @@ def assert_fits(text: str, width: int, names: list[str]) -> None:
 
 
 @pytest.mark.parametrize("width", [80, 100])
-def test_compare_of_three_presets_fits_the_terminal(capsys, monkeypatch, width):
+def test_compare_of_three_presets_fits_the_terminal(width):
     """Three long scenario names in an ordinary terminal: their shared prefix ("Insurer
     customer service: ") goes, names and KPI labels wrap at spaces, numbers stay whole."""
-    monkeypatch.setenv("COLUMNS", str(width))
     files = [PRESETS / f for f in ("functional.toml", "cross-functional.toml", "matrix.toml")]
-    out = in_process(capsys, "compare", *files, "--days", "6")
+    out = sim("compare", *files, "--days", "6", env={"COLUMNS": str(width)})
     assert out.returncode == 0, out.stderr
     names = ["Functional departments", "Cross-functional teams", "Matrix (teams + expert pools)"]
     assert_fits(out.stdout, width, names)
@@ -191,21 +169,19 @@ def test_replicated_comparison_of_three_presets_fits_80_and_100_columns():
         assert text.count("unclear") + text.count("better") + text.count("worse") > 20
 
 
-def test_costs_carry_the_scenario_currency(capsys):
-    out = in_process(capsys, "run", SMALL, "--days", "4", "--set", "run.currency=USD")
+def test_costs_carry_the_scenario_currency():
+    out = sim("run", SMALL, "--days", "4", "--set", "run.currency=USD")
     assert out.returncode == 0, out.stderr
     assert "Payroll per resolved (USD per request)" in out.stdout
     assert "currency units" not in out.stdout
-    out = in_process(capsys, "run", SMALL, "--days", "4", "--json")
+    out = sim("run", SMALL, "--days", "4", "--json")
     assert json.loads(out.stdout)["currency"] == "EUR"  # the default
-    out = in_process(capsys, "run", SMALL, "--set", "run.currency=", "--days", "4")
+    out = sim("run", SMALL, "--set", "run.currency=", "--days", "4")
     assert out.returncode == 2 and "run.currency" in out.stderr
 
 
-def test_compare_json_uses_one_seed_for_all(capsys):
-    out = in_process(
-        capsys, "compare", FUNCTIONAL, CROSS, SMALL, "--days", "4", "--seed", "5", "--json"
-    )
+def test_compare_json_uses_one_seed_for_all():
+    out = sim("compare", FUNCTIONAL, CROSS, SMALL, "--days", "4", "--seed", "5", "--json")
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     assert result["seed"] == 5
@@ -227,6 +203,7 @@ def test_validate_ok_files_and_warnings():
     assert out.stderr.startswith(f"{DATA / 'overloaded.toml'}: warning: offered load")
 
 
+@pytest.mark.slow  # a real process and a real signal
 def test_ctrl_c_exits_130_with_one_line():
     """A real SIGINT in the middle of a run (sent once the run has started)."""
     code = (
@@ -253,6 +230,7 @@ def test_ctrl_c_exits_130_with_one_line():
     assert out.stdout == ""
 
 
+@pytest.mark.slow  # a real process started with its stdout closed
 def test_closed_stdout_exits_2_with_one_line():
     """`sim run ... >&-`: nowhere to print to; one line on stderr, no traceback."""
     command = '"$0" -m sim run "$1" --json >&-'
@@ -281,7 +259,7 @@ def test_control_characters_in_names_are_shown_not_obeyed(tmp_path):
     assert "\x1b[" in out.stdout  # rich's own colours still work
     out = sim(
         "compare", SMALL, SMALL, "--reps", "2", "--workers", "1", "--set", f"name={NASTY}", env=env
-    )  # in this process: no worker pool to start, the names are the point
+    )  # one worker: no pool to start, the names are the point
     assert out.returncode == 0, out.stderr
     assert NASTY not in out.stdout + out.stderr and shown in out.stdout
     bad = tmp_path / f"{NASTY}.toml"
