@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
+from sim_in_process import sim
 
 from sim.calendar import Timeline, Week, arrival_weights, parse_hours
 from sim.model import OrgModel
@@ -203,12 +202,6 @@ def test_a_bad_calendar_names_the_key(change: dict[str, Any], path: str):
     with pytest.raises(ScenarioError) as caught:
         parse_scenario(raw, source="bad.toml")
     assert any(path in line for line in caught.value.problems), caught.value.problems
-
-
-def sim(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "sim", *args], capture_output=True, text=True, timeout=300
-    )
 
 
 def test_the_command_line_reports_elapsed_hours_and_names_a_bad_calendar(tmp_path: Path):

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from calibration_logs import AUDIT_MAP, audit_log, ticket_log, write_csv, write_xes
+from sim_in_process import sim
 
 from sim.calibration.mapping import Columns, LogError, LogMapping, load_mapping
 from sim.calibration.readers import read_log
-
-
-def sim(*args: str | Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "sim", *map(str, args)], capture_output=True, text=True, timeout=120
-    )
 
 
 @pytest.mark.parametrize("name", ["log.csv", "log.csv.gz", "log.xes", "log.xes.gz"])

@@ -19,6 +19,7 @@ import duckdb
 import pandas as pd
 import pyarrow.dataset
 import pytest
+from sim_in_process import sim
 from sweep_specs import sweep_toml
 
 from sim.sweeps import load_runs
@@ -52,17 +53,6 @@ MORRIS = sweep_toml(
     days=3,
     design={"method": "morris", "samples": 2, "levels": 4},
 )
-
-
-def sim(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "sim", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=cwd,
-        env={**os.environ},  # only what Python sees: no COLUMNS a library exported (width 200)
-    )
 
 
 def lines(text: str) -> list[str]:

@@ -277,6 +277,7 @@ def test_usage_errors_are_one_line(sim, args):
     assert "--help" in lines[0]
 
 
+@pytest.mark.slow  # a real process: the point of this test
 def test_real_process():
     """The same contract across a real process boundary: exit 2, lines, no traceback."""
     bad = [DATA / "unknown_key.toml", DATA / "secondary_only.toml"]
