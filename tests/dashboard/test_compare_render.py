@@ -9,8 +9,6 @@ from __future__ import annotations
 import html
 import io
 import re
-import subprocess
-import sys
 import threading
 import tomllib
 
@@ -20,6 +18,7 @@ import pytest
 import solara
 import solara.widgets
 from conftest import BAD_SCENARIO, all_widgets, button, buttons, feed_upload, texts, wait_until
+from sim_in_process import sim
 
 from sim.dashboard.compare import run as compare_run
 from sim.dashboard.compare import scenarios as compare_scenarios
@@ -254,9 +253,7 @@ def test_own_skills_request_types_and_costs_without_the_page(tmp_path):
     path = tmp_path / file_name(d)
     path.write_text(draft_toml(d), encoding="utf-8")
     assert path.name == "our-service-desk.toml"
-    checked = subprocess.run(
-        [sys.executable, "-m", "sim", "validate", str(path)], capture_output=True, text=True
-    )
+    checked = sim("validate", path)
     assert checked.returncode == 0, checked.stderr
     assert load_scenario(path) == scenario
 

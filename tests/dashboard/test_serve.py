@@ -15,6 +15,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from sim_in_process import sim
 
 ROOT = Path(__file__).resolve().parents[2]
 ADDRESS = re.compile(r"Dashboard: (http://127\.0\.0\.1:(\d+)/)  \(Ctrl\+C to stop\)\n")
@@ -70,6 +71,7 @@ def test_serve_prints_a_loopback_address_that_answers_and_stops_on_ctrl_c():
         raise AssertionError("the dashboard still answers after Ctrl+C")
 
 
+@pytest.mark.slow  # starts serve() in a process of its own, as a user does
 def test_serve_refuses_a_busy_port_and_a_missing_results_folder(tmp_path):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -93,13 +95,7 @@ def test_serve_refuses_a_busy_port_and_a_missing_results_folder(tmp_path):
     ],
 )
 def test_bad_port_or_host_is_one_line_that_names_the_option(options, says):
-    done = subprocess.run(
-        [sys.executable, "-m", "sim", "dashboard", *options],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = sim("dashboard", *options, cwd=ROOT)  # refused before any server starts
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith(f"sim dashboard: {says}"), done.stderr
     assert done.stderr.count("\n") == 1 and "in use" not in done.stderr
