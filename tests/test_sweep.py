@@ -335,6 +335,7 @@ def test_sensitivity_needs_a_sobol_or_morris_design(tmp_path):
 # The code version a sweep records
 
 
+@pytest.mark.slow  # a fresh interpreter: which modules a run imports is the point
 def test_the_code_version_covers_every_module_a_run_imports():
     """A sweep refuses to resume with other code (`code_version`): the hash must cover every
     module whose change can change a row, wherever in the package it lives. A worker imports
