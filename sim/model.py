@@ -650,8 +650,12 @@ class OrgModel(mesa.Model):
             return
         if unit.help_probability <= 0:
             return
-        # Nothing here for them: the other unit with the longest queue of work they can do.
-        busiest = self.help_index.busiest_for(employee)
+        # Nothing here for them: the other unit with work they can do that the help rule picks.
+        rule = self.config.policies.help_target
+        if rule == "longest_queue":
+            busiest = self.help_index.busiest_for(employee)
+        else:
+            busiest = self._help_target(employee, rule)
         if busiest is None:
             return
         if employee.stream.random() < self._help_chance(busiest, unit):
@@ -660,6 +664,23 @@ class OrgModel(mesa.Model):
                 request.helped += 1
                 self.strengthen_tie(busiest, unit, self.config.managers.tie_use_gain)
                 employee.start(request, now, helping=True)
+
+    def _help_target(self, employee: Employee, rule: str) -> Unit | None:
+        """The other unit a freed employee offers help to under `policies.help_target`'s
+        "strongest_tie" (ties: the longer queue, then the first unit) or "random" (uniform, one
+        draw of their stream when there are several), among those with waiting work they can
+        do. A scan of the units: only these rules pay for it (the default uses the index)."""
+        able = [
+            u
+            for u in self.units
+            if u is not employee.unit and u.queue.has_work_for(employee.proficiency)
+        ]
+        if not able:
+            return None
+        if rule == "random" and len(able) > 1:
+            return able[int(employee.stream.random() * len(able))]
+        ties = self.ties[employee.unit.index]
+        return max(able, key=lambda u: (ties[u.index], u.queue.length, -u.index))
 
     def begin_work(self, employee: Employee, request: Request, now: float) -> None:
         """Book the wait that ends now, stop the customer's patience clock, note the contact

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from sim.agents import encounters_per_manager_week
+from sim.dispatch import HelpIndex
 from sim.model import OrgModel, _off_diagonal_mean, carried_ties
 from sim.runner import RunResult, run
 from sim.satisfaction import satisfaction_score
@@ -352,6 +353,42 @@ def test_survey_cutoffs_are_parameters() -> None:
     assert survey(detractor_max_rating=2)["detractors"] < base["detractors"]
     with pytest.raises(ScenarioError, match="rating_cutoffs must increase"):
         preset("functional", **{"satisfaction.rating_cutoffs": [1.5, 3.5, 2.5, 4.5]})
+
+
+def test_help_target_rule_is_a_parameter(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`policies.help_target`: "strongest_tie" sends freed helpers to better-tied units than
+    the longest queue does; where each helper has one place to help, the rule changes nothing."""
+    chosen: list[float] = []
+    by_rule, by_index = OrgModel._help_target, HelpIndex.busiest_for
+
+    def record(model: OrgModel, employee: Any, target: Any) -> Any:
+        if target is not None:
+            chosen.append(model.ties[employee.unit.index][target.index])
+        return target
+
+    def rule(self: OrgModel, employee: Any, name: str) -> Any:
+        return record(self, employee, by_rule(self, employee, name))
+
+    def index(self: HelpIndex, employee: Any) -> Any:
+        return record(employee.model, employee, by_index(self, employee))
+
+    monkeypatch.setattr(OrgModel, "_help_target", rule)
+    monkeypatch.setattr(HelpIndex, "busiest_for", index)
+    mean_tie = {}
+    for name in ("longest_queue", "strongest_tie"):
+        chosen.clear()
+        scenario = preset("cross-functional", **{"run.days": 20, "policies.help_target": name})
+        model = OrgModel(scenario, 1, sample_every_hours=None)
+        model.run_until(model.horizon)
+        mean_tie[name] = float(np.mean(chosen))
+    print(mean_tie)
+    assert mean_tie["strongest_tie"] > mean_tie["longest_queue"], mean_tie
+    one_place = {"run.days": 15, "policies.help_target": "strongest_tie"}
+    same = simulate(preset("functional", **one_place), 1).kpis
+    assert (
+        same["help_share"]
+        == simulate(preset("functional", **{"run.days": 15}), 1).kpis["help_share"]
+    )
 
 
 def test_days_per_week_spreads_weekly_rates() -> None:

@@ -278,6 +278,11 @@ class Policies(StrictSection):
     help_across_units: Annotated[Fraction, Plausible(0.0, 0.6)] = 0.3
     """Probability that an idle employee takes an eligible task from another unit's queue.
     Neutral 0."""
+    help_target: Literal["longest_queue", "strongest_tie", "random"] = "longest_queue"
+    """Which other unit a freed employee with nothing to do at home offers help to, among
+    those with waiting work they can do: the longest queue (the default), the unit their own
+    is most strongly tied to (the longer queue on equal ties), or one chosen at random. A
+    modelling choice."""
     first_contact_resolution: Fraction = 0.9
     """Probability that a fully proficient, fully engaged employee does a task right first
     time. Neutral 1."""
