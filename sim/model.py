@@ -184,6 +184,13 @@ class OrgModel(mesa.Model):
             return end - start
         return self.calendar.hours_between(start, end)
 
+    def customer_hours(self, start: float, end: float) -> float:
+        """The hours a customer's satisfaction counts between two instants: working hours, or
+        every elapsed hour of the calendar (`satisfaction.customer_clock`)."""
+        if self.config.satisfaction.customer_clock == "elapsed_hours":
+            return end - start
+        return self.working_hours(start, end)
+
     def _build_units(self, org: Organisation, kept: dict[tuple, Unit]) -> list[Unit]:
         """The units (and their managers) of a structure: those in `kept` (a reorganisation's
         units it leaves as they are, by `UnitSpec.key`) stay; employees join the new ones later."""
@@ -690,7 +697,7 @@ class OrgModel(mesa.Model):
             return
         case = request.parent or request
         if not case.contacts:
-            case.first_wait = self.working_hours(case.arrived, now)
+            case.first_wait = self.customer_hours(case.arrived, now)
         case.contacts += 1
         case.warmth_sum += employee.warmth
         case.touched.append(employee)
@@ -915,7 +922,7 @@ class OrgModel(mesa.Model):
                 warmth *= self.config.satisfaction.repeat_warmth_kept
             felt = self.config.satisfaction.pre_service_wait_weight - 1.0
             csat = satisfaction_score(
-                resolution_hours=self.working_hours(request.arrived, now)
+                resolution_hours=self.customer_hours(request.arrived, now)
                 + felt * request.first_wait,
                 expected_hours=request.rtype.expected_hours,
                 handoffs=request.handoffs,

@@ -112,6 +112,27 @@ def test_friday_evening_waits_for_monday():
     assert k["resolution_hours_mean"] == pytest.approx(1.0)
 
 
+def test_the_customer_clock_scores_elapsed_hours_when_asked():
+    """`satisfaction.customer_clock`: the Friday-evening customer (1 working hour, 65 elapsed,
+    8 expected) is pleased in working hours and scored as 3 expected times late in elapsed
+    hours: 0.5 x 7/8 + 1 x 3 = 3.4375 apart (same customer, same noise). Without a calendar the
+    two clocks are one."""
+
+    def csat(clock: str, calendar: dict[str, Any] | None) -> float:
+        raw = scenario_raw(calendar)
+        raw["satisfaction"] = {"customer_clock": clock, "noise_sd": 0.0, "warmth_weight": 0.0}
+        model = OrgModel(parse_scenario(raw))
+        model.agenda.at(FRIDAY + 17, model.arrive)
+        model.simulate()
+        (score,) = summarise(model).requests["csat"]
+        return float(score)
+
+    working, elapsed = csat("working_hours", {}), csat("elapsed_hours", {})
+    assert working == pytest.approx(4.0 + 0.5 * 7 / 8)
+    assert elapsed == pytest.approx(4.0 - 3.0)
+    assert csat("elapsed_hours", None) == csat("working_hours", None)
+
+
 def test_a_task_started_before_closing_is_finished():
     """Friday 16:30: the person finishes the task at 17:30 rather than leaving it overnight."""
     result = arrivals_at([FRIDAY + 16.5], {})

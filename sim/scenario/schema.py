@@ -564,6 +564,11 @@ class SatisfactionSettings(StrictSection):
     noise_sd: NonNegative = 0.4
     """Standard deviation of customer-to-customer variation in the score."""
     abandoned_score: Annotated[float, Field(ge=1.0, le=5.0), Plausible(1.0, 2.0)] = 1.0
+    customer_clock: Literal["working_hours", "elapsed_hours"] = "working_hours"
+    """The hours the customer's time is scored in against the expectation (resolution and the
+    wait before service): working hours (opening hours only), or, with a `[calendar]`, every
+    elapsed calendar hour (nights, weekends and holidays count; `expected_hours` is then read
+    as elapsed hours too). Without a calendar both are the clock's hours. A modelling choice."""
     rating_cutoffs: Annotated[
         list[Annotated[float, Field(gt=1.0, le=5.0)]], Field(min_length=4, max_length=4)
     ] = [
