@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from sim_in_process import sim
 
 from sim.calendar import Week
 from sim.calibration.fidelity import (
@@ -26,12 +25,6 @@ from sim.scenario import load_scenario
 DATA = Path(__file__).parent / "data" / "calibration"
 GENERATOR = DATA / "roundtrip.toml"
 MAP = DATA / "roundtrip-map.toml"
-
-
-def sim(*args: str | Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "sim", *map(str, args)], capture_output=True, text=True, timeout=600
-    )
 
 
 @pytest.fixture(scope="module")
