@@ -7,37 +7,22 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import NamedTuple
 
 import pytest
-
-from sim.cli import main
+import sim_in_process
 
 DATA = Path(__file__).parent / "data" / "cli"
 SMALL = DATA / "small.toml"
 
 
-class Result(NamedTuple):
-    returncode: int
-    stdout: str
-    stderr: str
-
-
 @pytest.fixture
-def sim(capsys):
-    """Call the `sim` command in-process (fast); `test_real_process` checks the same contract
+def sim():
+    """The `sim` command in this process (fast); `test_real_process` checks the same contract
     across a real process boundary."""
-
-    def call(*args: str | Path) -> Result:
-        capsys.readouterr()
-        code = main([str(a) for a in args])
-        out = capsys.readouterr()
-        return Result(code, out.out, out.err)
-
-    return call
+    return sim_in_process.sim
 
 
-def problems(out: Result) -> list[str]:
+def problems(out: subprocess.CompletedProcess) -> list[str]:
     """Check the common contract of bad input and return the problem lines."""
     assert out.returncode == 2, (out.returncode, out.stdout, out.stderr)
     assert "Traceback" not in out.stderr + out.stdout
@@ -47,7 +32,7 @@ def problems(out: Result) -> list[str]:
     return lines
 
 
-def only_line(out: Result, source: Path | str) -> str:
+def only_line(out: subprocess.CompletedProcess, source: Path | str) -> str:
     lines = problems(out)
     assert len(lines) == 1, lines
     assert lines[0].startswith(f"{source}: "), lines[0]
