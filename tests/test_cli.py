@@ -3,17 +3,16 @@ process where the process is the point (Ctrl-C, a closed stdout: marked slow).""
 
 from __future__ import annotations
 
-import functools
 import io
 import json
 import re
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from from_a_terminal import sigint_as_from_a_terminal
 from rich.console import Console
 from sim_in_process import sim
 
@@ -215,15 +214,12 @@ def test_ctrl_c_exits_130_with_one_line():
         "from sim.cli import main\n"
         f"sys.exit(main(['run', {str(SMALL)!r}]))\n"
     )
-    # As from a terminal: SIGINT not ignored (a job started in the background with `&` inherits
-    # it ignored, and `sim` rightly keeps an ignored signal ignored).
-    terminal = functools.partial(signal.signal, signal.SIGINT, signal.SIG_DFL)
     out = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
         text=True,
         timeout=60,
-        preexec_fn=terminal,
+        preexec_fn=sigint_as_from_a_terminal,
     )
     assert out.returncode == 130
     assert out.stderr.strip() == "sim: interrupted"
