@@ -13,6 +13,8 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import CancelledError
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from typing import Any
 
@@ -28,6 +30,10 @@ def current_user() -> str:
         return solara.get_session_id()
     except RuntimeError:
         return f"page-{uuid.uuid4().hex[:8]}"
+
+
+class Cancelled(Exception):
+    """The user pressed Cancel (raised by a job's own checks between steps)."""
 
 
 class Background[State]:
@@ -83,6 +89,23 @@ class Background[State]:
             stop_now(pool)
         if report_state and running:
             self._emit(generation, self._cancelled)
+
+    def _report_failure(
+        self,
+        generation: int,
+        cancel: threading.Event,
+        exc: Exception,
+        failed: Callable[[str], State],
+        failure: Callable[[BaseException], str],
+    ) -> None:
+        """Report what stopped a job: the cancelled state if the user cancelled (the pool's
+        workers were killed under it, so its futures fail or are cancelled), else
+        `failed(failure(exc))`, one line for the page."""
+        stopped = isinstance(exc, (Cancelled, CancelledError, BrokenProcessPool))
+        if stopped and cancel.is_set():
+            self._emit(generation, self._cancelled)
+        else:
+            self._emit(generation, failed(failure(exc)))
 
     def _emit(self, generation: int, state: State) -> None:
         with self._lock:

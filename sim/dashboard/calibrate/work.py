@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import CancelledError, as_completed
+from concurrent.futures import as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -38,7 +38,7 @@ from sim.calibration.pipeline import Calibrated, fit, timeline_of
 from sim.calibration.readers import RawLog, canonical_table
 from sim.calibration.report import figure_elapsed, render_report
 from sim.calibration.writer import scenario_toml, to_scenario
-from sim.dashboard.background import Background
+from sim.dashboard.background import Background, Cancelled
 from sim.dashboard.boundary import failure_line
 from sim.dashboard.compare.run import png
 from sim.dashboard.compare.slots import BUDGET, RUN_BUDGET, SLOTS, GatedExecutor, effort
@@ -53,10 +53,6 @@ WORKERS = 2
 SEED = 1
 
 Stage = Literal["idle", "waiting", "fitting", "testing", "drawing", "done", "cancelled", "failed"]
-
-
-class Cancelled(Exception):
-    """The user pressed Cancel."""
 
 
 @dataclass(frozen=True, eq=False)  # compared by identity: it holds tables
@@ -209,13 +205,8 @@ class Calibrator(Background[CalibrationState]):
                 generation,
                 CalibrationState("failed", message="", problems=tuple(exc.problems)),
             )
-        except (Cancelled, CancelledError, BrokenProcessPool) as exc:
-            if cancel.is_set():
-                self._emit(generation, self._cancelled)
-            else:
-                self._emit(generation, CalibrationState("failed", message=_failure(exc)))
         except Exception as exc:
-            self._emit(generation, CalibrationState("failed", message=_failure(exc)))
+            self._report_failure(generation, cancel, exc, _failed, _failure)
         finally:
             cancel.set()
             BUDGET.release(self._user, reserved)
@@ -268,6 +259,10 @@ class Calibrator(Background[CalibrationState]):
             return fidelity, []
         finally:
             BUDGET.release(self._user, events)
+
+
+def _failed(message: str) -> CalibrationState:
+    return CalibrationState("failed", message=message)
 
 
 def _failure(exc: BaseException) -> str:

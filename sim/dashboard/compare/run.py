@@ -20,7 +20,6 @@ import io
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import CancelledError
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Literal
@@ -28,7 +27,7 @@ from typing import Literal
 import matplotlib
 from matplotlib.figure import Figure
 
-from sim.dashboard.background import Background
+from sim.dashboard.background import Background, Cancelled
 from sim.dashboard.boundary import failure_line
 from sim.dashboard.compare.slots import BUDGET, SLOTS, GatedExecutor, effort
 from sim.replications import Comparison, JCurve, compare
@@ -45,10 +44,6 @@ DPI = 100
 11-point text at about 15 pixels."""
 
 Status = Literal["idle", "waiting", "running", "drawing", "done", "cancelled", "failed"]
-
-
-class Cancelled(Exception):
-    """The leader pressed Cancel."""
 
 
 @dataclass(frozen=True)
@@ -234,16 +229,15 @@ class Runner(Background[RunState]):
                 generation,
                 RunState("done", planned, planned, total, "Done.", results),
             )
-        except (Cancelled, CancelledError, BrokenProcessPool) as exc:
-            if cancel.is_set():
-                self._emit(generation, self._cancelled)
-            else:
-                self._emit(generation, RunState("failed", message=_failure(exc)))
         except Exception as exc:
-            self._emit(generation, RunState("failed", message=_failure(exc)))
+            self._report_failure(generation, cancel, exc, _failed, _failure)
         finally:
             cancel.set()  # whatever is still waiting for a slot gives up
             BUDGET.release(self._user, events)
+
+
+def _failed(message: str) -> RunState:
+    return RunState("failed", message=message)
 
 
 def _failure(exc: BaseException) -> str:
