@@ -103,7 +103,7 @@ def test_a_single_case_is_refused(tmp_path):
     problems = _error(write_csv(frame, tmp_path / "log.csv"))
     assert problems == [
         f"{tmp_path / 'log.csv'}: column 'case:concept:name': only 1 case in 22 rows (allowed: at "
-        "least 2 cases; is --case the ticket id?)"
+        "least 2 cases; choose the ticket id with --case COLUMN)"
     ]
 
 
@@ -111,7 +111,10 @@ def test_a_team_column_with_no_team_is_refused(tmp_path):
     frame = ticket_log()
     frame["org:group"] = ""
     problems = _error(write_csv(frame, tmp_path / "log.csv"))
-    assert "column 'org:group': empty on every row" in problems[0]
+    assert problems == [
+        f"{tmp_path / 'log.csv'}: column 'org:group': empty on every row (allowed: the team "
+        "holding the case; choose another column with --team COLUMN)"
+    ]
 
 
 def test_files_that_are_not_logs(tmp_path):

@@ -18,6 +18,7 @@ import csv
 import io
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,17 +32,21 @@ CANONICAL = ("case", "time", "start", "activity", "team", "resource", "lifecycle
 """Columns of the event table (``priority`` and ``row`` follow)."""
 
 _REQUIRED = ("case", "activity", "timestamp", "team", "resource")
-_FLAG = {
-    "case": "--case",
-    "activity": "--activity",
-    "timestamp": "--timestamp",
-    "start": "--start",
-    "team": "--team",
-    "resource": "--resource",
-    "lifecycle": "--lifecycle",
+FLAGS: dict[str, str] = {
+    "case": "--case COLUMN",
+    "activity": "--activity COLUMN",
+    "timestamp": "--timestamp COLUMN",
+    "start": "--start COLUMN",
+    "team": "--team COLUMN",
+    "resource": "--resource COLUMN",
+    "lifecycle": "--lifecycle COLUMN",
     "order": "[columns] order in --map",
     "priority": "[columns] priority in --map",
+    "timestamp_format": "timestamp_format in --map",
 }
+"""Where the command line chooses each column (and the time format): the messages below say
+"choose ... with <this>". The dashboard passes its own (its dropdowns), so each message has
+one source and two renderings."""
 _DATE_FORMATS = (
     "%d/%m/%Y %H:%M:%S",
     "%d/%m/%Y %H:%M",
@@ -168,9 +173,12 @@ def _one_line(exc: Exception) -> str:
     return " ".join(str(exc).split())
 
 
-def canonical_table(log: RawLog, mapping: LogMapping, source: str) -> pd.DataFrame:
+def canonical_table(
+    log: RawLog, mapping: LogMapping, source: str, choose: Mapping[str, str] = FLAGS
+) -> pd.DataFrame:
     """The canonical event table: `log`'s columns read as `mapping` says; `LogError` with one
-    line per problem (a column missing or empty, a time or number that does not parse)."""
+    line per problem (a column missing or empty, a time or number that does not parse), each
+    naming where the user chooses that column (`choose`: role -> the flag or the dropdown)."""
     raw, unit = log.frame, log.unit
     columns = mapping.columns
     wanted = columns.model_dump()
@@ -186,7 +194,7 @@ def canonical_table(log: RawLog, mapping: LogMapping, source: str) -> pd.DataFra
         listing = ", ".join(available[:30]) + (", ..." if len(available) > 30 else "")
         problems.append(
             f"{source}: column {name!r} not found (it should hold the {key}; choose the column "
-            f"with {_FLAG[key]} COLUMN; the log has: {listing})"
+            f"with {choose[key]}; the log has: {listing})"
         )
     if problems:
         raise LogError(problems)
@@ -204,9 +212,9 @@ def canonical_table(log: RawLog, mapping: LogMapping, source: str) -> pd.DataFra
     table = pd.DataFrame(
         {
             "case": text("case"),
-            "time": _times(raw, wanted["timestamp"], mapping, source, unit, required=True),
+            "time": _times(raw, wanted["timestamp"], mapping, source, unit, choose, required=True),
             "start": (
-                _times(raw, wanted["start"], mapping, source, unit, required=False)
+                _times(raw, wanted["start"], mapping, source, unit, choose, required=False)
                 if wanted["start"] is not None
                 else pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us]")
             ),
@@ -230,12 +238,13 @@ def canonical_table(log: RawLog, mapping: LogMapping, source: str) -> pd.DataFra
     if table["team"].isna().all():
         problems.append(
             f"{source}: column {wanted['team']!r}: empty on every {unit} (allowed: the team "
-            "holding the case; choose another column with --team COLUMN)"
+            f"holding the case; choose another column with {choose['team']})"
         )
     if table["resource"].isna().all():
         problems.append(
             f"{source}: column {wanted['resource']!r}: empty on every {unit} (allowed: the "
-            "person; headcount is counted from it; choose another column with --resource)"
+            f"person; headcount is counted from it; choose another column with "
+            f"{choose['resource']})"
         )
     if problems:
         raise LogError(problems)
@@ -243,14 +252,20 @@ def canonical_table(log: RawLog, mapping: LogMapping, source: str) -> pd.DataFra
     if cases < 2:
         problems.append(
             f"{source}: column {wanted['case']!r}: only {cases} case in {len(table)} {unit}s "
-            "(allowed: at least 2 cases; is --case the ticket id?)"
+            f"(allowed: at least 2 cases; choose the ticket id with {choose['case']})"
         )
         raise LogError(problems)
     return table
 
 
 def _times(
-    raw: pd.DataFrame, column: str, mapping: LogMapping, source: str, unit: str, required: bool
+    raw: pd.DataFrame,
+    column: str,
+    mapping: LogMapping,
+    source: str,
+    unit: str,
+    choose: Mapping[str, str],
+    required: bool,
 ) -> pd.Series:
     """Parse a time column; the first value that is not a time is an error naming its row."""
     values = raw[column].astype("string").str.strip()
@@ -283,7 +298,9 @@ def _times(
         value = values.iloc[position]
         hint = f"the format {fmt!r}" if mapping.timestamp_format else "ISO 8601 such as "
         hint += (
-            "" if mapping.timestamp_format else "2016-02-29T08:15:00, or timestamp_format in --map"
+            ""
+            if mapping.timestamp_format
+            else f"2016-02-29T08:15:00, or {choose['timestamp_format']}"
         )
         raise LogError(
             [

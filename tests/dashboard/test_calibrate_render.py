@@ -9,10 +9,13 @@ import gzip
 import ipyvuetify as v
 import pytest
 import solara
-from calibration_logs import helpdesk_export
+from calibration_logs import helpdesk_export, ticket_log
 from conftest import all_widgets, feed_upload, texts, wait_until
 
+from sim.calibration import LogError, LogMapping
+from sim.calibration.readers import raw_log
 from sim.dashboard.calibrate.page import LogFileInput, MapFileInput, Page, to_be_of
+from sim.dashboard.calibrate.work import fit_log
 from sim.dashboard.compare.page import Page as ComparePage
 from sim.dashboard.handoff import Handed, to_compare
 from sim.scenario import load_scenario
@@ -70,6 +73,29 @@ def test_a_broken_upload_is_one_line(calibrate_page, monkeypatch):
     wait_until(lambda: "This export cannot be used" in texts(box), 10, "the problem")
     assert "log.xes: not a readable XES file" in texts(box)
     assert "Traceback" not in texts(box)
+
+
+def test_the_page_names_its_dropdowns_where_the_command_names_flags():
+    """The readers' messages have one source; the command line's name the flag (tested in
+    test_calibration_readers.py), the page's name the dropdown to choose another column in."""
+    frame = ticket_log()
+    frame["org:group"] = ""
+    frame["org:resource"] = ""
+    log = raw_log(frame.to_csv(index=False).encode(), "log.csv", "log.csv")
+    with pytest.raises(LogError) as error:
+        fit_log(log, LogMapping(), "log.csv")
+    assert error.value.problems == [
+        "log.csv: column 'org:group': empty on every row (allowed: the team holding the case; "
+        "choose another column with the 'Team (assignment group)' dropdown)",
+        "log.csv: column 'org:resource': empty on every row (allowed: the person; headcount is "
+        "counted from it; choose another column with the 'Person (only counted)' dropdown)",
+    ]
+    frame = ticket_log().drop(columns=["org:group"])
+    log = raw_log(frame.to_csv(index=False).encode(), "log.csv", "log.csv")
+    with pytest.raises(LogError) as error:
+        fit_log(log, LogMapping(), "log.csv")
+    assert "choose the column with the 'Team (assignment group)' dropdown;" in str(error.value)
+    assert "--" not in str(error.value)
 
 
 def test_the_comparison_starts_from_the_handed_scenarios():

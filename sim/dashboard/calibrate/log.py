@@ -26,6 +26,24 @@ MAX_LOG_ROWS = 200_000
 """Most rows (CSV) or events (XES) the page calibrates from: discovery takes about 15 s of
 one core for 100,000 events."""
 HINT = "larger logs: sim calibrate on the command line"
+ROLES = {
+    "case": ("Case (ticket) id", True),
+    "activity": ("Activity or state", True),
+    "timestamp": ("Time (end of the work)", True),
+    "team": ("Team (assignment group)", True),
+    "resource": ("Person (only counted)", True),
+    "start": ("Start time of the work", False),
+    "lifecycle": ("Lifecycle (start/complete)", False),
+    "order": ("Order of updates in one minute", False),
+    "priority": ("Priority", False),
+}
+"""Role -> (label, required): the dropdowns of the page's step 2."""
+DROPDOWNS = {
+    **{role: f"the '{label}' dropdown" for role, (label, _) in ROLES.items()},
+    "timestamp_format": "timestamp_format in a map file",
+}
+"""Where the page chooses each column: what the readers' messages name on the page, where
+the command line's name its flags (`sim.calibration.readers.FLAGS`)."""
 
 
 def safe_name(name: str) -> str:

@@ -29,6 +29,7 @@ from sim.calibration.report import distances_table, statistics_table, summary_li
 from sim.dashboard.calibrate.log import (
     MAX_LOG_ROWS,
     MAX_LOG_UPLOAD_BYTES,
+    ROLES,
     Upload,
     map_file,
     read_upload,
@@ -68,18 +69,6 @@ CSS = """
 LogFileInput = labelled_file_input("Choose your export (.csv, .xes, .gz)")
 MapFileInput = labelled_file_input("Choose a map file (.toml)")
 
-ROLES = {
-    "case": ("Case (ticket) id", True),
-    "activity": ("Activity or state", True),
-    "timestamp": ("Time (end of the work)", True),
-    "team": ("Team (assignment group)", True),
-    "resource": ("Person (only counted)", True),
-    "start": ("Start time of the work", False),
-    "lifecycle": ("Lifecycle (start/complete)", False),
-    "order": ("Order of updates in one minute", False),
-    "priority": ("Priority", False),
-}
-"""Role -> (label, required): the dropdowns of step 2."""
 NONE = "(none)"
 Received = tuple[str, bytes, int]
 """An uploaded file's name, bytes (at most the cap and one) and size."""

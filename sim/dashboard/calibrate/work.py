@@ -40,6 +40,7 @@ from sim.calibration.report import figure_elapsed, render_report
 from sim.calibration.writer import scenario_toml, to_scenario
 from sim.dashboard.background import Background, Cancelled
 from sim.dashboard.boundary import failure_line
+from sim.dashboard.calibrate.log import DROPDOWNS
 from sim.dashboard.compare.run import png
 from sim.dashboard.compare.slots import BUDGET, RUN_BUDGET, SLOTS, GatedExecutor, effort
 from sim.replications import replication_seeds
@@ -96,7 +97,7 @@ def fit_log(
     log: RawLog, mapping: LogMapping, source: str
 ) -> tuple[Timeline, Calibration, pd.Timestamp]:
     """Take the log apart and discover its organisation (top level: runs in a worker)."""
-    timeline = timeline_of(canonical_table(log, mapping, source), mapping, source)
+    timeline = timeline_of(canonical_table(log, mapping, source, DROPDOWNS), mapping, source)
     calibration, cut = fit(timeline, source, HOLDOUT)
     return timeline, calibration, cut
 
