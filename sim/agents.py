@@ -183,6 +183,10 @@ class Employee(mesa.Agent):
         p_right = p.first_contact_resolution if fcr is None else fcr
         p_right *= level**p.proficiency_quality_exponent
         p_right *= 1 - sluggish
+        if request.slow != 1.0:
+            # The type's slow cases fail all of its first contacts: the odds of failing are
+            # `slow` times the type's, so the failures per task stay the type's on average.
+            p_right = p_right / (p_right + (1.0 - p_right) * request.slow)
         return hours, p_right >= 1.0 or request.draw() < p_right
 
     def finish(self) -> None:

@@ -531,6 +531,8 @@ class OrgModel(mesa.Model):
             home_pick,
             self.org,
         )
+        if rtype.slow_case_share < 1.0:
+            self._draw_slow(request, rtype.slow_case_share)
         self.open[request] = None
         self.arrived += 1
         self.arrived_counted += counted
@@ -573,6 +575,14 @@ class OrgModel(mesa.Model):
         request.enqueued_at = now if since is None else since
         self.dispatch(request, unit, now, prefer)
 
+    @staticmethod
+    def _draw_slow(request: Request, share: float) -> None:
+        """Whether a new request is one of its type's slow cases (`slow_case_share`, one draw
+        of its stream; none at the neutral 1): a slow case takes its type's start delays,
+        handoff delays and failed first contacts `1 / share` times as often or as long, a quick
+        case none, so the averages stay those of the scenario."""
+        request.slow = 1.0 / share if request.draw() < share else 0.0
+
     def _start_delay(self, request: Request) -> float:
         """Hours before the first team takes up a new case: with the probability of its
         group's `start_delay_share`, an exponential wait of mean `start_delay_hours` (work that
@@ -584,6 +594,8 @@ class OrgModel(mesa.Model):
             return 0.0
         request.delay_step = request.step
         share, mean = self._start_delays.get(request.rtype.tasks[request.step].skill, (0.0, 0.0))
+        if request.slow != 1.0:
+            share = min(1.0, share * request.slow)
         if share <= 0:
             return 0.0
         u = request.draw()
@@ -855,7 +867,7 @@ class OrgModel(mesa.Model):
             request.target = destination
             destination = self._wrong_unit(destination, source, request.draw())
         request.unit = destination
-        mean = p.handoff_delay_hours
+        mean = p.handoff_delay_hours * request.slow
         delay = exponential(mean, request.draw()) if mean > 0 else 0.0
         request.handoff_hours += delay
         if delay > 0:

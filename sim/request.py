@@ -53,6 +53,7 @@ class Request:
         "repeats",
         "rtype",
         "sizes",
+        "slow",
         "step",
         "target",
         "touched",
@@ -118,6 +119,10 @@ class Request:
         """True while the request sits in a wrong unit after misrouting."""
         self.delay_step = -1
         """The step whose team's start delay was drawn (`OrgModel._start_delay`): once."""
+        self.slow = 1.0
+        """How much of the delays and failed contacts this case carries, relative to its
+        type's average (`OrgModel._draw_slow`): 1 for every case (neutral), or 1/share for
+        a slow case and 0 for a quick one."""
         self.after_handoff = False
         """The next task starts with a customer who was just transferred (information loss)."""
         self.info_loss = 0.0
@@ -175,6 +180,7 @@ class Request:
             overflow=own_stream(model.seed, BRANCHES, self.id, step),
         )
         twig.parent = self
+        twig.slow = self.slow
         return twig
 
     def draw(self) -> float:

@@ -148,13 +148,15 @@ def helpdesk_export(
     seed: int = 7,
     desk_delay_share: float = 0.0,
     desk_delay_hours: float = 0.0,
+    together: bool = False,
 ) -> pd.DataFrame:
     """A generated helpdesk audit export (ServiceNow-like column names, ISO minute times), big
     enough to calibrate and test on held-out weeks: tickets arrive on weekdays 08-18 at a steady
     rate; the service desk (4 people) takes each; 40% go on to Network (3) or Apps (3), a few
     of those come back to the desk; 15% wait for the customer first; every ticket is resolved,
     then closed two days later. With `desk_delay_share`, that share of new tickets waits an
-    exponential `desk_delay_hours` (calendar hours) before the desk takes it up."""
+    exponential `desk_delay_hours` (calendar hours) before the desk takes it up; `together`:
+    those tickets, and only those, wait for the customer (instead of 15% of all)."""
     import numpy as np
 
     rng = np.random.default_rng(seed)
@@ -184,7 +186,8 @@ def helpdesk_export(
         delayed = desk_delay_share > 0 and rng.random() < desk_delay_share  # no draw when 0
         delay = 60 * rng.exponential(desk_delay_hours) if delayed else 0
         update("Active", "Service Desk", desk, delay + rng.exponential(20))
-        if rng.random() < 0.15:
+        waits = rng.random() < 0.15
+        if delayed if together else waits:
             update("Awaiting User Info", "Service Desk", desk, rng.exponential(15))
             update("Active", "Service Desk", desk, rng.exponential(240))
         if rng.random() < 0.4:

@@ -130,7 +130,10 @@ def discover(
     visits = visits.assign(rtype=visits["case"].map(type_of))
     visits = visits.assign(work=visits["touch_hours"] / visits["attempts"])
     team_work = visits.groupby("team")["work"].mean()
-    request_types = []
+    slow = _slow_cases(visits, train) if start_delays else None
+    slow_counts: dict[int, tuple[int, int]] = {}
+    """Request type (index) -> (slow cases, cases) in the fitting window."""
+    request_types: list[dict[str, Any]] = []
     for name, route, share, _n, exact in types:
         tasks = []
         for step, team in enumerate(route):
@@ -151,14 +154,15 @@ def discover(
         # The customer's expectation, in working hours (as the model's satisfaction reads it).
         worked = workweek.working_hours(members["end"]) - workweek.working_hours(members["arrival"])
         expected = float(np.median(worked)) if len(worked) else 0.0
-        request_types.append(
-            {
-                "name": name,
-                "share": share,
-                "expected_hours": _round(max(expected, 0.01)),
-                "tasks": tasks,
-            }
-        )
+        request_type: dict[str, Any] = {
+            "name": name,
+            "share": share,
+            "expected_hours": _round(max(expected, 0.01)),
+            "tasks": tasks,
+        }
+        if slow is not None and len(members) >= MIN_SAMPLES:
+            slow_counts[len(request_types)] = (int(slow[members["case"]].sum()), len(members))
+        request_types.append(request_type)
     _fix_shares(request_types)
     for i, (name, *_rest) in enumerate(types):
         notes[f"demand.request_types.{i}"] = type_notes[name]
@@ -183,6 +187,16 @@ def discover(
         f"{MIN_SAMPLES} or more visits at its step of its route has its own value (waits per "
         "attempt there)"
     )
+    for i, (k, n) in slow_counts.items():
+        share = _slow_share((k + 1) / (n + 2), request_types[i], workforce, fcr, handoff_delay)
+        if share < 1.0:
+            request_types[i]["slow_case_share"] = _round(share)
+        notes[f"demand.request_types.{i}.slow_case_share"] = (
+            f"{k:,} of {n:,} cases waited for the customer, were reopened or sat in a team over "
+            f"{DELAY_THRESHOLD_HOURS:g} working hours neither worked nor with the customer: the "
+            "share of slow cases that gives as many such cases in the model"
+            + ("" if share < 1.0 else " is all of them (no sign the delays come together)")
+        )
     notes["demand.callback_delay_hours"] = (
         f"mean of {waits:,} waits for the customer (calendar hours)"
         if waits
@@ -321,6 +335,51 @@ def _excess(delayed: pd.Series, unexplained: pd.Series, working: pd.Series) -> t
         return 0.0, 0.0
     share = min(1.0, float(delayed.mean()) * math.exp(DELAY_THRESHOLD_HOURS / slow))
     return share, mean
+
+
+def _slow_cases(visits: pd.DataFrame, cases: pd.DataFrame) -> pd.Series:
+    """Whether each case (by id) is a slow one (`slow_case_share`): it waited for the customer,
+    was reopened, or sat in a team over `DELAY_THRESHOLD_HOURS` of working time neither
+    worked nor with the customer (the start and handoff delays `_delays` fits)."""
+    working = visits["open_hours"] - visits["touch_hours"] - visits["wait_open_hours"]
+    sat = (working > DELAY_THRESHOLD_HOURS).groupby(visits["case"]).any()
+    own = cases.set_index("case")
+    return (own["waits"] > 0) | (own["reopens"] > 0) | sat.reindex(own.index, fill_value=False)
+
+
+def _slow_share(
+    touched: float,
+    request_type: dict[str, Any],
+    workforce: list[dict[str, Any]],
+    fcr: float,
+    handoff_delay: float,
+) -> float:
+    """The type's `slow_case_share` s at which the model gives the `touched` share of its
+    cases a delay or a failed first contact, as the log does (`_slow_cases`). A slow case is
+    touched unless it passes its first team's start delay (share d/s) and every first contact
+    (failure odds 1/s times the task's); a handoff with a delay always touches it. 1 (the
+    neutral value) where even independent draws touch fewer cases than the log shows."""
+    tasks = request_type["tasks"]
+    start = {g["skill"]: g.get("start_delay_share", 0.0) for g in workforce}
+    d = start.get(tasks[0]["skill"], 0.0)
+    rights = [t.get("first_contact_resolution", fcr) for t in tasks]
+    handed = len(tasks) > 1 and handoff_delay > 0
+
+    def touched_at(s: float) -> float:
+        if handed:
+            return s
+        passed = 1.0 - min(1.0, d / s)
+        for p in rights:
+            passed *= p / (p + (1.0 - p) / s) if p > 0 else 0.0
+        return s * (1.0 - passed)
+
+    if touched_at(1.0) <= touched:
+        return 1.0
+    low, high = touched, 1.0  # touched_at(touched) <= touched < touched_at(1)
+    for _ in range(50):
+        mid = 0.5 * (low + high)
+        low, high = (mid, high) if touched_at(mid) < touched else (low, mid)
+    return high
 
 
 def _delays(

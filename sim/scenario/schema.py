@@ -114,6 +114,11 @@ class RequestType(StrictSection):
     """The resolution time (working hours) the customer expects; satisfaction compares to it."""
     tasks: Annotated[list[Task], Field(min_length=1)]
     """Ordered skill steps of the request (tasks that share a `group` run in parallel)."""
+    slow_case_share: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
+    """Share of these requests that carry all of the type's delays and failed first contacts
+    (teams' start delays, handoff delays, callbacks), the others none, the averages kept: the
+    cases that wait for the customer are the ones that sit (ticket logs show it). 1 (neutral):
+    every request alike, each delay drawn on its own."""
 
     @model_validator(mode="after")
     def _groups_are_runs(self) -> RequestType:
