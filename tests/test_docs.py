@@ -42,14 +42,17 @@ CITATION = re.compile(
 Brown et al. 2005. It is keyed by (first author, year)."""
 
 
+def _skipped(name: str) -> bool:
+    return name.startswith(".") or name in SKIPPED_DIRS or name.endswith(".egg-info")
+
+
 def repository_text_files() -> list[Path]:
+    """The repository's text files, walked without entering skipped folders: the walk runs at
+    collection in every test process, and `.venv` alone holds tens of thousands of files."""
     files = []
-    for path in ROOT.rglob("*"):
-        parts = path.relative_to(ROOT).parts
-        if any(p.startswith(".") or p in SKIPPED_DIRS or p.endswith(".egg-info") for p in parts):
-            continue
-        if path.is_file() and path.suffix in TEXT_SUFFIXES:
-            files.append(path)
+    for folder, dirs, names in ROOT.walk():
+        dirs[:] = [d for d in dirs if not _skipped(d)]
+        files += [folder / n for n in names if not _skipped(n) and Path(n).suffix in TEXT_SUFFIXES]
     return sorted(files)
 
 
