@@ -307,6 +307,7 @@ def test_sentences_know_direction_and_unit():
 # --reps auto
 
 
+@pytest.mark.slow  # statistical: replications until the 5% criterion holds (up to 20 runs)
 def test_auto_reps_stop_once_the_headline_cis_are_narrow():
     planned: list[int] = []
     result = compare(
@@ -329,6 +330,15 @@ def test_auto_reps_stop_once_the_headline_cis_are_narrow():
     if len(result.history) > 1:
         assert result.history[-2][1] > 0.05
     assert planned[-1] == result.n
+
+
+def test_auto_reps_stop_as_soon_as_the_criterion_holds():
+    """The stopping rule in brief (the 5% case, with its longer runs, is a slow test)."""
+    result = compare([functional()], reps="auto", root_seed=1, min_reps=3, precision=0.5)
+    assert result.n == 3 and result.criterion_met()
+    assert "stopped at" in result.notes[0]
+    assert result.seeds == replication_seeds(1, 3)
+    assert [n for n, _ in result.history] == [3]
 
 
 def test_auto_reps_report_the_cap():

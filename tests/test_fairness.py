@@ -534,6 +534,7 @@ def test_burnt_out_people_resign_and_new_hires_start_slow() -> None:
     assert calm.quits == 0 and not any(e.absence for e in calm.employees)
 
 
+@pytest.mark.slow  # statistical: 2 seeds x 3 settings x 40 days (the mechanism: the next test)
 def test_a_longer_hiring_lag_and_a_slower_new_hire_cost_capacity() -> None:
     """Same customers, same resignations (the decision to leave comes first): posts empty for
     longer, or new hires slower, leave the customers waiting longer."""

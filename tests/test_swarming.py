@@ -192,6 +192,8 @@ def test_two_branch_fork_join_of_mm1_queues_matches_flatto_hahn() -> None:
     assert half < 0.05 * theory
 
 
+@pytest.mark.slow  # statistical: 600 days per case against 2 h and 1.5 h (the mechanism:
+# test_parallel_tasks_overlap_in_the_event_log, the fork-join at low load)
 def test_a_group_is_faster_than_the_same_tasks_in_sequence_in_both_structures() -> None:
     """Swarming helps departments and teams alike: two 1-hour tasks take 2 h in sequence and
     1.5 h in parallel, in either structure (the same customers, common random numbers)."""

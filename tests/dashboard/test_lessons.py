@@ -122,6 +122,8 @@ def test_a_file_without_a_lesson_is_shown_in_departments_and_in_its_own_structur
     assert lesson.labels == ("Functional departments", "Matrix (teams + pools)")
 
 
+@pytest.mark.slow  # a study reproduction: the lesson's own 80-day run (the J-curve mechanism
+# has fast tests in test_experiment.py)
 @pytest.mark.parametrize("number", [5])
 def test_lesson_5_says_its_numbers_for_a_room(number):
     """The J-curve lesson: its dip, recovery and pay-back measured, as `sim run` prints them."""
