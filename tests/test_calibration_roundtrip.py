@@ -58,13 +58,14 @@ def test_the_model_s_own_log_calibrates_back_to_its_parameters(simulated_log):
     p, true_p = s.policies, truth.policies
     assert p.first_contact_resolution == pytest.approx(true_p.first_contact_resolution, abs=0.02)
     # A log shows the customer's wait ending when work resumes: after a call back at night,
-    # at the next opening, so the closed hours in between are in the measured wait (+30%).
+    # at the next opening. Read as interval-censored (the call back came somewhere in the
+    # closed hours before), the wait comes back unbiased (read as exact it was +30%).
     assert s.demand.callback_delay_hours == pytest.approx(
-        truth.demand.callback_delay_hours * 1.3, rel=0.15
+        truth.demand.callback_delay_hours, rel=0.1
     )
-    # The handoff delay includes the wait in the receiving team's queue, the morning's backlog
-    # of the night's arrivals among it: high, up to twice the true delay.
-    assert true_p.handoff_delay_hours < p.handoff_delay_hours < 2.5 * true_p.handoff_delay_hours
+    # The handoff delay, censored the same way at a morning's opening (it was twice the true
+    # delay), still holds the wait in the receiving team's queue: +20% at 44% load.
+    assert true_p.handoff_delay_hours < p.handoff_delay_hours < 1.4 * true_p.handoff_delay_hours
     # The working calendar: the opening hours, give or take an hour of tasks finished after
     # closing; work starts only then (the log has no arrival times: a case starts with its
     # first task).
@@ -128,10 +129,9 @@ def test_the_calibrated_model_behaves_like_the_generator(simulated_log):
 
     Eight seeds: with two, one unlucky seed decides (the calibrated p90 ranges 24-36 h over
     seeds 1-12 against the generator's 19-23 h). Measured over seeds 1-8, calibrated against
-    generator: p50 +20%, p90 +24%, transfers +1% (per-process random streams); +13%, +23%, +1%
-    with the earlier streams by purpose. The calibrated model is systematically slower, likely
-    because its handoff and callback delays, measured from the log, include queue waits and
-    closed hours that the model then adds again."""
+    generator: p50 +11%, p90 -1%, transfers +1%. Before the callback and handoff delays were
+    read as interval-censored at a morning's opening they held closed hours the model then
+    added again: p50 +20%, p90 +24%, at the edge of the tolerances."""
     timeline = load_timeline(simulated_log, load_mapping(MAP))
     window = held_out_window(timeline, holdout_cut(timeline, 0.2))
     calibrated = calibrate(simulated_log, load_mapping(MAP), holdout=0.2, reps=1).scenario

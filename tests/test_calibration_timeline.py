@@ -9,7 +9,7 @@ import pytest
 from calibration_logs import AUDIT_MAP, audit_log, ticket_log, write_csv
 
 from sim.calibration.cases import MAX_TOUCH_HOURS, build_timeline, is_ping_pong
-from sim.calibration.discovery import _hours_text, _team_shifts
+from sim.calibration.discovery import _censored_mean, _hours_text, _team_shifts
 from sim.calibration.mapping import LogMapping, States, load_mapping
 from sim.calibration.readers import read_log
 from sim.calibration.workweek import WorkWeek, discover_workweek
@@ -152,3 +152,34 @@ def test_a_team_regularly_present_at_night_gets_its_own_shift():
     assert workforce[0]["shift"] == "desk" and "shift" not in workforce[1]
     assert _hours_text(shifts["desk"])["mon"] == "02:00-03:00, 09:00-17:00"
     assert _hours_text(office)["sun"] == "closed"
+
+
+def test_a_morning_s_first_hour_knows_when_the_night_began():
+    """Monday-Friday 07-19: work starting Tuesday 07:20 may have waited since Monday 19:00,
+    Monday 07:05 since Friday 19:00; later in the morning, or at night, nothing is unsure."""
+    flags = [False] * 168
+    for day in range(5):
+        for hour in range(7, 19):
+            flags[24 * day + hour] = True
+    week = WorkWeek(tuple(flags))
+    times = pd.to_datetime(
+        ["2024-01-02 07:20", "2024-01-02 08:20", "2024-01-01 07:05", "2024-01-02 03:00"]
+    )
+    closing = week.last_closing(times.to_numpy())
+    assert list(pd.to_datetime(closing)[[0, 2]]) == [
+        pd.Timestamp("2024-01-01 19:00"),
+        pd.Timestamp("2023-12-29 19:00"),
+    ]
+    assert pd.isna(closing[1]) and pd.isna(closing[3])
+    assert pd.isna(WorkWeek.around_the_clock().last_closing(times.to_numpy())).all()
+
+
+def test_interval_censored_waits_give_the_exponential_s_mean():
+    """Waits of mean 20 h, those between 10 and 30 h known only to lie there: the mean comes
+    back (read at the interval's end it would be far too high)."""
+    waits = np.random.default_rng(1).exponential(20.0, 20_000)
+    unsure = (waits > 10) & (waits < 30)
+    low, high = np.where(unsure, 10.0, waits), np.where(unsure, 30.0, waits)
+    assert _censored_mean(low, high) == pytest.approx(20.0, rel=0.03)
+    assert high.mean() > 23
+    assert _censored_mean(waits, waits) == pytest.approx(waits.mean())

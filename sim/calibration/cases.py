@@ -182,6 +182,13 @@ def _work_and_waits(events: pd.DataFrame, states: States, week: WorkWeek) -> pd.
     wait = np.maximum((next_begin - time) / np.timedelta64(1, "h"), 0.0)
     events["waiting"] = waiting & ~last
     events["wait_hours"] = np.where(waiting & ~last, wait, 0.0)
+    # A wait that ends in the first hour of a morning ended when the team opened: the call
+    # back came somewhere in the closed stretch before (or in that hour). Its lower bound.
+    closing = week.last_closing(next_begin)
+    low = np.where(
+        pd.isna(closing), wait, np.maximum((closing - time) / np.timedelta64(1, "h"), 0.0)
+    )
+    events["wait_low_hours"] = np.where(waiting & ~last, np.minimum(low, wait), 0.0)
     next_clock = week.working_hours(next_begin)
     events["wait_open_hours"] = np.where(waiting & ~last, np.maximum(next_clock - clock, 0.0), 0.0)
     return events
@@ -210,12 +217,22 @@ def _visits(events: pd.DataFrame, week: WorkWeek) -> pd.DataFrame:
     by_case = visits.groupby("case", sort=False)
     visits["step"] = by_case.cumcount()
     previous = by_case["left"].shift(1)
+    visits["began"] = visits["entered"]  # the visit's first event (its first work's start)
     visits["entered"] = previous.fillna(visits["entered"]).astype("datetime64[us]")
     visits["hours"] = (visits["left"] - visits["entered"]) / pd.Timedelta(hours=1)  # type: ignore[operator]
     # The same in working hours (the log's working week): what the calendar does not explain.
     left, entered = (week.working_hours(visits[c].to_numpy()) for c in ("left", "entered"))
     visits["open_hours"] = left - entered
     visits["attempts"] = 1 + visits["waits"]
+    # Work that began in the first hour of a morning began when the team opened: the case
+    # could have reached it anywhere in the closed stretch before. Hours of the visit's wait
+    # before its first work that may have been the closed stretch's.
+    closing = week.last_closing(visits["began"].to_numpy())
+    waited = (visits["began"] - visits["entered"]) / pd.Timedelta(hours=1)  # type: ignore[operator]
+    before = (closing - visits["entered"].to_numpy()) / np.timedelta64(1, "h")
+    visits["unsure_hours"] = np.where(
+        pd.isna(closing), 0.0, np.clip(waited - np.maximum(before, 0.0), 0.0, None)
+    )
     return visits
 
 

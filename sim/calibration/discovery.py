@@ -180,7 +180,12 @@ def discover(
     reopens = int(train["reopens"].sum())
     failed = waits + reopens
     fcr = 1.0 - failed / (attempts + reopens) if attempts else 1.0
-    wait_hours = visits["wait_hours"].sum() / waits if waits else 8.0
+    own = timeline.events[timeline.events["waiting"] & timeline.events["case"].isin(train["case"])]
+    wait_hours = (
+        _censored_mean(own["wait_low_hours"].to_numpy(), own["wait_hours"].to_numpy())
+        if waits
+        else 8.0
+    )
     notes["policies.first_contact_resolution"] = (
         f"{waits:,} waits for the customer and {reopens:,} reopens in {attempts + reopens:,} "
         f"attempts at a team's task: each is a task not finished first time; a task with "
@@ -197,8 +202,11 @@ def discover(
             "share of slow cases that gives as many such cases in the model"
             + ("" if share < 1.0 else " is all of them (no sign the delays come together)")
         )
+    censored = int((own["wait_low_hours"] < own["wait_hours"]).sum())
     notes["demand.callback_delay_hours"] = (
-        f"mean of {waits:,} waits for the customer (calendar hours)"
+        f"mean of {waits:,} waits for the customer (calendar hours; exponential, by maximum "
+        f"likelihood: {censored:,} ended when the team opened in the morning, so the customer "
+        "called back somewhere in the closed hours before)"
         if waits
         else "no waits for the customer measured: the model's default"
     )
@@ -347,6 +355,28 @@ def _slow_cases(visits: pd.DataFrame, cases: pd.DataFrame) -> pd.Series:
     return (own["waits"] > 0) | (own["reopens"] > 0) | sat.reindex(own.index, fill_value=False)
 
 
+def _censored_mean(low: np.ndarray, high: np.ndarray) -> float:
+    """The maximum-likelihood mean of an exponential from waits known exactly (`low` ==
+    `high`) or only to lie between `low` and `high` (interval-censored), by EM: each censored
+    wait is replaced by its expectation under the current mean until the mean settles."""
+    censored = low < high
+    width = np.where(censored, high - low, 0.0)
+    mean = float(high.mean())
+    for _ in range(200):
+        if mean <= 0:
+            return 0.0
+        x = width[censored] / mean
+        # E[X | low < X < high] for an exponential: low + mean - width / (e^(width/mean) - 1).
+        tail = np.where(x > 1e-9, width[censored] / np.expm1(np.minimum(x, 700)), mean)
+        expected = high.copy()
+        expected[censored] = low[censored] + mean - tail
+        updated = float(expected.mean())
+        if abs(updated - mean) < 1e-9 * max(mean, 1.0):
+            return updated
+        mean = updated
+    return mean
+
+
 def _slow_share(
     touched: float,
     request_type: dict[str, Any],
@@ -412,12 +442,19 @@ def _delays(
                 f"exponential delay in {share:.0%} of the team's new cases"
             )
     handoffs = visits[~firsts]
-    extra_handoff = float(unexplained[handoffs.index].mean()) if len(handoffs) else 0.0
-    extra_first = float(unexplained[firsts].mean()) if firsts.any() else 0.0
+    # A visit whose work began at a morning's opening waited some unknown part of the closed
+    # stretch before (`unsure_hours`): its time is interval-censored, as the callbacks' are.
+    high = unexplained.clip(lower=0.0).to_numpy()
+    low = np.maximum(high - visits["unsure_hours"].to_numpy(), 0.0)
+    handed = (~firsts).to_numpy()
+    extra_handoff = _censored_mean(low[handed], high[handed]) if len(handoffs) else 0.0
+    extra_first = _censored_mean(low[~handed], high[~handed]) if firsts.any() else 0.0
     notes["policies.handoff_delay_hours"] = (
         f"visits reached by a handoff ({len(handoffs):,}) waited {extra_handoff:.1f} h on average "
         f"beyond work and the customer's time, first visits ({int(firsts.sum()):,}) "
-        f"{extra_first:.1f} h: the difference is charged to the handoff"
+        f"{extra_first:.1f} h: the difference is charged to the handoff (exponential means by "
+        "maximum likelihood; a visit whose work began at a morning's opening waited some of "
+        "the closed hours before it, which the calendar makes)"
         if len(handoffs)
         else "no handoffs in the fitting cases"
     )

@@ -65,6 +65,29 @@ class WorkWeek:
         index = np.minimum(np.floor(within).astype(np.int64), HOURS_PER_WEEK - 1)
         return weeks * cumulative[-1] + cumulative[index] + flags[index] * (within - index)
 
+    def last_closing(self, times: pd.Series | np.ndarray) -> np.ndarray:
+        """For each time in an open hour that opened within the hour before it (the first
+        hour of a morning), when the closed stretch before that opening began; NaT for the
+        other times (and around the clock, where nothing closes)."""
+        values = np.asarray(times, dtype="datetime64[us]")
+        out = np.full(len(values), np.datetime64("NaT", "us"))
+        flags = self.open
+        if all(flags) or not any(flags):
+            return out
+        hours = hours_since_monday(values)
+        how = np.floor(hours % HOURS_PER_WEEK).astype(np.int64)
+        opened = np.array([flags[h] and not flags[h - 1] for h in range(HOURS_PER_WEEK)])
+        closed_for = np.zeros(HOURS_PER_WEEK)
+        for h in np.flatnonzero(opened):
+            n = 1
+            while not flags[(h - 1 - n) % HOURS_PER_WEEK]:
+                n += 1
+            closed_for[h] = n
+        morning = opened[how]
+        start = np.floor(hours[morning]) - closed_for[how[morning]]
+        out[morning] = _MONDAY + (start * _HOUR.astype(float)).astype("timedelta64[us]")
+        return out
+
     def opening_hours(self) -> dict[str, list[tuple[int, int]]]:
         """Per weekday, the open stretches as (from hour, to hour), e.g. [(8, 18)]."""
         out: dict[str, list[tuple[int, int]]] = {}
