@@ -96,6 +96,14 @@ def worse() -> Comparison:
 
 
 @pytest.fixture(scope="module")
+def worse_report(worse: Comparison, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`worse`'s HTML report, written once into a folder of its own (drawing it takes seconds)."""
+    path = tmp_path_factory.mktemp("report") / "report.html"
+    write_report(worse, path)
+    return path
+
+
+@pytest.fixture(scope="module")
 def reorg() -> Comparison:
     """Departments vs the same organisation switching to teams on day 15 of 40, 3 reps."""
     teams = load_scenario(SCENARIOS / "lessons" / "reorganisation.toml").with_overrides(
@@ -388,11 +396,9 @@ def test_table_and_csv(worse: Comparison, tmp_path: Path):
     assert list(runs["seed"]) == worse.seeds * 2
 
 
-def test_report_is_one_self_contained_file(worse: Comparison, tmp_path: Path):
-    path = tmp_path / "report.html"
-    write_report(worse, path)
-    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
-    text = path.read_text(encoding="utf-8")
+def test_report_is_one_self_contained_file(worse_report: Path):
+    assert [p.name for p in worse_report.parent.iterdir()] == ["report.html"]
+    text = worse_report.read_text(encoding="utf-8")
     assert text.startswith("<!DOCTYPE html>")
     assert "http://" not in text and "https://" not in text
     assert "<script" not in text and "<link" not in text
@@ -515,9 +521,7 @@ def test_report_shows_the_j_curve(reorg: Comparison, tmp_path: Path):
     assert re.search(r"\bpays? back\b", curve.sentence())  # "pays back" or "does not pay back"
 
 
-def test_no_reorganisation_no_j_curve(worse: Comparison, tmp_path: Path):
+def test_no_reorganisation_no_j_curve(worse: Comparison, worse_report: Path):
     assert worse.j_curves() == {}
     assert all(r.reorg_daily is None for reps in worse.replications for r in reps)
-    path = tmp_path / "report.html"
-    write_report(worse, path)
-    assert "J-curve" not in path.read_text(encoding="utf-8")
+    assert "J-curve" not in worse_report.read_text(encoding="utf-8")

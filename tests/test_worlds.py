@@ -6,8 +6,9 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from sim.replications import compare
+from sim.replications import Comparison, compare
 from sim.replications.capacity import KEEP_UP, bottleneck, demand_differences
 from sim.replications.verdict import verdict_of
 from sim.replications.worlds import Share, latin_hypercube, run_worlds, varied_ranges
@@ -24,6 +25,12 @@ def presets(*changes: str):
         load_scenario(SCENARIOS / f"{name}.toml", [*SHORT, *changes])
         for name in ("functional", "cross-functional")
     ]
+
+
+@pytest.fixture(scope="module")
+def plain() -> Comparison:
+    """The two presets, 2 replications, in the scenarios' own world (read, never changed)."""
+    return compare(presets(), 2)
 
 
 def test_a_latin_hypercube_uses_every_stratum_once():
@@ -51,7 +58,7 @@ def test_keys_the_scenarios_set_differently_are_held_not_varied():
     assert not any(p.startswith("events.") for p in paths)  # no scenario reorganises
 
 
-def test_worlds_run_the_same_seeds_and_values_for_every_scenario():
+def test_worlds_run_the_same_seeds_and_values_for_every_scenario(plain: Comparison):
     scenarios = presets()
     worlds = run_worlds(scenarios, ["F", "X"], 3, 2, 7, ("service_level", "total_cost"))
     assert worlds.n == 3 and len(worlds.seeds) == 2
@@ -64,16 +71,14 @@ def test_worlds_run_the_same_seeds_and_values_for_every_scenario():
     assert math.isclose(sum(s.k for s in shares.values()), 3)
     assert worlds.differences("total_cost").shape == (3,)
     # The verdict over worlds says in what share of them.
-    c = compare(scenarios, 2)
-    verdict = verdict_of(c, worlds)
+    verdict = verdict_of(plain, worlds)
     assert verdict.sentence.startswith("Across 3 plausible worlds")
     assert " of 3 (" in verdict.sentence
     assert verdict.worlds.as_dict()["n"] == 3
 
 
-def test_without_worlds_the_verdict_says_it_holds_in_one_world():
-    c = compare(presets(), 2)
-    verdict = verdict_of(c)
+def test_without_worlds_the_verdict_says_it_holds_in_one_world(plain: Comparison):
+    verdict = verdict_of(plain)
     assert verdict.sentence.startswith("In 1 plausible world only")
     assert verdict.bottlenecks == [] and all(verdict.stable.values())
     assert any("time in handoffs" in r for r in verdict.reasons)  # the clearest part
