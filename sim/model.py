@@ -26,6 +26,7 @@ from mesa.experimental.mesa_signals import ObservableSignals
 from sim.agenda import HIGH, LOW, Agenda, cancelled
 from sim.agents import Employee, Manager
 from sim.calendar import ShiftChanges, Timeline, Week, Weekday, arrival_weights, day_index
+from sim.collector import rare_young_passes
 from sim.dispatch import HelpIndex
 from sim.metrics import EventLog, RequestLog, TimeSeries, time_series_reporters
 from sim.request import Request
@@ -466,7 +467,12 @@ class OrgModel(mesa.Model):
         """Run the arrivals' horizon, then drain until every request is closed (or the limit).
 
         `watch` (`sim.stability.BacklogWatch`) is asked at the end of every day of arrivals; a
-        reason it gives stops the run at once (`stopped`), without a drain."""
+        reason it gives stops the run at once (`stopped`), without a drain. The garbage
+        collector's young passes are rarer meanwhile (`sim.collector`)."""
+        with rare_young_passes():
+            self._simulate(watch)
+
+    def _simulate(self, watch: Callable[[OrgModel], str | None] | None) -> None:
         step = self.hours_per_day if watch is not None else self.horizon
         while self.time < self.horizon:
             self.run_until(min(self.time + step, self.horizon))

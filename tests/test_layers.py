@@ -29,6 +29,7 @@ CORE = {
     "sim.request",
     "sim.agents",
     "sim.agenda",
+    "sim.collector",
     "sim.calendar",
     "sim.streams",
     "sim.model",
