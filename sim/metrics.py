@@ -65,8 +65,9 @@ class RequestLog:
         self.values = array("d")
 
     def add(self, r: Request, closed: float, abandoned: bool, csat: float, unit_uid: int) -> None:
-        self.values.extend(
-            (
+        # `fromlist` converts a list in one C loop; `extend` of a tuple takes twice as long.
+        self.values.fromlist(
+            [
                 r.arrived,
                 closed,
                 r.queue_hours,
@@ -84,7 +85,7 @@ class RequestLog:
                 r.helped,
                 abandoned,
                 unit_uid,
-            )
+            ]
         )
 
     def __len__(self) -> int:

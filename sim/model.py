@@ -508,7 +508,7 @@ class OrgModel(mesa.Model):
 
         Every candidate arrival takes the next customer of `self.customers`, whatever happens
         to it, so the same seed brings the same customers to every organisation."""
-        now = self.time
+        now = self._time  # Mesa's clock, read without its observable's descriptor
         if now >= self.horizon:
             return
         (_, thinning, type_pick, patience, noise, home_pick), sizes, draws = self._next_customer
@@ -520,7 +520,9 @@ class OrgModel(mesa.Model):
                 return
         types = self._request_types
         cumulative = self._type_cumulative
-        type_index = min(bisect_right(cumulative, type_pick * cumulative[-1]), len(types) - 1)
+        type_index = bisect_right(cumulative, type_pick * cumulative[-1])
+        if type_index >= len(types):  # a rounding error in the last cumulative share
+            type_index = len(types) - 1
         rtype = types[type_index]
         counted = now >= self.window[0]
         request = Request(

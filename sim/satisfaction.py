@@ -33,16 +33,21 @@ def satisfaction_score(
     if abandoned:
         return settings.abandoned_score
     surprise = (expected_hours - resolution_hours) / expected_hours
+    # Comparisons instead of builtin min/max: this runs once per request (same values).
+    gain = surprise if surprise > 0.0 else 0.0
+    loss = -surprise if surprise < 0.0 else 0.0
     value = (
         settings.expectation_met_score
-        + settings.gain_per_expectation * min(settings.gain_cap, max(0.0, surprise))
-        - settings.loss_per_expectation * min(settings.loss_cap, max(0.0, -surprise))
+        + settings.gain_per_expectation * (gain if gain < settings.gain_cap else settings.gain_cap)
+        - settings.loss_per_expectation * (loss if loss < settings.loss_cap else settings.loss_cap)
         - settings.effort_per_handoff * settings.visible_handoff_share * handoffs
         - settings.effort_per_repeat_contact * repeat_contacts
         + settings.warmth_weight * warmth
         + settings.noise_sd * noise
     )
-    return min(5.0, max(1.0, value))
+    if value > 5.0:
+        return 5.0
+    return value if value > 1.0 else 1.0  # NaN gives 1.0, as max(1.0, nan) did
 
 
 def rating(score: float, cutoffs: Sequence[float]) -> int:
