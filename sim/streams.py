@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 import random
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -48,9 +49,96 @@ BLOCK = 1024
 
 def stream_seed(seed: int, *key: int) -> int:
     """A 64-bit seed for the stream with `key` (its kind, then what it belongs to): distinct keys
-    give independent streams (`numpy.random.SeedSequence` spawn keys)."""
-    words = np.random.SeedSequence(seed, spawn_key=key).generate_state(2)
-    return int(words[0]) << 32 | int(words[1])
+    give independent streams (`numpy.random.SeedSequence` spawn keys).
+
+    The value is exactly ``SeedSequence(seed, spawn_key=key).generate_state(2)`` as one number
+    (`tests/test_streams.py` checks it against numpy), computed here with the run's part
+    hashed once (`_run_pool`): a request that needs more than `REQUEST_DRAWS` uniforms makes one
+    (a fifth of the presets' requests), and numpy's object took twice as long as this."""
+    if seed < 0 or min(key, default=0) < 0:
+        raise ValueError(f"stream seeds and keys are non-negative: {seed}, {key}")
+    a, b, c, d, h = _run_pool(seed)
+    for k in key:  # numpy's mix_entropy for the words after the pool's, unrolled
+        while True:
+            v = k & _MASK
+            x = v ^ h
+            h = (h * _MULT_A) & _MASK
+            x = (x * h) & _MASK
+            x ^= x >> 16
+            a = (_MIX_L * a - _MIX_R * x) & _MASK
+            a ^= a >> 16
+            x = v ^ h
+            h = (h * _MULT_A) & _MASK
+            x = (x * h) & _MASK
+            x ^= x >> 16
+            b = (_MIX_L * b - _MIX_R * x) & _MASK
+            b ^= b >> 16
+            x = v ^ h
+            h = (h * _MULT_A) & _MASK
+            x = (x * h) & _MASK
+            x ^= x >> 16
+            c = (_MIX_L * c - _MIX_R * x) & _MASK
+            c ^= c >> 16
+            x = v ^ h
+            h = (h * _MULT_A) & _MASK
+            x = (x * h) & _MASK
+            x ^= x >> 16
+            d = (_MIX_L * d - _MIX_R * x) & _MASK
+            d ^= d >> 16
+            k >>= 32
+            if not k:
+                break
+    # generate_state(2): the first two words of the pool, hashed.
+    g = _INIT_B
+    a = ((a ^ g) * ((g * _MULT_B) & _MASK)) & _MASK
+    a ^= a >> 16
+    g = (g * _MULT_B) & _MASK
+    b = ((b ^ g) * ((g * _MULT_B) & _MASK)) & _MASK
+    b ^= b >> 16
+    return a << 32 | b
+
+
+# numpy.random.SeedSequence's hash constants (numpy/random/bit_generator.pyx), 32-bit words.
+_MASK = 0xFFFFFFFF
+_INIT_A, _MULT_A = 0x43B0D7E5, 0x931E8875
+_INIT_B, _MULT_B = 0x8B51F9DD, 0x58F38DED
+_MIX_L, _MIX_R = 0xCA01F9DD, 0x4973F715
+_POOL = 4
+
+
+@lru_cache(maxsize=16)
+def _run_pool(seed: int) -> tuple[int, int, int, int, int]:
+    """SeedSequence's entropy pool after the run's seed, and the hash constant it left: what
+    every stream of the run starts from, before its key is mixed in."""
+    words = []
+    while True:
+        words.append(seed & _MASK)
+        seed >>= 32
+        if not seed:
+            break
+    words += [0] * (_POOL - len(words))  # as numpy: a missing word hashes as a zero
+    h = _INIT_A
+
+    def hashmix(value: int) -> int:
+        nonlocal h
+        value ^= h
+        h = (h * _MULT_A) & _MASK
+        value = (value * h) & _MASK
+        return value ^ (value >> 16)
+
+    def mix(x: int, y: int) -> int:
+        result = (_MIX_L * x - _MIX_R * y) & _MASK
+        return result ^ (result >> 16)
+
+    pool = [hashmix(w) for w in words[:_POOL]]
+    for src in range(_POOL):
+        for dst in range(_POOL):
+            if src != dst:
+                pool[dst] = mix(pool[dst], hashmix(pool[src]))
+    for w in words[_POOL:]:
+        for dst in range(_POOL):
+            pool[dst] = mix(pool[dst], hashmix(w))
+    return pool[0], pool[1], pool[2], pool[3], h
 
 
 def own_stream(seed: int, *key: int) -> random.Random:
