@@ -101,7 +101,10 @@ def workforce_people(s: Scenario) -> list[EmployeeSpec]:
     people: list[EmployeeSpec] = []
     for index, group in enumerate(s.workforce):
         proficiency = {group.skill: 1.0, **group.other_skills}
-        for _ in range(group.headcount):
+        # People on their own shifts first, in the file's order; the rest on the group's.
+        shifts = [name for name, n in group.shift_headcounts.items() for _ in range(n)]
+        shifts += [group.shift] * (group.headcount - len(shifts))
+        for shift in shifts:
             people.append(
                 EmployeeSpec(
                     index=len(people),
@@ -111,7 +114,7 @@ def workforce_people(s: Scenario) -> list[EmployeeSpec]:
                     customer_orientation=group.customer_orientation,
                     baseline_engagement=group.baseline_engagement,
                     hourly_cost=group.hourly_cost,
-                    shift=group.shift,
+                    shift=shift,
                 )
             )
     return people

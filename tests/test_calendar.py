@@ -163,6 +163,24 @@ def test_a_shift_other_than_the_opening_hours():
     assert weekend.requests["resolution_hours"].iloc[0] == pytest.approx(0.0)
 
 
+def test_a_person_s_own_shift_within_a_group():
+    """Two people, one of them on a 12:00-20:00 shift (`shift_headcounts`), the other on the
+    opening hours 09-17: the Friday 17:00 request is answered at once, the Friday 20:00 one on
+    Monday at 09:00 (61 h later); on duty, the late person counts 40 h a week, as the other."""
+    late = {"late": {d: "12:00-20:00" for d in ("mon", "tue", "wed", "thu", "fri")}}
+    result = arrivals_at(
+        [FRIDAY + 17, FRIDAY + 20], {"shifts": late}, headcount=2, shift_headcounts={"late": 1}
+    )
+    assert result.requests["elapsed_hours"].tolist() == pytest.approx([1.0, 62.0])
+    # Neutral: no counts, everyone on the group's shift (the opening hours): both wait.
+    alike = arrivals_at([FRIDAY + 17, FRIDAY + 20], {"shifts": late}, headcount=2)
+    assert alike.requests["elapsed_hours"].tolist() == pytest.approx([65.0, 62.0])
+    everyone = arrivals_at(
+        [FRIDAY + 17], {"shifts": late}, headcount=2, shift="late", shift_headcounts={"late": 2}
+    )
+    assert everyone.requests["elapsed_hours"].tolist() == pytest.approx([1.0])
+
+
 def test_off_duty_people_are_not_dispatched_and_utilisation_counts_duty_hours():
     """One person, 40 h a week, 30 requests of 1 h a week arriving around the clock: they are
     all answered during the opening hours, and the utilisation is busy hours over the 40."""
@@ -212,6 +230,25 @@ def test_without_a_calendar_nothing_changes_in_the_output():
             "workforce.0.shift",
         ),
         ({"workforce": [{"skill": "a", "headcount": 1, "shift": "x"}]}, "workforce.0.shift"),
+        (
+            {
+                "calendar": {},
+                "workforce": [{"skill": "a", "headcount": 1, "shift_headcounts": {"x": 1}}],
+            },
+            "workforce.0.shift_headcounts.x",
+        ),
+        (
+            {
+                "calendar": {"shifts": {"x": {"mon": "09:00-12:00"}}},
+                "workforce": [{"skill": "a", "headcount": 1, "shift_headcounts": {"x": 2}}],
+            },
+            "workforce.0.shift_headcounts: counts 2 people (allowed: up to the group's "
+            "headcount, 1)",
+        ),
+        (
+            {"workforce": [{"skill": "a", "headcount": 1, "shift_headcounts": {"x": 1}}]},
+            "workforce.0.shift_headcounts",
+        ),
         ({"calendar": {"opening_hours": {"someday": "9-17"}}}, "calendar.opening_hours.someday"),
     ],
 )

@@ -37,7 +37,7 @@ import pandas as pd
 from scipy import stats
 
 from sim.calibration.cases import Timeline, is_ping_pong
-from sim.calibration.workweek import HOURS_PER_WEEK, WorkWeek, hour_of_week
+from sim.calibration.workweek import HOURS_PER_WEEK, WEEKDAYS, WorkWeek, hour_of_week
 
 TYPE_COVERAGE = 0.8
 """Routes are kept as request types, most common first, until they cover this share of the
@@ -88,10 +88,15 @@ class Calibration:
 
 
 def discover(
-    timeline: Timeline, cut: pd.Timestamp, source: str, start_delays: bool = False
+    timeline: Timeline,
+    cut: pd.Timestamp,
+    source: str,
+    start_delays: bool = False,
+    person_shifts: bool = False,
 ) -> Calibration:
     """Fit an "as is" scenario on the cases of `timeline` that arrived before `cut` (with
-    `start_delays`, each team's delay before it takes up a new case too: `_delays`)."""
+    `start_delays`, each team's delay before it takes up a new case too: `_delays`; with
+    `person_shifts`, each person's own hours: `_person_shifts`)."""
     cases = timeline.cases
     notes: dict[str, str] = dict(FIXED_NOTES)
     warnings: list[str] = []
@@ -170,7 +175,7 @@ def discover(
     work_note, distribution, cv = _work_distribution(visits, request_types, types)
     notes["demand.work_distribution"] = work_note
 
-    workforce, people_notes, multi = _workforce(events, request_types)
+    workforce, people_notes, multi, primary = _workforce(events, request_types)
     notes.update(people_notes)
 
     handoff_delay = _delays(visits, workforce, notes, start_delays)
@@ -240,6 +245,10 @@ def discover(
     backlog = _backlog(cases, timeline.visits, cut)
 
     shifts_by_team, shift_note = _team_shifts(events, workforce, workweek, weeks_of_events)
+    if person_shifts:
+        personal, person_note = _person_shifts(active, primary, workforce, workweek, shifts_by_team)
+        shifts_by_team |= personal
+        shift_note += "; " + person_note
     notes["calendar.shifts"] = shift_note
     scenario = _scenario(
         source,
@@ -274,7 +283,12 @@ def discover(
         "when everyone is on duty (teams regularly present beyond them have their own shifts); "
         "customers arrive around the clock by hour of the week. "
         "People's own working days (the shortest stretch of the day holding 80% of a person's "
-        f"events) are {_shift_text(shifts)}; not simulated one by one.",
+        f"events) are {_shift_text(shifts)}; "
+        + (
+            "each person's own hours are their shift (shift_headcounts)."
+            if person_shifts
+            else "not simulated one by one (sim calibrate --person-shifts)."
+        ),
         "Priorities and the backlog at the start are measured below but not yet simulated.",
     ]
     if priorities is not None:
@@ -693,7 +707,7 @@ def _workforce(events: pd.DataFrame, request_types: list[dict[str, Any]]):
         + (f"; {len(assumed)} teams with one assumed person" if assumed else "")
         + f" ({total} in all)"
     )
-    return groups, notes, multi
+    return groups, notes, multi, primary
 
 
 SHIFT_COVERAGE = 0.8
@@ -731,6 +745,95 @@ def _shift_text(shifts: list[tuple[int, int, int]]) -> str:
     shown = ", ".join(f"{a:02d}-{b:02d} {n}" for a, b, n in shifts[:5])
     rest = total - sum(n for *_, n in shifts[:5])
     return f"{shown}{f', other {rest}' if rest else ''} (of {total} people)"
+
+
+MIN_PERSON_EVENTS = 20
+"""Fewer events than this in the fitting window (or activity in fewer than two weeks): the
+person's own hours are not told; they keep their group's shift."""
+
+
+def _person_shifts(
+    active: pd.DataFrame,
+    primary: pd.Series,
+    workforce: list[dict[str, Any]],
+    workweek: WorkWeek,
+    team_shifts: dict[str, WorkWeek],
+) -> tuple[dict[str, WorkWeek], str]:
+    """Each person's own hours, as shifts counted per group (`shift_headcounts`), never
+    named: their working days (weekdays with events in at least `PRESENCE_SHARE` of the
+    weeks they were active) from the shortest stretch of the day holding `SHIFT_COVERAGE` of
+    their events. People whose hours are their group's shift, or who are not seen enough
+    (`MIN_PERSON_EVENTS`), keep the group's shift. Returns the new shifts and a note."""
+    active = active.assign(
+        week=active["time"].dt.to_period("W"),
+        day=active["time"].dt.day_of_week,
+        hour=active["time"].dt.hour,
+    )
+    shifts: dict[str, WorkWeek] = {}
+    own = 0
+    group_of = {g["skill"]: g for g in workforce}
+    counts: dict[str, Counter] = {}
+    for person, rows in active.groupby("resource", sort=True):
+        weeks = rows["week"].nunique()
+        team = primary.get(person)
+        if len(rows) < MIN_PERSON_EVENTS or weeks < 2 or not isinstance(team, str):
+            continue
+        if team not in group_of:
+            continue
+        seen = rows.groupby("day")["week"].nunique()
+        days = sorted(int(d) for d in seen.index[seen >= PRESENCE_SHARE * weeks])
+        hours = np.bincount(rows["hour"], minlength=24)
+        cumulative = np.concatenate([[0.0], np.cumsum(hours)])
+        wanted = SHIFT_COVERAGE * cumulative[-1]
+        best = (0, 24)
+        for a in range(24):
+            b = int(np.searchsorted(cumulative, cumulative[a] + wanted - 1e-9))
+            if b <= 24 and b - a < best[1] - best[0]:
+                best = (a, max(b, a + 1))
+        if not days:
+            continue
+        flags = [False] * HOURS_PER_WEEK
+        for d in days:
+            for h in range(*best):
+                flags[24 * d + h] = True
+        week = WorkWeek(tuple(flags))
+        if week == team_shifts.get(team, workweek):
+            continue
+        name = f"{_day_text(days)} {best[0]:02d}-{best[1]:02d}"
+        shifts[name] = week
+        counts.setdefault(team, Counter())[name] += 1
+        own += 1
+    for team, counter in counts.items():
+        group = group_of[team]
+        room = group["headcount"]
+        kept = {}
+        for name, n in counter.most_common():
+            kept[name] = min(n, room)
+            room -= kept[name]
+            if room == 0:
+                break
+        group["shift_headcounts"] = {k: v for k, v in kept.items() if v > 0}
+    used = {name for g in workforce for name in g.get("shift_headcounts", {})}
+    shifts = {name: week for name, week in shifts.items() if name in used}
+    note = (
+        f"{own} people on their own hours ({len(shifts)} patterns: their working days, the "
+        f"weekdays with events in at least {PRESENCE_SHARE:.0%} of the weeks they were active, "
+        f"from the shortest stretch of the day holding {SHIFT_COVERAGE:.0%} of their events), "
+        "counted per team in shift_headcounts; the others keep their team's hours"
+    )
+    return shifts, note
+
+
+def _day_text(days: list[int]) -> str:
+    """'Mon-Fri', 'Mon, Wed-Thu': weekdays (0 = Monday) in runs."""
+    runs: list[list[int]] = []
+    for d in days:
+        if runs and runs[-1][-1] == d - 1:
+            runs[-1].append(d)
+        else:
+            runs.append([d])
+    names = [w[:3] for w in WEEKDAYS]
+    return ", ".join(names[r[0]] if len(r) == 1 else f"{names[r[0]]}-{names[r[-1]]}" for r in runs)
 
 
 def _priorities(train: pd.DataFrame) -> pd.DataFrame | None:

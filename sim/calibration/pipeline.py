@@ -56,7 +56,11 @@ def timeline_of(table: pd.DataFrame, mapping: LogMapping, source: str) -> Timeli
 
 
 def fit(
-    timeline: Timeline, source: str, holdout: float, start_delays: bool = False
+    timeline: Timeline,
+    source: str,
+    holdout: float,
+    start_delays: bool = False,
+    person_shifts: bool = False,
 ) -> tuple[Calibration, pd.Timestamp]:
     """Discover the scenario on the cases that arrived before the cut (all of them when
     `holdout` is 0); the cut is the midnight after which about `holdout` of the cases
@@ -75,7 +79,7 @@ def fit(
             )
     else:
         cut = (cases["arrival"].max() + pd.Timedelta(days=1)).normalize()
-    return discover(timeline, cut, source, start_delays), cut
+    return discover(timeline, cut, source, start_delays, person_shifts), cut
 
 
 def calibrate(
@@ -87,11 +91,12 @@ def calibrate(
     workers: int = 1,
     progress: Progress | None = None,
     start_delays: bool = False,
+    person_shifts: bool = False,
 ) -> Calibrated:
     """Fit on the earlier cases (all of them when `holdout` is 0) and, with a holdout,
     measure the fidelity on the later ones with `reps` replications."""
     timeline = load_timeline(path, mapping)
-    calibration, cut = fit(timeline, str(path), holdout, start_delays)
+    calibration, cut = fit(timeline, str(path), holdout, start_delays, person_shifts)
     scenario = to_scenario(calibration, str(path))
     fidelity = None
     if holdout > 0:

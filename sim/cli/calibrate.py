@@ -108,6 +108,14 @@ def calibrate_command(
             "see docs/calibration.md).",
         ),
     ] = False,
+    person_shifts: Annotated[
+        bool,
+        typer.Option(
+            "--person-shifts",
+            help="Give each person their own hours, from when they work in the log (counted "
+            "per team, never named; experimental: see docs/calibration.md).",
+        ),
+    ] = False,
     as_json: Annotated[
         bool,
         typer.Option("--json", help="Print the fidelity (and any warnings) as one JSON object."),
@@ -153,6 +161,7 @@ def calibrate_command(
             workers=workers if workers is not None else 0,
             progress=progress,
             start_delays=start_delays,
+            person_shifts=person_shifts,
         )
     source = str(log)
     timeline = result.timeline

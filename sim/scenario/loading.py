@@ -263,9 +263,10 @@ def _calendar_problems(s: Scenario) -> list[tuple[str, str]]:
     calendar = s.calendar
     if calendar is None:
         return [
-            (f"workforce.{i}.shift", "needs a [calendar] with its shifts (allowed: empty)")
+            (f"workforce.{i}.{key}", "needs a [calendar] with its shifts (allowed: empty)")
             for i, group in enumerate(s.workforce)
-            if group.shift
+            for key in ("shift", "shift_headcounts")
+            if getattr(group, key)
         ]
     problems: list[tuple[str, str]] = []
     if s.run.hours_per_day != 24:
@@ -298,10 +299,27 @@ def _calendar_problems(s: Scenario) -> list[tuple[str, str]]:
         if Week.from_text(hours).hours <= 0:
             problems.append((f"calendar.{key}", "has no hours (allowed: some hours in the week)"))
     for i, group in enumerate(s.workforce):
+        names = ", ".join(calendar.shifts) or "none defined in calendar.shifts"
         if group.shift and group.shift not in calendar.shifts:
-            names = ", ".join(calendar.shifts) or "none defined in calendar.shifts"
             problems.append(
                 (f"workforce.{i}.shift", f"{group.shift!r} is not a shift (allowed: {names})")
+            )
+        for name in group.shift_headcounts:
+            if name not in calendar.shifts:
+                problems.append(
+                    (
+                        f"workforce.{i}.shift_headcounts.{name}",
+                        f"{name!r} is not a shift (allowed: {names})",
+                    )
+                )
+        counted = sum(group.shift_headcounts.values())
+        if counted > group.headcount:
+            problems.append(
+                (
+                    f"workforce.{i}.shift_headcounts",
+                    f"counts {counted} people (allowed: up to the group's headcount, "
+                    f"{group.headcount})",
+                )
             )
     return problems
 

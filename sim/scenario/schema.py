@@ -206,6 +206,10 @@ class WorkforceGroup(StrictSection):
     shift: str = ""
     """With a `[calendar]`: the name of the group's shift in `calendar.shifts`; empty = the
     opening hours."""
+    shift_headcounts: dict[str, Annotated[int, Field(ge=1)]] = {}
+    """With a `[calendar]`: how many of the group's people work each of these shifts (names
+    in `calendar.shifts`) instead of the group's `shift`: people's own hours, counted, never
+    named. Empty (neutral): everyone on the group's shift."""
     start_delay_share: Fraction = 0.0
     """Share of new cases (their first step) this group takes up only after a delay (0: none,
     the neutral value): work that waits unseen in the team, as in ticket logs."""
