@@ -214,3 +214,25 @@ def helpdesk_export(
             "priority",
         ],
     ).sort_values("sys_updated_at", kind="stable")
+
+
+def helpdesk_fit(frame: pd.DataFrame, **options: bool) -> dict:
+    """The scenario (raw, as `discover` writes it) fitted on every case of a generated
+    helpdesk export (`helpdesk_export`), its columns and states proposed from their names;
+    `options` are `discover`'s (`start_delays`, `person_shifts`)."""
+    from sim.calibration.cases import build_timeline
+    from sim.calibration.discovery import discover
+    from sim.calibration.mapping import LogMapping
+    from sim.calibration.proposal import propose_columns
+    from sim.calibration.readers import RawLog, canonical_table
+
+    log = RawLog(frame.astype(str), "row")
+    mapping = LogMapping.model_validate(
+        {
+            "columns": propose_columns(log),
+            "states": {"waiting": ["Awaiting User Info"], "resolved": ["Resolved"]},
+        }
+    )
+    timeline = build_timeline(canonical_table(log, mapping, "desk.csv"), mapping.states)
+    cut = (timeline.cases["arrival"].max() + pd.Timedelta(days=1)).normalize()
+    return discover(timeline, cut, "desk.csv", **options).scenario

@@ -4,13 +4,9 @@ days and hours become a shift, counted per team (`shift_headcounts`), never name
 from __future__ import annotations
 
 import pandas as pd
-from calibration_logs import helpdesk_export
+from calibration_logs import helpdesk_export, helpdesk_fit
 
-from sim.calibration.cases import build_timeline
-from sim.calibration.discovery import _person_shifts, discover
-from sim.calibration.mapping import LogMapping
-from sim.calibration.proposal import propose_columns
-from sim.calibration.readers import RawLog, canonical_table
+from sim.calibration.discovery import _person_shifts
 from sim.calibration.workweek import WorkWeek
 from sim.runner import run
 from sim.scenario import parse_scenario
@@ -49,17 +45,7 @@ def test_a_person_s_hours_become_their_own_shift_counted_not_named():
 
 
 def test_the_scenario_with_people_s_shifts_validates_and_runs():
-    frame = helpdesk_export(tickets=600, weeks=8)
-    log = RawLog(frame.astype(str), "row")
-    mapping = LogMapping.model_validate(
-        {
-            "columns": propose_columns(log),
-            "states": {"waiting": ["Awaiting User Info"], "resolved": ["Resolved"]},
-        }
-    )
-    timeline = build_timeline(canonical_table(log, mapping, "desk.csv"), mapping.states)
-    cut = (timeline.cases["arrival"].max() + pd.Timedelta(days=1)).normalize()
-    raw = discover(timeline, cut, "desk.csv", person_shifts=True).scenario
+    raw = helpdesk_fit(helpdesk_export(tickets=600, weeks=8), person_shifts=True)
     counted = {g["skill"]: g.get("shift_headcounts", {}) for g in raw["workforce"]}
     assert any(counted.values()), counted
     for group in raw["workforce"]:

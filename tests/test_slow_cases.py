@@ -6,14 +6,8 @@ from __future__ import annotations
 
 import json
 
-import pandas as pd
-from calibration_logs import helpdesk_export
+from calibration_logs import helpdesk_export, helpdesk_fit
 
-from sim.calibration.cases import build_timeline
-from sim.calibration.discovery import discover
-from sim.calibration.mapping import LogMapping
-from sim.calibration.proposal import propose_columns
-from sim.calibration.readers import RawLog, canonical_table
 from sim.runner import run
 from sim.scenario import load_scenario, parse_scenario
 
@@ -93,16 +87,7 @@ def _desk_slow_share(together: bool) -> float:
     frame = helpdesk_export(
         tickets=1500, weeks=12, desk_delay_share=0.3, desk_delay_hours=20, together=together
     )
-    log = RawLog(frame.astype(str), "row")
-    mapping = LogMapping.model_validate(
-        {
-            "columns": propose_columns(log),
-            "states": {"waiting": ["Awaiting User Info"], "resolved": ["Resolved"]},
-        }
-    )
-    timeline = build_timeline(canonical_table(log, mapping, "desk.csv"), mapping.states)
-    cut = (timeline.cases["arrival"].max() + pd.Timedelta(days=1)).normalize()
-    scenario = discover(timeline, cut, "desk.csv", start_delays=True).scenario
+    scenario = helpdesk_fit(frame, start_delays=True)
     desk_only = next(t for t in scenario["demand"]["request_types"] if t["name"] == "Service Desk")
     return desk_only.get("slow_case_share", 1.0)
 

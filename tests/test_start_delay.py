@@ -7,14 +7,8 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pandas as pd
-from calibration_logs import helpdesk_export
+from calibration_logs import helpdesk_export, helpdesk_fit
 
-from sim.calibration.cases import build_timeline
-from sim.calibration.discovery import discover
-from sim.calibration.mapping import LogMapping
-from sim.calibration.proposal import propose_columns
-from sim.calibration.readers import RawLog, canonical_table
 from sim.runner import run
 from sim.scenario import load_scenario, parse_scenario
 
@@ -72,22 +66,10 @@ def test_calibration_measures_a_desk_slow_to_start():
     takes them up: fitted with `start_delays`, the desk's share and mean come back near them
     (nights the calendar makes are not counted as delay); without it, nothing is fitted."""
     frame = helpdesk_export(tickets=1500, weeks=12, desk_delay_share=0.3, desk_delay_hours=20)
-    log = RawLog(frame.astype(str), "row")
-    columns = propose_columns(log)
-    mapping = LogMapping.model_validate(
-        {
-            "columns": columns,
-            "states": {"waiting": ["Awaiting User Info"], "resolved": ["Resolved"]},
-        }
-    )
-    timeline = build_timeline(canonical_table(log, mapping, "desk.csv"), mapping.states)
-    cut = (timeline.cases["arrival"].max() + pd.Timedelta(days=1)).normalize()
     desk = {}
     for flag in (False, True):
-        calibration = discover(timeline, cut, "desk.csv", start_delays=flag)
-        desk[flag] = next(
-            g for g in calibration.scenario["workforce"] if g["skill"] == "Service Desk"
-        )
+        fitted = helpdesk_fit(frame, start_delays=flag)
+        desk[flag] = next(g for g in fitted["workforce"] if g["skill"] == "Service Desk")
     assert "start_delay_share" not in desk[False]
     share, mean = desk[True]["start_delay_share"], desk[True]["start_delay_hours"]
     assert 0.2 < share < 0.45, share
