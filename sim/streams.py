@@ -57,39 +57,11 @@ def stream_seed(seed: int, *key: int) -> int:
     (a fifth of the presets' requests), and numpy's object took twice as long as this."""
     if seed < 0 or min(key, default=0) < 0:
         raise ValueError(f"stream seeds and keys are non-negative: {seed}, {key}")
-    a, b, c, d, h = _run_pool(seed)
-    for k in key:  # numpy's mix_entropy for the words after the pool's, unrolled
-        while True:
-            v = k & _MASK
-            x = v ^ h
-            h = (h * _MULT_A) & _MASK
-            x = (x * h) & _MASK
-            x ^= x >> 16
-            a = (_MIX_L * a - _MIX_R * x) & _MASK
-            a ^= a >> 16
-            x = v ^ h
-            h = (h * _MULT_A) & _MASK
-            x = (x * h) & _MASK
-            x ^= x >> 16
-            b = (_MIX_L * b - _MIX_R * x) & _MASK
-            b ^= b >> 16
-            x = v ^ h
-            h = (h * _MULT_A) & _MASK
-            x = (x * h) & _MASK
-            x ^= x >> 16
-            c = (_MIX_L * c - _MIX_R * x) & _MASK
-            c ^= c >> 16
-            x = v ^ h
-            h = (h * _MULT_A) & _MASK
-            x = (x * h) & _MASK
-            x ^= x >> 16
-            d = (_MIX_L * d - _MIX_R * x) & _MASK
-            d ^= d >> 16
-            k >>= 32
-            if not k:
-                break
+    *pool, h = _run_pool(seed)
+    for k in key:
+        h = _mix_in(pool, h, k)
     # generate_state(2): the first two words of the pool, hashed.
-    g = _INIT_B
+    a, b, g = pool[0], pool[1], _INIT_B
     a = ((a ^ g) * ((g * _MULT_B) & _MASK)) & _MASK
     a ^= a >> 16
     g = (g * _MULT_B) & _MASK
@@ -106,10 +78,28 @@ _MIX_L, _MIX_R = 0xCA01F9DD, 0x4973F715
 _POOL = 4
 
 
+def _mix_in(pool: list[int], h: int, value: int) -> int:
+    """Mix `value`'s 32-bit words (lowest first) into `pool` as numpy's mix_entropy mixes the
+    words after the pool's own; the hash constant after them."""
+    while True:
+        word = value & _MASK
+        for i in range(_POOL):
+            x = word ^ h
+            h = (h * _MULT_A) & _MASK
+            x = (x * h) & _MASK
+            x ^= x >> 16
+            mixed = (_MIX_L * pool[i] - _MIX_R * x) & _MASK
+            pool[i] = mixed ^ (mixed >> 16)
+        value >>= 32
+        if not value:
+            return h
+
+
 @lru_cache(maxsize=16)
 def _run_pool(seed: int) -> tuple[int, int, int, int, int]:
     """SeedSequence's entropy pool after the run's seed, and the hash constant it left: what
     every stream of the run starts from, before its key is mixed in."""
+    seed_words_beyond_pool = seed >> 32 * _POOL
     words = []
     while True:
         words.append(seed & _MASK)
@@ -135,9 +125,8 @@ def _run_pool(seed: int) -> tuple[int, int, int, int, int]:
         for dst in range(_POOL):
             if src != dst:
                 pool[dst] = mix(pool[dst], hashmix(pool[src]))
-    for w in words[_POOL:]:
-        for dst in range(_POOL):
-            pool[dst] = mix(pool[dst], hashmix(w))
+    if len(words) > _POOL:  # a seed of more than 128 bits: its other words, as a key's
+        h = _mix_in(pool, h, seed_words_beyond_pool)
     return pool[0], pool[1], pool[2], pool[3], h
 
 
