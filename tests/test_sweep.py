@@ -36,6 +36,7 @@ from sim.sweeps import (
     summarise_sweep,
 )
 from sim.sweeps.sensitivity import INDICES, analyse, check_design, plot_indices, run_sensitivity
+from sim.sweeps.store import locked, open_output
 
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTIONAL = ROOT / "scenarios" / "functional.toml"
@@ -544,12 +545,19 @@ def _limit_file_size(limit: int):
 
 @pytest.mark.slow
 def test_a_write_that_fails_keeps_what_is_saved_and_says_how_to_finish(tmp_path):
-    """A full disk gave "internal error: OSError ... a bug in sim". Here no file over 9 kB can
-    be written, as on a disk that is full: the manifest fits, a part with every KPI does not."""
+    """A full disk gave "internal error: OSError ... a bug in sim". Here the sweep is started
+    (its manifest written), then resumed where no file over 4 kB can be written, as on a disk
+    that is full: a part with every KPI (over 10 kB) cannot be saved. The manifest is written
+    first and without the limit, as its size grows with every scenario key the model gains."""
     every_kpi = re.sub(r"^kpis = .*$", "kpis = []", SWEEP, flags=re.M)
     spec = write(tmp_path, every_kpi)
     out = tmp_path / "out"
-    process = _sweep_process(spec, out, "--workers", "1", preexec_fn=_limit_file_size(9000))
+    with locked(out):
+        open_output(out, load_spec(spec), resume=False)
+    manifest = (out / MANIFEST).read_bytes()
+    process = _sweep_process(
+        spec, out, "--resume", "--workers", "1", preexec_fn=_limit_file_size(4096)
+    )
     _, stderr = process.communicate(timeout=300)
     assert process.returncode == 1, stderr
     last = stderr.replace("\r", "\n").strip().splitlines()[-1]
@@ -557,7 +565,7 @@ def test_a_write_that_fails_keeps_what_is_saved_and_says_how_to_finish(tmp_path)
         "File too large); 0 of 8 runs are saved; make room and run the same sweep with --resume "
         "to finish the rest"
     )
-    assert (out / MANIFEST).stat().st_size < 9000
+    assert (out / MANIFEST).read_bytes() == manifest
     assert not list((out / "parts").glob(".*.tmp"))  # no half-written file left behind
     finished = _sweep_process(spec, out, "--resume", "--workers", "1")
     _, stderr = finished.communicate(timeout=300)
