@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import gzip
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import quoteattr
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from sim.calibration.discovery import Calibration
 
 XES_COLUMNS = {
     "case": "case:concept:name",
@@ -216,10 +220,28 @@ def helpdesk_export(
     ).sort_values("sys_updated_at", kind="stable")
 
 
-def helpdesk_fit(frame: pd.DataFrame, **options: bool) -> dict:
+def changed_helpdesk(weeks: int = 6) -> pd.DataFrame:
+    """A helpdesk export (`helpdesk_export`) whose process changes after `weeks` weeks: before,
+    40 tickets a week and 60% of them wait for the customer first; after, for another `weeks`
+    weeks, 80 tickets a week and none waits."""
+    before = helpdesk_export(6 * 40 * weeks // 6, weeks, 3, desk_delay_share=0.6, together=True)
+    after = helpdesk_export(6 * 80 * weeks // 6, weeks, 4, together=True)
+    moved = pd.to_datetime(after["sys_updated_at"]) + pd.Timedelta(days=7 * weeks)
+    after = after.assign(
+        number="NEW" + after["number"], sys_updated_at=moved.dt.strftime("%Y-%m-%d %H:%M")
+    )
+    return pd.concat([before, after]).sort_values("sys_updated_at", kind="stable")
+
+
+def helpdesk_fit(frame: pd.DataFrame, **options: Any) -> dict:
     """The scenario (raw, as `discover` writes it) fitted on every case of a generated
     helpdesk export (`helpdesk_export`), its columns and states proposed from their names;
-    `options` are `discover`'s (`start_delays`, `person_shifts`)."""
+    `options` are `discover`'s (`start_delays`, `person_shifts`, `fit_window`)."""
+    return helpdesk_calibration(frame, **options).scenario
+
+
+def helpdesk_calibration(frame: pd.DataFrame, **options: Any) -> Calibration:
+    """`helpdesk_fit`'s whole `Calibration`: its scenario, notes, warnings and window."""
     from sim.calibration.cases import build_timeline
     from sim.calibration.discovery import discover
     from sim.calibration.mapping import LogMapping
@@ -235,4 +257,4 @@ def helpdesk_fit(frame: pd.DataFrame, **options: bool) -> dict:
     )
     timeline = build_timeline(canonical_table(log, mapping, "desk.csv"), mapping.states)
     cut = (timeline.cases["arrival"].max() + pd.Timedelta(days=1)).normalize()
-    return discover(timeline, cut, "desk.csv", **options).scenario
+    return discover(timeline, cut, "desk.csv", **options)

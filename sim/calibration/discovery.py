@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -54,9 +55,6 @@ TREND_LIMIT = 0.2
 """The log counts as not stationary when a significant (p < 0.01) linear trend changes weekly
 arrivals, median elapsed time or transfers per case by more than this share over the weeks
 before the test window, or a week has under half the median arrivals."""
-RECENT_WEEKS = 4
-"""Weeks fitted on when the log is not stationary: the latest ones before the test window
-predict it best."""
 MIN_TOUCH_HOURS = 1 / 60
 """Work of a task with no measurable touch time (a minute: the schema needs some work)."""
 
@@ -75,7 +73,12 @@ class Calibration:
     """Mean arrivals per hour of the week (168 values, Monday 00:00 first) in the window."""
     type_profiles: dict[str, list[float]]
     window: tuple[pd.Timestamp, pd.Timestamp]
-    """The arrival window rates were measured in."""
+    """The fitting window: every number was measured on the cases that arrived in it."""
+    window_note: str
+    """Which window that is and why (`_fit_window`)."""
+    fitted_cases: int
+    arrivals_start: pd.Timestamp
+    """Arrival rates were measured from then to the cut (`FitWindows.arrivals_start`)."""
     cut: pd.Timestamp
     workweek: str
     on_duty: list[float]
@@ -86,6 +89,18 @@ class Calibration:
     backlog: dict[str, int]
     stats: dict[str, float] = field(default_factory=dict)
 
+    def fit_window(self) -> dict[str, Any]:
+        """The fitting window for `sim calibrate --json`."""
+        start, end = self.window
+        return {
+            "from": str(start),
+            "to": str(end),
+            "days": (end - start) / pd.Timedelta(days=1),
+            "cases": self.fitted_cases,
+            "how": self.window_note,
+            "arrivals_from": str(self.arrivals_start),
+        }
+
 
 def discover(
     timeline: Timeline,
@@ -93,31 +108,35 @@ def discover(
     source: str,
     start_delays: bool = False,
     person_shifts: bool = False,
+    fit_window: FitWindow = "auto",
 ) -> Calibration:
-    """Fit an "as is" scenario on the cases of `timeline` that arrived before `cut` (with
+    """Fit an "as is" scenario on the cases of `timeline` that arrived in the fitting window
+    before `cut` (`_fit_window`: `fit_window` chooses it) (with
     `start_delays`, each team's delay before it takes up a new case too: `_delays`; with
     `person_shifts`, each person's own hours: `_person_shifts`)."""
     cases = timeline.cases
     notes: dict[str, str] = dict(FIXED_NOTES)
     warnings: list[str] = []
-    window, window_note, warning = _fit_window(cases[cases["arrival"] < cut], cut)
-    if warning:
-        warnings.append(warning)
+    windows = _fit_window(cases[cases["arrival"] < cut], cut, fit_window)
+    if windows.warning:
+        warnings.append(windows.warning)
+    window, window_note = (windows.start, cut), windows.note
     train = cases[(cases["arrival"] >= window[0]) & (cases["arrival"] < cut)]
     visits = timeline.visits[timeline.visits["case"].isin(train["case"])]
     times = timeline.events["time"]
     events = timeline.events[(times >= window[0]) & (times < cut)]
-    in_window = train
     days = (window[1] - window[0]) / pd.Timedelta(days=1)
-    per_day = len(in_window) / days
+    weeks = days / 7
+    arrived = cases[(cases["arrival"] >= windows.arrivals_start) & (cases["arrival"] < cut)]
+    arrival_days = (cut - windows.arrivals_start) / pd.Timedelta(days=1)
+    per_day = len(arrived) / arrival_days
     notes["demand.requests_per_day"] = (
-        f"{len(in_window):,} cases arrived in {days:g} days ({window_note}): "
+        f"{len(arrived):,} cases arrived in {arrival_days:g} days ({windows.arrivals_note}): "
         f"{7 * per_day:,.0f} per week"
     )
-    weeks = days / 7
-    hours = hour_of_week(in_window["arrival"])
-    profile = np.bincount(hours, minlength=HOURS_PER_WEEK) / weeks
-    if days < 7:  # under a week the days of the week cannot be told apart
+    hours = hour_of_week(arrived["arrival"])
+    profile = np.bincount(hours, minlength=HOURS_PER_WEEK) / (arrival_days / 7)
+    if arrival_days < 7:  # under a week the days of the week cannot be told apart
         profile = np.tile(profile.reshape(7, 24).sum(axis=0) / 7, 7)
         notes["calendar.arrival_profile"] = (
             "by hour of the day only, the same every day: the fitting window is shorter than a week"
@@ -127,7 +146,7 @@ def discover(
     types, routes_of, type_notes, coverage = _request_types(train)
     type_profiles = {}
     for name, members in routes_of.items():
-        chosen = in_window[in_window["case"].isin(members)]
+        chosen = train[train["case"].isin(members)]
         type_profiles[name] = list(
             np.bincount(hour_of_week(chosen["arrival"]), minlength=HOURS_PER_WEEK) / weeks
         )
@@ -268,7 +287,8 @@ def discover(
     header = [
         f"Calibrated from {source} by `sim calibrate`.",
         f"Fitted on {len(train):,} cases that arrived from {_day(train['arrival'].min())} to "
-        f"{_day(cut)} (exclusive); {timeline.dropped_cases:,} cases without a team left out.",
+        f"{_day(cut)} (exclusive; {window_note}); {timeline.dropped_cases:,} cases without a "
+        "team left out.",
         f"{len(request_types)} request types cover the cases ({coverage:.0%} by their exact "
         f"route, the rest grouped); {transfers:.2f} transfers per case, "
         f"{train['ping_pong'].mean():.1%} of cases ping-pong (x -> y -> x).",
@@ -325,6 +345,9 @@ def discover(
         arrival_profile=list(profile),
         type_profiles=type_profiles,
         window=window,
+        window_note=window_note,
+        fitted_cases=len(train),
+        arrivals_start=windows.arrivals_start,
         cut=cut,
         workweek=timeline.workweek.describe(),
         on_duty=list(on_duty.to_numpy(dtype=float)),
@@ -487,32 +510,89 @@ def _round(x: float) -> float:
 # Arrivals ------------------------------------------------------------------------------------
 
 
-def _fit_window(
-    train: pd.DataFrame, cut: pd.Timestamp
-) -> tuple[tuple[pd.Timestamp, pd.Timestamp], str, str | None]:
-    """The whole weeks before `cut` to fit on, a note saying which, and a warning when the
-    log is not stationary: arrivals, elapsed times or transfers that trend over the weeks (or
-    weeks with under half the median arrivals, such as a truncated edge). Then only the last
-    `RECENT_WEEKS` weeks are used: they predict the test window best."""
+FitWindow = int | str
+"""Which stretch of the training part to fit on: "auto" (every whole week, or, when the log is
+not stationary, the weeks since its last change), "all" (every whole week) or a number of days
+(the latest ones before the test window)."""
+
+
+@dataclass(frozen=True)
+class FitWindows:
+    """The stretches before the cut a calibration is fitted on, each with a note saying which."""
+
+    start: pd.Timestamp
+    """Routes, work, delays, first-contact resolution, people: from the cases since then."""
+    note: str
+    arrivals_start: pd.Timestamp
+    """Arrival rates and their profile: from the cases since then (earlier than `start` when
+    the arrivals kept steady while the process changed)."""
+    arrivals_note: str
+    warning: str | None
+    """Why the log is not stationary, and what was fitted on (None when it is stationary)."""
+
+
+def _fit_window(train: pd.DataFrame, cut: pd.Timestamp, choice: FitWindow = "auto") -> FitWindows:
+    """The stretches before `cut` to fit on, and a warning when the log is not stationary:
+    arrivals, elapsed times or transfers that trend over the weeks (or weeks with under half
+    the median arrivals, such as a truncated edge). With `choice` "auto", a log that is not
+    stationary is fitted on the weeks since it last changed (`_since_change`): a model fitted
+    to a drifting past cannot reproduce the present. The process (elapsed times, transfers)
+    and the arrivals are told apart: each is fitted on every whole week when it does not
+    drift itself."""
+    first = train["arrival"].min().normalize()
     weeks = int((cut - train["arrival"].min()) / pd.Timedelta(days=7))
-    if weeks < 3:
-        window = (cut - pd.Timedelta(days=7 * max(weeks, 1)), cut)
-        if weeks < 1:
-            window = (train["arrival"].min().normalize(), cut)
-        return window, f"{_day(window[0])} to {_day(cut)}", None
-    edges = [cut - pd.Timedelta(days=7 * k) for k in range(weeks, -1, -1)]
-    week = (
-        np.searchsorted(
-            np.asarray(edges, dtype="datetime64[us]"),
-            train["arrival"].to_numpy(dtype="datetime64[us]"),
-            side="right",
+    reasons = _drift(train, cut, weeks) if weeks >= 3 else {}
+    if choice == "auto" and reasons:  # drifting: since it last changed
+        start, note = _since_change(
+            train, cut, weeks, "process", _process_differs, reasons.keys() & PROCESS_DRIFT
         )
-        - 1
+        arrivals_start, arrivals_note = _since_change(
+            train, cut, weeks, "arrivals", _arrivals_differ, reasons.keys() & ARRIVALS_DRIFT
+        )
+    else:
+        if isinstance(choice, int):
+            start = max(cut - pd.Timedelta(days=choice), first)
+            days = round((cut - start) / pd.Timedelta(days=1))
+            note = (
+                f"the last {days} days before the test window (chosen), "
+                f"{_day(start)} to {_day(cut)}"
+            )
+        elif weeks < 3:
+            start = cut - pd.Timedelta(days=7 * max(weeks, 1)) if weeks >= 1 else first
+            note = f"{_day(start)} to {_day(cut)}"
+        else:
+            start = cut - pd.Timedelta(days=7 * weeks)
+            note = f"{weeks} weeks, {_day(start)} to {_day(cut)}"
+        arrivals_start, arrivals_note = start, note
+    if not reasons:
+        return FitWindows(start, note, arrivals_start, arrivals_note, None)
+    also = "" if arrivals_start == start else f"; arrival rates on {arrivals_note}"
+    why = "; ".join(reasons.values())
+    warning = f"the log is not stationary: {why}; fitted on {note}{also}"
+    return FitWindows(start, note, arrivals_start, arrivals_note, warning)
+
+
+def _week_of(arrivals: pd.Series, cut: pd.Timestamp, weeks: int) -> np.ndarray:
+    """Each arrival's whole week before `cut` (0 the earliest of `weeks`; -1 before them)."""
+    edges = np.asarray(
+        [cut - pd.Timedelta(days=7 * k) for k in range(weeks, -1, -1)], dtype="datetime64[us]"
     )
+    return np.searchsorted(edges, arrivals.to_numpy(dtype="datetime64[us]"), side="right") - 1
+
+
+ARRIVALS_DRIFT = {"arrivals", "quiet weeks"}
+PROCESS_DRIFT = {"median elapsed time", "transfers per case"}
+"""`_drift`'s keys about the arrivals, and about how the cases went."""
+
+
+def _drift(train: pd.DataFrame, cut: pd.Timestamp, weeks: int) -> dict[str, str]:
+    """Why the `weeks` whole weeks before `cut` are not stationary, by what drifts
+    (`ARRIVALS_DRIFT`, `PROCESS_DRIFT`; empty when nothing does)."""
+    week = _week_of(train["arrival"], cut, weeks)
     inside = (week >= 0) & (week < weeks)
     by_week = train[inside].groupby(week[inside])
     counts = by_week.size().reindex(range(weeks), fill_value=0).to_numpy()
-    reasons = []
+    reasons: dict[str, str] = {}
     for label, values, unit in (
         ("arrivals", counts, " cases"),
         (
@@ -529,22 +609,87 @@ def _fit_window(
         change = fit.slope * (weeks - 1) / np.nanmean(values)
         if fit.pvalue < 0.01 and abs(change) > TREND_LIMIT:
             direction = "rise" if change > 0 else "fall"
-            reasons.append(
+            reasons[label] = (
                 f"weekly {label} {direction} from {values[ok][0]:,.3g}{unit} to "
                 f"{values[ok][-1]:,.3g}{unit} over {weeks} weeks (a significant linear trend)"
             )
     low = counts < 0.5 * np.median(counts)
     if low.any():
-        quiet = ", ".join(_day(edges[k]) for k in np.flatnonzero(low)[:4])
-        reasons.append(f"weeks with under half the median arrivals (from {quiet})")
-    if not reasons:
-        window = (edges[0], cut)
-        return window, f"{weeks} weeks, {_day(window[0])} to {_day(cut)}", None
-    recent = min(RECENT_WEEKS, weeks)
-    window = (cut - pd.Timedelta(days=7 * recent), cut)
-    note = f"the last {recent} weeks before the test window, {_day(window[0])} to {_day(cut)}"
-    warning = "the log is not stationary: " + "; ".join(reasons) + f"; fitted on {note}"
-    return window, note, warning
+        starts = [cut - pd.Timedelta(days=7 * (weeks - k)) for k in np.flatnonzero(low)[:4]]
+        reasons["quiet weeks"] = (
+            f"weeks with under half the median arrivals (from {', '.join(map(_day, starts))})"
+        )
+    return reasons
+
+
+MIN_FIT_WEEKS = 2
+"""The fewest weeks a log that is not stationary is fitted on (fewer cases than that leave
+most routes without a sample of their own)."""
+CHANGE_P = 0.01
+"""A week differs from the weeks after it when a test rejects "the same process" at this level."""
+
+
+def _since_change(
+    train: pd.DataFrame,
+    cut: pd.Timestamp,
+    weeks: int,
+    what: str,
+    differs: Callable[[pd.DataFrame, pd.DataFrame, int], str | None],
+    drifting: set[str],
+) -> tuple[pd.Timestamp, str]:
+    """Where to start fitting `what` (`differs` tells when it changed), and a note saying why:
+    every whole week when it does not drift (`drifting` is empty), else the weeks since it
+    last changed.
+    Starting from the last `MIN_FIT_WEEKS`, an earlier week joins while it looks like the
+    weeks after it (`differs(week, weeks after it, how many)` is None)."""
+    if not drifting:
+        start = cut - pd.Timedelta(days=7 * weeks)
+        return start, f"{weeks} weeks, {_day(start)} to {_day(cut)} (no drift)"
+    week = _week_of(train["arrival"], cut, weeks)
+    recent, why = MIN_FIT_WEEKS, "no single week differs from the ones after it"
+    while recent < weeks:
+        added = train[week == weeks - recent - 1]
+        kept = train[(week >= weeks - recent) & (week < weeks)]
+        change = differs(added, kept, recent)
+        if change is not None:
+            why = change
+            break
+        recent += 1
+    start = cut - pd.Timedelta(days=7 * recent)
+    return start, (
+        f"the last {recent} weeks before the test window, {_day(start)} to {_day(cut)}, "
+        f"since the {what} last changed ({why})"
+    )
+
+
+def _arrivals_differ(added: pd.DataFrame, kept: pd.DataFrame, weeks: int) -> str | None:
+    """A week's arrivals are out of line with a stretch's when they are further from its weekly
+    mean than `TREND_LIMIT` of it and than Poisson noise (p = `CHANGE_P`)."""
+    mean = len(kept) / weeks
+    noise = stats.norm.ppf(1 - CHANGE_P / 2) * math.sqrt(mean)
+    if abs(len(added) - mean) > max(TREND_LIMIT * mean, noise):
+        return f"the week before had {len(added):,} arrivals against {mean:,.0f} a week"
+    return None
+
+
+def _process_differs(added: pd.DataFrame, kept: pd.DataFrame, weeks: int) -> str | None:
+    """A week's cases went differently from a stretch's when their elapsed times
+    (Kolmogorov-Smirnov) or transfers per case (Welch's t) differ at p = `CHANGE_P`."""
+    if not len(added) or not len(kept):
+        return None
+    if stats.ks_2samp(added["elapsed_hours"], kept["elapsed_hours"]).pvalue < CHANGE_P:
+        return (
+            f"the week before had a median elapsed time of "
+            f"{added['elapsed_hours'].median():,.3g} h against "
+            f"{kept['elapsed_hours'].median():,.3g} h"
+        )
+    moved = stats.ttest_ind(added["transfers"], kept["transfers"], equal_var=False).pvalue
+    if moved < CHANGE_P:  # NaN (no spread on either side) is no evidence of a change
+        return (
+            f"the week before had {added['transfers'].mean():.2f} transfers per case "
+            f"against {kept['transfers'].mean():.2f}"
+        )
+    return None
 
 
 # Request types ---------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from sim.calibration.cases import Timeline, build_timeline
-from sim.calibration.discovery import Calibration, discover
+from sim.calibration.discovery import Calibration, FitWindow, discover
 from sim.calibration.fidelity import (
     Fidelity,
     held_out_window,
@@ -61,10 +61,11 @@ def fit(
     holdout: float,
     start_delays: bool = False,
     person_shifts: bool = False,
+    fit_window: FitWindow = "auto",
 ) -> tuple[Calibration, pd.Timestamp]:
     """Discover the scenario on the cases that arrived before the cut (all of them when
-    `holdout` is 0); the cut is the midnight after which about `holdout` of the cases
-    arrived."""
+    `holdout` is 0), in the stretch `fit_window` chooses; the cut is the midnight after which
+    about `holdout` of the cases arrived."""
     cases = timeline.cases
     if holdout > 0:
         cut = holdout_cut(timeline, holdout)
@@ -79,7 +80,7 @@ def fit(
             )
     else:
         cut = (cases["arrival"].max() + pd.Timedelta(days=1)).normalize()
-    return discover(timeline, cut, source, start_delays, person_shifts), cut
+    return discover(timeline, cut, source, start_delays, person_shifts, fit_window), cut
 
 
 def calibrate(
@@ -92,11 +93,12 @@ def calibrate(
     progress: Progress | None = None,
     start_delays: bool = False,
     person_shifts: bool = False,
+    fit_window: FitWindow = "auto",
 ) -> Calibrated:
     """Fit on the earlier cases (all of them when `holdout` is 0) and, with a holdout,
     measure the fidelity on the later ones with `reps` replications."""
     timeline = load_timeline(path, mapping)
-    calibration, cut = fit(timeline, str(path), holdout, start_delays, person_shifts)
+    calibration, cut = fit(timeline, str(path), holdout, start_delays, person_shifts, fit_window)
     scenario = to_scenario(calibration, str(path))
     fidelity = None
     if holdout > 0:

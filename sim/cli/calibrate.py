@@ -116,6 +116,16 @@ def calibrate_command(
             "per team, never named; experimental: see docs/calibration.md).",
         ),
     ] = False,
+    fit_window: Annotated[
+        str,
+        typer.Option(
+            "--fit-window",
+            help="Which stretch before the test window to fit on: auto (every whole week; when "
+            "the log is not stationary, the weeks since it last changed), all, or a number of "
+            "days (the latest ones).",
+            metavar="auto|all|DAYS",
+        ),
+    ] = "auto",
     as_json: Annotated[
         bool,
         typer.Option("--json", help="Print the fidelity (and any warnings) as one JSON object."),
@@ -136,6 +146,12 @@ def calibrate_command(
         )
     if reps < 1:
         problems.append(f"sim calibrate: --reps: {reps} is too few (allowed: a whole number >= 1)")
+    window = fit_window_choice(fit_window)
+    if window is None:
+        problems.append(
+            f"sim calibrate: --fit-window: {fit_window!r} is not a window (allowed: auto, all, "
+            "or a whole number of days >= 1)"
+        )
     if report is not None and holdout == 0:
         problems.append("sim calibrate: --report: needs a test window (allowed: --holdout > 0)")
     if problems:
@@ -162,6 +178,7 @@ def calibrate_command(
             progress=progress,
             start_delays=start_delays,
             person_shifts=person_shifts,
+            fit_window=window if window is not None else "auto",
         )
     source = str(log)
     timeline = result.timeline
@@ -192,6 +209,7 @@ def calibrate_command(
             {
                 "log": source,
                 "scenario": str(out),
+                "fit_window": result.calibration.fit_window(),
                 "warnings": result.calibration.warnings,
                 "fidelity": fidelity.as_dict() if fidelity is not None else None,
             }
@@ -200,6 +218,13 @@ def calibrate_command(
         out_console = console()
         for table in fidelity_tables(fidelity):
             out_console.print(table)
+
+
+def fit_window_choice(text: str) -> str | int | None:
+    """`--fit-window`'s value as `sim.calibration.discovery.FitWindow`; None when not one."""
+    if text in ("auto", "all"):
+        return text
+    return int(text) if text.isdigit() and int(text) >= 1 else None
 
 
 def fidelity_tables(fidelity: Fidelity) -> list[Table]:
