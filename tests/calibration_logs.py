@@ -146,6 +146,22 @@ cancelled = ["Canceled"]
 """
 
 
+HELPDESK_MAP = """
+[columns]
+case = "number"
+activity = "incident_state"
+timestamp = "sys_updated_at"
+team = "assignment_group"
+resource = "assigned_to"
+order = "sys_mod_count"
+
+[states]
+waiting = ["Awaiting User Info"]
+resolved = ["Resolved", "Closed"]
+"""
+"""A map file for `helpdesk_export`'s logs (`sim calibrate --map`)."""
+
+
 def helpdesk_export(
     tickets: int = 360,
     weeks: int = 6,

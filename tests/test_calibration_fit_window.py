@@ -7,7 +7,13 @@ import json
 
 import pandas as pd
 import pytest
-from calibration_logs import changed_helpdesk, helpdesk_calibration, helpdesk_export, write_csv
+from calibration_logs import (
+    HELPDESK_MAP,
+    changed_helpdesk,
+    helpdesk_calibration,
+    helpdesk_export,
+    write_csv,
+)
 from sim_in_process import sim
 
 NEW_PER_DAY = 80 / 7
@@ -68,12 +74,7 @@ def test_a_number_of_days_fits_on_the_latest_ones(changed):
 def test_the_command_reports_the_window_and_refuses_a_wrong_one(changed, tmp_path):
     log = write_csv(changed, tmp_path / "desk.csv")
     mapping = tmp_path / "map.toml"
-    mapping.write_text(
-        '[columns]\ncase = "number"\nactivity = "incident_state"\n'
-        'timestamp = "sys_updated_at"\nteam = "assignment_group"\n'
-        'resource = "assigned_to"\norder = "sys_mod_count"\n'
-        '[states]\nwaiting = ["Awaiting User Info"]\nresolved = ["Resolved", "Closed"]\n'
-    )
+    mapping.write_text(HELPDESK_MAP)
     out = sim(
         "calibrate", log, "--map", mapping, "--holdout", "0", "--json",
         "--out", tmp_path / "a.toml",

@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 
 import numpy as np
-from calibration_logs import helpdesk_export, helpdesk_fit
+from calibration_logs import HELPDESK_MAP, helpdesk_export, helpdesk_fit, write_csv
+from sim_in_process import sim
 
 from sim.runner import run
 from sim.scenario import load_scenario, parse_scenario
@@ -75,3 +76,16 @@ def test_calibration_measures_a_desk_slow_to_start():
     assert 0.2 < share < 0.45, share
     assert 12 < mean < 30, mean
     assert np.isfinite(share * mean)
+
+
+def test_the_command_fits_start_delays_unless_told_not_to(tmp_path):
+    """`sim calibrate` fits them by default; `--no-start-delays` leaves them out."""
+    frame = helpdesk_export(tickets=600, weeks=6, desk_delay_share=0.3, desk_delay_hours=20)
+    log = write_csv(frame, tmp_path / "desk.csv")
+    mapping = tmp_path / "map.toml"
+    mapping.write_text(HELPDESK_MAP)
+    for flags, fitted in (([], True), (["--no-start-delays"], False)):
+        out = tmp_path / f"{fitted}.toml"
+        done = sim("calibrate", log, "--map", mapping, "--holdout", "0", "--out", out, *flags)
+        assert done.returncode == 0, done.stderr
+        assert ("start_delay_share" in out.read_text()) is fitted

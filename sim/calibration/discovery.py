@@ -106,7 +106,7 @@ def discover(
     timeline: Timeline,
     cut: pd.Timestamp,
     source: str,
-    start_delays: bool = False,
+    start_delays: bool = True,
     person_shifts: bool = False,
     fit_window: FitWindow = "auto",
 ) -> Calibration:

@@ -59,7 +59,7 @@ def fit(
     timeline: Timeline,
     source: str,
     holdout: float,
-    start_delays: bool = False,
+    start_delays: bool = True,
     person_shifts: bool = False,
     fit_window: FitWindow = "auto",
 ) -> tuple[Calibration, pd.Timestamp]:
@@ -91,7 +91,7 @@ def calibrate(
     seed: int = 1,
     workers: int = 1,
     progress: Progress | None = None,
-    start_delays: bool = False,
+    start_delays: bool = True,
     person_shifts: bool = False,
     fit_window: FitWindow = "auto",
 ) -> Calibrated:

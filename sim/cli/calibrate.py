@@ -103,11 +103,11 @@ def calibrate_command(
     start_delays: Annotated[
         bool,
         typer.Option(
-            "--start-delays",
-            help="Also fit each team's delay before it takes up a new case (experimental: "
-            "see docs/calibration.md).",
+            "--start-delays/--no-start-delays",
+            help="Fit each team's delay before it takes up a new case, drawn together with "
+            "the customer's waits (see docs/calibration.md).",
         ),
-    ] = False,
+    ] = True,
     person_shifts: Annotated[
         bool,
         typer.Option(
