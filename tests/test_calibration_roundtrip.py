@@ -55,6 +55,10 @@ def test_the_model_s_own_log_calibrates_back_to_its_parameters(simulated_log):
             assert task.skill == true_task.skill
             assert task.hours == pytest.approx(true_task.hours, rel=0.12), name
     assert {g.skill: g.headcount for g in s.workforce} == {"intake": 4, "specialist": 4}
+    # Its delays are drawn apart (no slow cases): a handoff delay (2 h) under the hour does not
+    # make a case slow (0.69 on the escalated type when every handoff delay was taken to).
+    assert all(t.slow_case_share > 0.9 for t in s.demand.request_types)
+    assert all(g.start_delay_share == 0 for g in s.workforce)
     p, true_p = s.policies, truth.policies
     assert p.first_contact_resolution == pytest.approx(true_p.first_contact_resolution, abs=0.02)
     # A log shows the customer's wait ending when work resumes: after a call back at night,

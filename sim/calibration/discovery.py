@@ -423,21 +423,22 @@ def _slow_share(
 ) -> float:
     """The type's `slow_case_share` s at which the model gives the `touched` share of its
     cases a delay or a failed first contact, as the log does (`_slow_cases`). A slow case is
-    touched unless it passes its first team's start delay (share d/s) and every first contact
-    (failure odds 1/s times the task's); a handoff with a delay always touches it. 1 (the
-    neutral value) where even independent draws touch fewer cases than the log shows."""
+    touched unless it passes its first team's start delay (share d/s), every first contact
+    (failure odds 1/s times the task's) and every handoff within `DELAY_THRESHOLD_HOURS`
+    (an exponential delay of mean `handoff_delay`/s). 1 (the neutral value) where even
+    independent draws touch fewer cases than the log shows."""
     tasks = request_type["tasks"]
     start = {g["skill"]: g.get("start_delay_share", 0.0) for g in workforce}
     d = start.get(tasks[0]["skill"], 0.0)
     rights = [t.get("first_contact_resolution", fcr) for t in tasks]
-    handed = len(tasks) > 1 and handoff_delay > 0
+    handoffs = len(tasks) - 1 if handoff_delay > 0 else 0
 
     def touched_at(s: float) -> float:
-        if handed:
-            return s
         passed = 1.0 - min(1.0, d / s)
         for p in rights:
             passed *= p / (p + (1.0 - p) / s) if p > 0 else 0.0
+        if handoffs:  # each handoff's delay within the threshold
+            passed *= (-math.expm1(-DELAY_THRESHOLD_HOURS * s / handoff_delay)) ** handoffs
         return s * (1.0 - passed)
 
     if touched_at(1.0) <= touched:
