@@ -41,6 +41,14 @@ def simulate(scenario: Scenario, seed: int) -> RunResult:
     return run(scenario, seed=seed, sample_every_hours=None, counterfactual=False)
 
 
+# The direction tests below run twice: on a short horizon in the fast lane (the mechanism moves
+# the way it should), and on the full one among the slow tests (it still does once the runs
+# have settled). The seeds are fixed, so neither depends on the machine.
+LENGTHS = pytest.mark.parametrize(
+    "run_days", [pytest.param(10, id="10d"), pytest.param(20, marks=pytest.mark.slow, id="20d")]
+)
+
+
 def wait_of(result: RunResult, request_type: str) -> float:
     """Mean queue wait of the resolved requests of one type."""
     requests = result.requests
@@ -80,10 +88,11 @@ def test_primary_first_dispatch_shortens_the_rare_skill_wait_in_teams() -> None:
 # 2. Coordination: time off the queue, in every unit -----------------------------------------
 
 
-def test_coordination_is_time_off_the_queue_for_departments_and_teams() -> None:
+@LENGTHS
+def test_coordination_is_time_off_the_queue_for_departments_and_teams(run_days: int) -> None:
     """Every unit coordinates by its size and skills; the time is taken off the queue (busy,
     not work on a request), so tasks do not get longer; at 0 nothing changes."""
-    days = {"run.days": 20}
+    days = {"run.days": run_days}
     off = {"policies.coordination": 0.0, "policies.coordination_per_skill": 0.0}
     for name in ("functional", "cross-functional"):
         on_run = simulate(preset(name, **days), 1)
@@ -279,11 +288,12 @@ def test_reset_ties_false_is_a_neutral_keep_in_a_null_switch() -> None:
 # 4. Silo behaviour belongs to a unit's metric -----------------------------------------------
 
 
-def test_one_unit_on_local_goals_behaves_locally_and_the_rest_do_not() -> None:
+@LENGTHS
+def test_one_unit_on_local_goals_behaves_locally_and_the_rest_do_not(run_days: int) -> None:
     """Only the claims department on local goals (w 0): transfers-out come from claims alone,
     and first-contact resolution falls between everyone customer-minded and everyone local.
     Naming a unit at the global w is a placebo: the same run to the last digit."""
-    days = {"run.days": 20, "policies.customer_metric_weight": 1.0}
+    days = {"run.days": run_days, "policies.customer_metric_weight": 1.0}
     everyone = simulate(preset("functional", **days), 1)
     placebo = simulate(
         preset("functional", **days, **{"policies.unit_metric_weights": {"claims": 1.0}}), 1
@@ -302,9 +312,10 @@ def test_one_unit_on_local_goals_behaves_locally_and_the_rest_do_not() -> None:
 # 11. Constants that decide behaviour are parameters ------------------------------------------
 
 
-def test_behaviour_constants_move_the_way_they_should() -> None:
+@LENGTHS
+def test_behaviour_constants_move_the_way_they_should(run_days: int) -> None:
     """Each former constant, at its old value, is the default; moved, it acts the right way."""
-    local = {"run.days": 20, "policies.customer_metric_weight": 0.0}
+    local = {"run.days": run_days, "policies.customer_metric_weight": 0.0}
 
     def kpis(**overrides: Any) -> dict[str, float]:
         return simulate(preset("functional", **(local | overrides)), 1).kpis
@@ -355,7 +366,8 @@ def test_survey_cutoffs_are_parameters() -> None:
         preset("functional", **{"satisfaction.rating_cutoffs": [1.5, 3.5, 2.5, 4.5]})
 
 
-def test_help_target_rule_is_a_parameter(monkeypatch: pytest.MonkeyPatch) -> None:
+@LENGTHS
+def test_help_target_rule_is_a_parameter(monkeypatch: pytest.MonkeyPatch, run_days: int) -> None:
     """`policies.help_target`: "strongest_tie" sends freed helpers to better-tied units than
     the longest queue does; where each helper has one place to help, the rule changes nothing."""
     chosen: list[float] = []
@@ -377,7 +389,9 @@ def test_help_target_rule_is_a_parameter(monkeypatch: pytest.MonkeyPatch) -> Non
     mean_tie = {}
     for name in ("longest_queue", "strongest_tie"):
         chosen.clear()
-        scenario = preset("cross-functional", **{"run.days": 20, "policies.help_target": name})
+        scenario = preset(
+            "cross-functional", **{"run.days": run_days, "policies.help_target": name}
+        )
         model = OrgModel(scenario, 1, sample_every_hours=None)
         model.run_until(model.horizon)
         mean_tie[name] = float(np.mean(chosen))
