@@ -231,7 +231,21 @@ class Guard:
         if problem is not None:
             await _forbid(scope, receive, send, problem)
             return
-        await self.app(scope, receive, send)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            if scope["type"] == "websocket":
+                self._socket_ended(scope)
+
+    def _socket_ended(self, scope) -> None:
+        """A page's socket closed: it is no longer starting. Its kernel counts while Solara
+        keeps it (a tab may come back) and not after: a page whose kernel Solara created and
+        closed between two admissions (a tab navigated away) counted as starting for
+        `STARTING_S`, so a client opening pages quickly was refused its next one."""
+        match = KERNEL_SOCKET.match(scope.get("path", ""))
+        kernel = match["kernel"] if match else ""
+        if (page := self._owners.get(kernel)) is not None:
+            self._owners[kernel] = page._replace(seen=True)
 
     async def _admit_page(self, scope) -> str | None:
         """A websocket that opens a new kernel: make room for it (None), or why it may not."""

@@ -7,6 +7,7 @@ site and a name rebound to 127.0.0.1 (DNS rebinding), as the reliability review 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import http.client
 import http.server
@@ -16,6 +17,7 @@ import threading
 import time
 import urllib.request
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -204,3 +206,46 @@ def test_in_chromium_another_site_cannot_use_the_dashboard(playwright, served, o
         page.wait_for_function("window.result.opened", timeout=30_000)
     finally:
         browser.close()
+
+
+def test_pages_that_came_and_went_do_not_hold_up_the_next():
+    """A tab that navigates away closes its page: Solara closes the kernel at once. Such a page
+    counted as still starting for a minute when the guard had not seen its kernel alive, so a
+    client opening pages quickly (a user clicking through, the browser tests) was refused its
+    next page past the cap, and its tab stayed on "Loading app". The guard here runs in front
+    of an app that accepts each page's socket and closes it, leaving no kernel behind."""
+    from sim.dashboard.guard import Guard
+
+    async def app(scope, receive, send):
+        await receive()  # websocket.connect
+        await send({"type": "websocket.accept"})
+        await send({"type": "websocket.close", "code": 1000})
+
+    guard = Guard(app, "127.0.0.1", 8765, pages_per_client=PAGES)
+
+    async def open_page() -> str:
+        sent: list[dict] = []
+
+        async def receive():
+            return {"type": "websocket.connect"}
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {
+            "type": "websocket",
+            "path": f"/jupyter/api/kernels/{uuid.uuid4()}/channels",
+            "headers": [(b"host", b"127.0.0.1:8765"), (b"origin", b"http://127.0.0.1:8765")],
+            "client": ("127.0.0.1", 50000),
+        }
+        await guard(scope, receive, send)
+        return sent[0]["type"]
+
+    # In a thread of its own: Playwright's tests leave an event loop running in this one.
+    with ThreadPoolExecutor(1) as thread:
+        answers = thread.submit(asyncio.run, _in_turn(open_page, 3 * PAGES)).result()
+    assert answers == ["websocket.accept"] * (3 * PAGES)
+
+
+async def _in_turn(step, times: int) -> list:
+    return [await step() for _ in range(times)]
