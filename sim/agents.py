@@ -183,9 +183,11 @@ class Employee(mesa.Agent):
         p_right = p.first_contact_resolution if fcr is None else fcr
         p_right *= level**p.proficiency_quality_exponent
         p_right *= 1 - sluggish
-        if request.slow != 1.0:
-            # The type's slow cases fail all of its first contacts: the odds of failing are
-            # `slow` times the type's, so the failures per task stay the type's on average.
+        if request.slow == 0.0:
+            p_right = 1.0  # a quick case fails none of its type's first contacts
+        elif request.slow != 1.0:
+            # A slow case fails with `slow` times the type's odds, so the failures per task
+            # stay the type's on average.
             p_right = p_right / (p_right + (1.0 - p_right) * request.slow)
         return hours, p_right >= 1.0 or request.draw() < p_right
 

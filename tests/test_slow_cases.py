@@ -59,6 +59,19 @@ def test_a_share_of_one_changes_nothing():
     assert json.dumps(c.kpis, default=str) == json.dumps(d.kpis, default=str)
 
 
+def test_a_type_that_never_resolves_at_first_contact_runs_with_slow_cases():
+    """First-contact resolution 0 is a valid scenario: its quick cases (none of the failed
+    contacts) divided 0 by 0 and the run died; now they resolve, and the slow ones fail."""
+    base = load_scenario("scenarios/functional.toml").with_overrides(
+        {
+            "run.days": 8,
+            "policies.first_contact_resolution": 0.0,
+            "demand.request_types.0.slow_case_share": 0.5,
+        }
+    )
+    assert run(base, 1).kpis["resolved"] > 0
+
+
 def test_slow_cases_carry_the_delays_and_the_quick_ones_none():
     """At 0.25 a quarter of the requests take every delay and failed contact, 4 times as
     likely or as long: the means stay (handoff 10 h and start delay 0.2 x 10 h per request,
