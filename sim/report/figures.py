@@ -1,22 +1,26 @@
 """The comparison's figures: paired differences, resolution-time distributions, CSAT ratings,
 utilisation by unit and cost. Each returns a matplotlib `Figure` (None where there is no data);
 the HTML report embeds them and the dashboard shows them, both from `FIGURES` (key, title, alt
-text)."""
+text). `draw_figures` draws them all, and the J-curves, into PNGs once: the dashboard shows
+those and hands the same ones to the report it offers for download."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
+import matplotlib
 import matplotlib.ticker
 import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 
 from sim.kpi_catalogue import format_mean_ci, kpi_info
-from sim.replications import Comparison
-from sim.report.style import RATING_COLOURS, RATING_TEXT, colour, new_figure, wrap
+from sim.replications import Comparison, JCurve
+from sim.report.jcurve import figure_j_curve
+from sim.report.style import RATING_COLOURS, RATING_TEXT, STYLE, colour, new_figure, png, wrap
 
 MAX_UNITS_SHOWN = 40
 """Units per scenario in the utilisation figure."""
@@ -353,3 +357,30 @@ FIGURES = (
 )
 """Every figure of a comparison but the J-curves (one per reorganisation, `sim.report.jcurve`),
 in the order they are drawn; their captions are `sim.report.render.CAPTIONS`."""
+
+
+class Drawn(NamedTuple):
+    """A comparison's figures as PNGs, drawn once for the page and the report."""
+
+    figures: dict[str, bytes]
+    """`FIGURES` key -> PNG (missing: no data)."""
+    curves: list[tuple[str, JCurve, bytes]]
+    """Per scenario with a reorganisation: its name, J-curve and the J-curve figure (PNG)."""
+
+
+def draw_figures(comparison: Comparison, check: Callable[[], None] = lambda: None) -> Drawn:
+    """Every figure of the comparison as PNG, in the report's style (`STYLE`: font sizes, no
+    top/right spines, a light grid). `check` is called before each figure and raises to stop
+    early (the dashboard's Cancel)."""
+    figures: dict[str, bytes] = {}
+    curves = []
+    with matplotlib.rc_context(STYLE):
+        for figure in FIGURES:
+            check()
+            fig = figure.draw(comparison)
+            if fig is not None:
+                figures[figure.key] = png(fig)
+        for name, curve in comparison.j_curves().items():
+            check()
+            curves.append((name, curve, png(figure_j_curve(curve))))
+    return Drawn(figures, curves)

@@ -3,7 +3,8 @@
 `write_report(comparison, path)` writes a single file with inline CSS and every figure as a
 base64 PNG, so it can be mailed or archived and opens offline: no scripts, no style sheets,
 no fonts or images from anywhere else. Every difference is also said in words. A scenario with
-a reorganisation gets its J-curve.
+a reorganisation gets its J-curve. The figures are `sim.report.figures.draw_figures`' PNGs: the
+dashboard passes the ones its page already shows instead of drawing them a second time.
 """
 
 from __future__ import annotations
@@ -12,13 +13,10 @@ import os
 from collections.abc import Callable
 from importlib import metadata
 
-import matplotlib
-
 from sim.replications import Comparison, ComparisonTable
 from sim.replications.verdict import verdict_of
-from sim.report.figures import FIGURES
-from sim.report.jcurve import figure_j_curve
-from sim.report.style import CSS, STYLE, escape, png_base64
+from sim.report.figures import FIGURES, Drawn, draw_figures
+from sim.report.style import CSS, base64_text, escape
 from sim.report.tables import kpi_table_html, setup_html
 from sim.report.verdict import VERDICT_CSS, verdict_html
 
@@ -109,17 +107,18 @@ def _worlds_section(c: Comparison, figure: Callable[[str], str]) -> list[str]:
     ]
 
 
-def render_report(comparison: Comparison, title: str | None = None) -> str:
-    """The report as an HTML string (see `write_report`)."""
+def render_report(
+    comparison: Comparison, title: str | None = None, drawn: Drawn | None = None
+) -> str:
+    """The report as an HTML string (see `write_report`), with the comparison's figures as
+    `drawn` (`draw_figures(comparison)`; drawn here when not given)."""
     c = comparison
     table = ComparisonTable.of(c)
     title = title or "Scenario comparison: " + " vs ".join(c.names)
-    with matplotlib.rc_context(STYLE):
-        figures = {f.key: f.draw(c) for f in FIGURES}
-        curves = c.j_curves()
-        for name, curve in curves.items():
-            figures[f"jcurve:{name}"] = figure_j_curve(curve)
-        images = {key: png_base64(fig) for key, fig in figures.items() if fig is not None}
+    drawn = drawn or draw_figures(c)
+    curves = {name: curve for name, curve, _ in drawn.curves}
+    images = {key: base64_text(image) for key, image in drawn.figures.items()}
+    images.update({f"jcurve:{name}": base64_text(image) for name, _, image in drawn.curves})
     alt = {f.key: f.alt for f in FIGURES}
     alt.update(
         {

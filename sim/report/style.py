@@ -56,11 +56,28 @@ def wrap(text: str, width: int = 28) -> str:
     return "\n".join(textwrap.wrap(text, width)) or text
 
 
-def png_base64(fig: Figure) -> str:
-    """A figure as a base64 PNG, to embed in HTML (no timestamp: the same figure, the same text)."""
+DPI = 100
+"""Resolution of every figure's PNG, in the reports and on the dashboard's pages alike (one
+drawing serves both): the figures are 8.5-11 inches wide, so 850-1100 pixels, with 11-point
+text at about 15 pixels."""
+
+
+def png(fig: Figure) -> bytes:
+    """A figure as PNG, cropped to what it shows (no timestamp: the same figure, the same
+    bytes)."""
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+    fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def base64_text(image: bytes) -> str:
+    """A PNG as base64 text, to embed in HTML (``data:image/png;base64,...``)."""
+    return base64.b64encode(image).decode("ascii")
+
+
+def png_base64(fig: Figure) -> str:
+    """A figure as a base64 PNG, to embed in HTML."""
+    return base64_text(png(fig))
 
 
 def new_figure(width: float, height: float, **kwargs) -> Figure:

@@ -15,7 +15,7 @@ from sim.dashboard.compare.results import ResultsView
 from sim.dashboard.compare.scenarios import list_presets
 from sim.replications import compare
 from sim.replications.verdict import comparison_json, verdict_of
-from sim.report import render_report
+from sim.report.style import base64_text
 
 
 def _results(scenarios, names, worlds: int = 0):
@@ -40,7 +40,10 @@ def test_the_page_the_report_and_the_json_say_the_same_verdict():
     assert "worlds" in results.figures  # the verdict map
     box, rc = solara.render(ResultsView(results), handle_error=False)
     page = html.unescape(texts(box))
-    report = html.unescape(render_report(c))
+    download = results.report_html()
+    report = html.unescape(download)
+    # The report embeds the very PNGs the page shows: one figure set per comparison.
+    assert all(base64_text(image) in download for image in results.figures.values())
     for text in (as_json["verdict"], *as_json["reasons"], *as_json["worlds"]["hinges_on"]):
         assert text in page, text
         assert text in report, text

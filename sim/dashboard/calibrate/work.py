@@ -41,10 +41,9 @@ from sim.calibration.writer import scenario_toml, to_scenario
 from sim.dashboard.background import Background, Cancelled
 from sim.dashboard.boundary import failure_line
 from sim.dashboard.calibrate.log import DROPDOWNS
-from sim.dashboard.compare.run import png
 from sim.dashboard.compare.slots import BUDGET, RUN_BUDGET, SLOTS, GatedExecutor, effort
 from sim.replications import replication_seeds
-from sim.report.style import STYLE
+from sim.report.style import STYLE, png
 from sim.scenario import Scenario, ScenarioError
 
 HOLDOUT = 0.2

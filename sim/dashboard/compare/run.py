@@ -11,7 +11,8 @@ slots and budget are freed. A run that was cancelled, or replaced by a newer one
 again.
 
 The figures are `sim.report`'s, the same as in the HTML report, drawn once in the runner's
-thread into PNGs (so the page never blocks on matplotlib).
+thread into PNGs (so the page never blocks on matplotlib); the report offered for download
+embeds those same PNGs.
 """
 
 from __future__ import annotations
@@ -24,24 +25,16 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Literal
 
-import matplotlib
-from matplotlib.figure import Figure
-
 from sim.dashboard.background import Background, Cancelled
 from sim.dashboard.boundary import failure_line
 from sim.dashboard.compare.slots import BUDGET, SLOTS, GatedExecutor, effort
 from sim.replications import Comparison, JCurve, compare
 from sim.report import render_report
-from sim.report.figures import FIGURES
-from sim.report.jcurve import figure_j_curve
-from sim.report.style import STYLE
+from sim.report.figures import Drawn, draw_figures
 from sim.scenario import Scenario
 
 WORKERS = 2
 """Worker processes of one comparison (they run only while it holds slots)."""
-DPI = 100
-"""Figure resolution: sim.report's figures are 8.5-11 inches wide, so 850-1100 pixels, with
-11-point text at about 15 pixels."""
 
 Status = Literal["idle", "waiting", "running", "drawing", "done", "cancelled", "failed"]
 
@@ -67,8 +60,9 @@ class Results:
         return self.comparison.runs_table().to_csv(index=False)
 
     def report_html(self) -> str:
-        """The same self-contained report as ``sim compare --report``."""
-        return render_report(self.comparison)
+        """The same self-contained report as ``sim compare --report``, with the figures the
+        page shows (not drawn a second time)."""
+        return render_report(self.comparison, drawn=Drawn(self.figures, self.curves))
 
 
 @dataclass(frozen=True)
@@ -87,31 +81,6 @@ class RunState:
     @property
     def percent(self) -> float:
         return 100.0 * self.done / self.planned if self.planned else 0.0
-
-
-def png(fig: Figure) -> bytes:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
-    return buffer.getvalue()
-
-
-def draw_figures(
-    comparison: Comparison, check: Callable[[], None] = lambda: None
-) -> tuple[dict[str, bytes], list[tuple[str, JCurve, bytes]]]:
-    """`sim.report`'s figures as PNGs, in the report's style. `check` raises to stop early."""
-    figures: dict[str, bytes] = {}
-    curves = []
-    # The report's own rc settings (font sizes, no top/right spines, light grid).
-    with matplotlib.rc_context(STYLE):
-        for figure in FIGURES:
-            check()
-            fig = figure.draw(comparison)
-            if fig is not None:
-                figures[figure.key] = png(fig)
-        for name, curve in comparison.j_curves().items():
-            check()
-            curves.append((name, curve, png(figure_j_curve(curve))))
-    return figures, curves
 
 
 class Runner(Background[RunState]):
