@@ -1,5 +1,6 @@
 """The model's parts, one at a time: building units, routing a task, picking from a queue, the
-learning curve. No run, no statistics: a failure names the part that broke, in a second.
+learning curve, burnout and what follows it. No run, no statistics: a failure names the part
+that broke, in a second.
 
 The whole-run tests (validation against queueing theory, the people side's known effects)
 prove that the parts add up; these pin each part's own rule. Units and requests are the real
@@ -9,6 +10,7 @@ nothing until asked).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 from collections.abc import Callable
@@ -16,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from sim.agents import learning_curve
+from sim.agents import Employee, learning_curve
 from sim.model import OrgModel
 from sim.request import Request
 from sim.scenario import Scenario, parse_scenario
@@ -242,3 +244,79 @@ def test_each_doubling_of_practice_leaves_the_learning_rate_of_the_gap(rate: flo
     for practice, power in ((1, 1), (3, 2), (7, 3)):
         assert learning_curve(0.3, practice, rate) == pytest.approx(0.3 * rate**power)
     assert learning_curve(0.3, 1000, 1.0) == pytest.approx(0.3)  # the neutral rate learns nothing
+
+
+# --------------------------------------------------------------------------------------------
+# Burnout: engagement under overload, then sick days or a resignation
+
+
+def person(**people: float) -> tuple[OrgModel, Employee]:
+    """The small scenario with `people` overrides, built but not run (a 100-day window: the
+    days below fall inside it), and its first employee."""
+    changes = {f"people.{k}": v for k, v in people.items()}
+    model = OrgModel(scenario().with_overrides(**changes, **{"run.days": 100}), 1)
+    return model, model.employees[0]
+
+
+def test_overload_wears_engagement_down_and_a_low_week_is_a_burnout():
+    """Full days with no support: engagement falls each day, the days below the threshold are
+    counted, and `burnout_days` of them in a row make a burnout. No overload loss: nothing
+    falls."""
+    for loss in (0.1, 0.0):
+        model, e = person(overload_loss=loss, burnout_sickness=0.0)
+        people, hours = model.config.people, model.hours_per_day
+        trace = []
+        for day in range(1, 41):
+            e.busy_today = hours  # busy all day
+            e.end_day(day * hours, support=0.0, counted=True)
+            trace.append((e.engagement, e.low_days, e.burnt_out))
+        if not loss:
+            assert all(engagement == e.baseline_engagement for engagement, _, _ in trace)
+            assert not e.burnt_out and e.low_days == 0
+            continue
+        engagement = [t[0] for t in trace]
+        assert engagement[-1] < people.burnout_threshold < engagement[0] <= e.baseline_engagement
+        assert all(b <= a for a, b in itertools.pairwise(engagement))
+        # Falling, so below the threshold from some day on, for good: days in a row = days so far.
+        low = list(itertools.accumulate(x < people.burnout_threshold for x in engagement))
+        assert [t[1] for t in trace] == low
+        assert [t[2] for t in trace] == [n >= people.burnout_days for n in low]
+
+
+def test_a_burning_out_person_goes_off_sick_only_with_burnout_sickness():
+    """`burnout_sickness` is a daily chance on top of ordinary sickness (1: certainly); at 0,
+    with no other absence, no draw is even made."""
+    for sickness, burning_out, away in ((1.0, True, "sick"), (1.0, False, ""), (0.0, True, "")):
+        model, e = person(burnout_sickness=sickness)
+        e.low_days = model.config.people.burnout_days - (0 if burning_out else 1)
+        e.absent_or_back(model.config.people, 2 * model.hours_per_day)
+        assert e.absence == away
+        assert (e.activity == "off duty") == bool(away) and (e in e.unit.roster) == (not away)
+        if not sickness:
+            assert e.absence_stream is None
+
+
+def test_a_burning_out_person_resigns_and_the_new_hire_starts_afresh_and_slower():
+    """`burnout_quit`: a daily chance to resign while burning out; the post is then empty for
+    `hiring_lag_days` working days (a quit, inside the window), then a new hire takes it at
+    baseline engagement, with no practice and `new_hire_slowdown`. At 0, nobody leaves."""
+    for quit in (0.2, 0.0):
+        model, e = person(burnout_quit=quit, burnout_sickness=0.0, hiring_lag_days=3.0)
+        people, hours = model.config.people, model.hours_per_day
+        e.low_days, e.engagement = people.burnout_days, 0.1
+        day = 2
+        while e.absence != "vacant" and day < 100:  # 0.8**98: never by chance
+            e.absent_or_back(people, day * hours)
+            day += 1
+        if not quit:
+            assert (e.absence, model.quits, e.activity) == ("", 0, "idle")
+            continue
+        assert (e.vacant_days, model.quits, e.activity) == (3.0, 1, "off duty")
+        for later in (day, day + 1):
+            e.absent_or_back(people, later * hours)
+            assert e.absence == "vacant" and e not in e.unit.roster
+        e.absent_or_back(people, (day + 2) * hours)
+        assert e.absence == "" and e.activity != "off duty"
+        assert e.engagement == e.baseline_engagement and e.low_days == 0
+        assert (e.role_slowdown, e.role_tasks) == (people.new_hire_slowdown, 0)
+        assert e.practice == dict.fromkeys(e.partial_skills, 0.0)

@@ -490,6 +490,7 @@ def test_absence_takes_the_share_of_days_it_says_and_hurts_small_pools_most() ->
     assert 0 < change["functional"] < change["cross-functional"], change
 
 
+@pytest.mark.slow  # a strained organisation for 40 days, twice (the rule: test_core_units.py)
 def test_burnout_sends_people_off_sick() -> None:
     """Overloaded and unsupported, people burn out; with burnout sickness they take sick days."""
     strain = {
@@ -514,6 +515,7 @@ def test_burnout_sends_people_off_sick() -> None:
     assert not any(e.absence for e in calm.employees)
 
 
+@pytest.mark.slow  # a strained organisation for 40 days, twice (the rule: test_core_units.py)
 def test_burnt_out_people_resign_and_new_hires_start_slow() -> None:
     """Engagement-driven attrition: burning-out people resign (`burnout_quit`), the post stays
     empty for `hiring_lag_days`, and the new hire starts at baseline engagement and slower
@@ -548,7 +550,7 @@ def test_burnt_out_people_resign_and_new_hires_start_slow() -> None:
     assert calm.quits == 0 and not any(e.absence for e in calm.employees)
 
 
-@pytest.mark.slow  # statistical: 2 seeds x 3 settings x 40 days (the mechanism: the next test)
+@pytest.mark.slow  # statistical: 2 seeds x 3 settings x 40 days (the rule: test_core_units.py)
 def test_a_longer_hiring_lag_and_a_slower_new_hire_cost_capacity() -> None:
     """Same customers, same resignations (the decision to leave comes first): posts empty for
     longer, or new hires slower, leave the customers waiting longer."""
