@@ -166,6 +166,43 @@ def test_every_run_says_whether_it_settled():
     assert (k["steady_state_day"] is None) == (not k["steady_state"])
 
 
+def test_the_transition_and_what_follows_are_split_on_day_90():
+    """`phase_kpis` on six customers, three before day 90 and three after: each phase's
+    service level (on time and not abandoned), time to outcome and CSAT; None for a run that
+    is all transition."""
+    import pandas as pd
+
+    from sim.metrics import TRANSITION_DAYS, phase_kpis
+
+    hours_per_day = 8.0
+    day = [1, 50, TRANSITION_DAYS - 1, TRANSITION_DAYS, TRANSITION_DAYS + 3, TRANSITION_DAYS + 9]
+    requests = pd.DataFrame(
+        {
+            "arrived": [d * hours_per_day + 7.5 for d in day],
+            "request_type": ["quick", "slow", "quick", "quick", "slow", "slow"],
+            "abandoned": [False, False, True, False, False, True],
+            "resolution_hours": [3.0, 30.0, 9.0, 5.0, 10.0, 40.0],
+            "csat": [5.0, 3.0, 1.0, 4.0, 4.0, 1.0],
+        }
+    )
+    expected = {"quick": 4.0, "slow": 24.0}
+    k = phase_kpis(requests, expected, hours_per_day, days=120)
+    assert k == pytest.approx(
+        {
+            "service_level_first_90_days": 1 / 3,  # the slow one took 30 h of 24
+            "time_to_outcome_hours_first_90_days": 14.0,
+            "csat_first_90_days": 3.0,
+            "service_level_after_90_days": 1 / 3,  # 5 h of 4 late; 10 h of 24 on time
+            "time_to_outcome_hours_after_90_days": 55 / 3,
+            "csat_after_90_days": 3.0,
+        }
+    )
+    assert set(phase_kpis(requests, expected, hours_per_day, days=90).values()) == {None}
+    split = phase_kpis(requests.iloc[:3], expected, hours_per_day, days=120)
+    assert split["csat_first_90_days"] == 3.0 and split["csat_after_90_days"] is None
+
+
+@pytest.mark.slow  # a 95-day run (the split's rule: the test above)
 def test_the_transition_and_what_follows_are_reported_apart():
     s = load_scenario(SCENARIOS / "functional.toml", ["run.days=95", "run.warmup_days=85"])
     result = run(s, 1)
