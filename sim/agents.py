@@ -196,7 +196,7 @@ class Employee(mesa.Agent):
         model = self.model
         request = self.request
         assert request is not None
-        now = model.time
+        now = model._time  # Mesa's clock, read without its observable's descriptor
         self._book_busy(now)
         self.request = None
         self.activity = "off duty" if self.off_duty else "idle"
@@ -275,7 +275,7 @@ class Employee(mesa.Agent):
 
     def end_meeting(self) -> None:
         """Event: an encounter or training session is over."""
-        now = self.model.time
+        now = self.model._time  # Mesa's clock, read without its observable's descriptor
         self._book_busy(now)
         hours, kind = self.meeting
         if kind == "training":

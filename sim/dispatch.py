@@ -16,7 +16,8 @@ organisation of 4,000.
   idle, the others by proficiency.
 - `HelpIndex`: across the units, per skill: the units with an idle member at full proficiency,
   the idle people who have the skill at a lower level, and the units with waiting work for it,
-  by queue length.
+  by queue length. Kept only while help is on (`HelpIndex.active`): with nobody willing to
+  help (validation mode) every task's start and end would pay for an index nobody reads.
 
 Entries are dropped lazily: each remembers the token it was made for (a request's place in the
 queue, an employee's idle spell, a proficiency level) and is discarded when it no longer
@@ -46,9 +47,10 @@ SLACK = 32
 class _Class:
     """The waiting requests of one skill and one task length, oldest customer first."""
 
-    __slots__ = ("heap", "hours", "live")
+    __slots__ = ("heap", "hours", "live", "skill")
 
-    def __init__(self, hours: float) -> None:
+    def __init__(self, skill: str | None, hours: float) -> None:
+        self.skill = skill
         self.hours = hours
         self.heap: list[tuple[float, int, Request]] = []
         self.live = 0
@@ -99,13 +101,14 @@ class WorkQueue:
         key = self._key(request)
         cls = self._classes.get(key)
         if cls is None:
-            cls = self._classes[key] = _Class(key[1])
+            cls = self._classes[key] = _Class(*key)
             insort(self._of_skill.setdefault(key[0], []), cls)
+            self.counts.setdefault(key[0], 0)
         heappush(cls.heap, (request.arrived, seq, request))
         cls.live += 1
         request.queue_seq = seq
         self.length += 1
-        self.counts[key[0]] = self.counts.get(key[0], 0) + 1
+        self.counts[key[0]] += 1
 
     def remove(self, request: Request) -> None:
         """A waiting request leaves the queue (the customer gives up)."""
@@ -144,7 +147,7 @@ class WorkQueue:
         if best_class is None:
             return None
         request = heappop(best_class.heap)[2]
-        self._drop(request, request.skill, best_class)
+        self._drop(request, best_class.skill, best_class)
         return request
 
     def _best(
@@ -207,7 +210,8 @@ class Roster:
 
     def add(self, employee: Employee) -> None:
         """`employee` becomes idle (proficiencies as they are now)."""
-        order = self._help.idle_order()
+        help_index = self._help
+        order = next(help_index.idle_orders)
         employee.idle_order = order
         self.idle[employee] = None
         entry = (order, employee)
@@ -219,11 +223,13 @@ class Roster:
             line = self._full.get(skill)
             if line is None:
                 line = self._full[skill] = deque()
+                self._count[skill] = 0
             line.append(entry)
-            n = self._count.get(skill, 0) + 1
+            n = self._count[skill] + 1
             self._count[skill] = n
             if n == 1:
-                self._help.full_available(skill, self.unit.index)
+                if help_index.active:
+                    help_index.full_available(skill, self.unit.index)
             elif len(line) > 2 * n + SLACK:
                 self._full[skill] = _live_deque(line)
         serves = self.unit.serves
@@ -236,14 +242,16 @@ class Roster:
         """Rank an idle member with `skill` below full proficiency: here if the unit serves
         the skill (only its own tasks come here), and everywhere for help."""
         level = employee.proficiency[skill]
-        number = self._help.entry_number()
+        help_index = self._help
+        number = next(help_index.numbers)
         if skill in serves:
             heap = self._partial.setdefault(skill, [])
             heappush(heap, (-level, employee.idle_order, number, employee))
             if len(heap) > 2 * self._partial_live[skill] + SLACK:
                 heap[:] = [e for e in heap if _partial_live(e, skill)]
                 heapify(heap)
-        self._help.partial_available(skill, level, self.unit.index, employee, number)
+        if help_index.active:
+            help_index.partial_available(skill, level, self.unit.index, employee, number)
 
     def remove(self, employee: Employee) -> None:
         """`employee` stops being idle."""
@@ -272,7 +280,8 @@ class Roster:
             if not self.idle:
                 return None
         elif not self._count.get(skill):
-            return self._best_partial(skill, prefer)
+            # Nobody at full proficiency; below it, only if someone idle has the skill at all.
+            return self._best_partial(skill, prefer) if self._partial_live.get(skill) else None
         line = self._full[skill]
         while line[0][1].idle_order != line[0][0]:
             line.popleft()
@@ -310,7 +319,7 @@ class Roster:
         for employee in self.idle:
             for skill in employee.partial_skills:
                 level = employee.proficiency[skill]
-                number = self._help.entry_number()
+                number = next(self._help.numbers)
                 self._help.partial_available(skill, level, self.unit.index, employee, number)
 
 
@@ -330,19 +339,24 @@ class HelpIndex:
 
     __slots__ = (
         "_full",
-        "_idle_orders",
         "_limit",
         "_listed",
-        "_numbers",
         "_partial",
         "_work",
+        "active",
+        "idle_orders",
+        "numbers",
         "units",
     )
 
     def __init__(self, units: Sequence[Unit]) -> None:
         self.units = units
-        self._numbers = count()
-        self._idle_orders = count()
+        self.active = False
+        """Whether the index is kept: the model turns it on (`activate`) while anyone may help.
+        Off, the rosters and queues tell it nothing and nothing may ask it."""
+        self.numbers = count()
+        """Entry numbers of the partial-proficiency heaps (here and in the rosters)."""
+        self.idle_orders = count()
         """When people became idle, across the run's units (who has been idle longest stays so
         through a reorganisation)."""
         self._full: dict[str, list[int]] = {}
@@ -356,11 +370,13 @@ class HelpIndex:
         """Skill -> heap of (-queue length, unit index); every unit with waiting work of the
         skill has an entry at least as long as its queue (stale entries are repaired on read)."""
 
-    def entry_number(self) -> int:
-        return next(self._numbers)
-
-    def idle_order(self) -> int:
-        return next(self._idle_orders)
+    def activate(self, on: bool) -> None:
+        """Keep the index from now on (`on`), or stop keeping it. Turned on, it is rebuilt from
+        the units' idle members and waiting work as they are now."""
+        if on and not self.active:
+            self.active = True
+            self.rebuild(self.units)
+        self.active = on
 
     def rebuild(self, units: Sequence[Unit]) -> None:
         """Index `units` (a reorganisation's), from their idle members and waiting work."""
@@ -368,6 +384,8 @@ class HelpIndex:
         for index in (self._full, self._partial, self._work, self._limit):
             index.clear()
         self._listed.clear()
+        if not self.active:
+            return
         for unit in units:
             unit.roster.announce()
             if unit.queue.length:

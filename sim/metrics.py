@@ -119,7 +119,7 @@ class RequestLog:
         # The unit that closed the request (resolved it, or where the customer gave up).
         frame["unit"] = pd.Categorical.from_codes(frame["unit_uid"], unit_names)  # type: ignore[call-overload]
         frame["resolution_hours"] = frame["closed"] - frame["arrived"]
-        frame["rating"] = [rating(x, rating_cutoffs) for x in frame["csat"]]
+        frame["rating"] = rating(frame["csat"].to_numpy(), rating_cutoffs)
         return frame.drop(columns=["type_index", "unit_uid"])
 
 

@@ -187,10 +187,11 @@ class OrgModel(mesa.Model):
 
     def customer_hours(self, start: float, end: float) -> float:
         """The hours a customer's satisfaction counts between two instants: working hours, or
-        every elapsed hour of the calendar (`satisfaction.customer_clock`)."""
-        if self.config.satisfaction.customer_clock == "elapsed_hours":
+        every elapsed hour of the calendar (`satisfaction.customer_clock`). Asked twice per
+        request, so it answers without `working_hours` where the two clocks agree."""
+        if self.calendar is None or self.config.satisfaction.customer_clock == "elapsed_hours":
             return end - start
-        return self.working_hours(start, end)
+        return self.calendar.hours_between(start, end)
 
     def _build_units(self, org: Organisation, kept: dict[tuple, Unit]) -> list[Unit]:
         """The units (and their managers) of a structure: those in `kept` (a reorganisation's
@@ -242,6 +243,7 @@ class OrgModel(mesa.Model):
             unit.manager.plan_coordination()
         self.help_probability = max((u.help_probability for u in self.units), default=0.0)
         """The highest chance that anyone agrees to help: 0 switches help off."""
+        self.help_index.activate(self.help_probability > 0)
 
     # The run -------------------------------------------------------------------------------------
 
@@ -318,7 +320,7 @@ class OrgModel(mesa.Model):
         gone = set(leaving)
         for request in self.in_progress():
             if request.in_unit and before[request.unit] in gone:
-                self._leave(before[request.unit], request, now)
+                before[request.unit].leave(request, now)
         for unit in leaving:
             unit.close_books(now)
             unit.manager.retire()
@@ -415,7 +417,8 @@ class OrgModel(mesa.Model):
         if request.abandon_event is not None:
             self.agenda.cancel(request.abandon_event)
             request.abandon_event = None
-        request.patience_left = max(0.0, request.patience_left - waited)
+        left = request.patience_left - waited
+        request.patience_left = left if left > 0.0 else 0.0  # max(0.0, left) without a call
         if request.triage:
             request.handoff_hours += waited
         else:
@@ -739,7 +742,7 @@ class OrgModel(mesa.Model):
         if request.triage:
             request.handoff_hours += now - started
             request.triage = False
-            self._leave(unit, request, now)
+            unit.leave(request, now)
             self.hand_off(request, request.target, now, may_misroute=False)
             return
         if employee.transferring:
@@ -747,12 +750,12 @@ class OrgModel(mesa.Model):
             employee.transferring = False
             request.transfers += 1
             request.handoff_hours += now - started
-            self._leave(unit, request, now)
+            unit.leave(request, now)
             self.hand_off(request, request.unit, now, detour=True)
             return
         request.work_hours += now - started
         if not right:
-            self._leave(unit, request, now)
+            unit.leave(request, now)
             request.repeats += 1
             request.sizes[request.step] = self._redraw_size(request)
             mean = self.config.demand.callback_delay_hours
@@ -765,11 +768,11 @@ class OrgModel(mesa.Model):
             return
         request.step += 1
         if request.parent is not None:
-            self._leave(unit, request, now)
+            unit.leave(request, now)
             self._join(request, now, employee)
             return
         if request.step == len(request.rtype.tasks):
-            self._leave(unit, request, now)
+            unit.leave(request, now)
             self.close(request, False, now)
             return
         self._next_step(request, unit, now, employee)
@@ -782,13 +785,13 @@ class OrgModel(mesa.Model):
         task = request.rtype.tasks[request.step]
         if task.group is not None:
             if unit is not None:
-                self._leave(unit, request, now)
+                unit.leave(request, now)
             self._fork(request, now)
             return
         destination = self.org.unit_for(task.skill, request.unit, request.home, request.draw)
         if destination != request.unit:
             if unit is not None:
-                self._leave(unit, request, now)
+                unit.leave(request, now)
             self.hand_off(request, destination, now)
         elif unit is not None:
             request.enqueued_at = now
@@ -839,10 +842,6 @@ class OrgModel(mesa.Model):
         for request in self.open:
             yield request
             yield from request.branches
-
-    def _leave(self, unit: Unit, request: Request, now: float) -> None:
-        unit.leave(now, request.visit_start)
-        request.in_unit = False
 
     def hand_off(
         self,
@@ -899,7 +898,7 @@ class OrgModel(mesa.Model):
         now = self.time
         unit = self.units[request.unit]
         unit.remove(request)
-        self._leave(unit, request, now)
+        unit.leave(request, now)
         request.abandon_event = None
         self._stop_waiting(request, now)
         if request.parent is not None:
@@ -922,7 +921,7 @@ class OrgModel(mesa.Model):
                 if other.queue_seq >= 0:
                     unit.remove(other)
                     self._stop_waiting(other, now)
-                self._leave(unit, other, now)
+                unit.leave(other, now)
             _merge(request, other, critical=False)
         request.branches = []
         request.unit = branch.unit
@@ -952,8 +951,9 @@ class OrgModel(mesa.Model):
                 abandoned=abandoned,
                 settings=self.config.satisfaction,
             )
-            for employee in request.touched:
-                employee.hear(csat)
+            if feedback:  # what people hear moves their engagement only with a feedback gain
+                for employee in request.touched:
+                    employee.hear(csat)
             if request.counted:
                 self.requests.add(request, now, abandoned, csat, self.units[request.unit].uid)
 

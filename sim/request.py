@@ -25,6 +25,7 @@ class Request:
         "after_handoff",
         "arrived",
         "branches",
+        "brought",
         "callback_hours",
         "contacts",
         "counted",
@@ -99,6 +100,8 @@ class Request:
         self.arrived = arrived
         self.draws = draws
         """The uniforms this customer brought: the start of the request's own random stream."""
+        self.brought = len(draws)
+        """How many (`draw` compares with it rather than call `len` at every draw)."""
         self.drawn = 0
         self.overflow = overflow
         """The rest of the request's stream, made when the brought uniforms run out (a branch
@@ -188,7 +191,7 @@ class Request:
         happens to one customer does not depend on what happens to the others."""
         n = self.drawn
         self.drawn = n + 1
-        if n < len(self.draws):
+        if n < self.brought:
             return self.draws[n]
         if self.overflow is None:
             self.overflow = own_stream(self.model.seed, REQUESTS, self.id)
@@ -208,13 +211,17 @@ class Request:
 
     # The customer's own events --------------------------------------------------------------
 
+    # Mesa's clock is read without its observable's descriptor (`_time`): these run per request.
+
     def arrive_after_handoff(self) -> None:
         if not self.dropped:
-            self.model.enter_unit(self, self.unit, self.model.time)
+            model = self.model
+            model.enter_unit(self, self.unit, model._time)
 
     def call_back(self) -> None:
         if not self.dropped:
-            self.model.enter_unit(self, self.unit, self.model.time)
+            model = self.model
+            model.enter_unit(self, self.unit, model._time)
 
     def give_up(self) -> None:
         self.model.abandon(self)

@@ -9,8 +9,9 @@ requests score lowest.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Sequence
+
+import numpy as np
 
 from sim.scenario import SatisfactionSettings
 
@@ -50,8 +51,8 @@ def satisfaction_score(
     return value if value > 1.0 else 1.0  # NaN gives 1.0, as max(1.0, nan) did
 
 
-def rating(score: float, cutoffs: Sequence[float]) -> int:
-    """The survey answer a customer with this score gives: a whole number 1-5, one more than
-    the number of `cutoffs` (`SatisfactionSettings.rating_cutoffs`, increasing) the score
-    reaches."""
-    return 1 + bisect_right(cutoffs, score)
+def rating(scores: np.ndarray, cutoffs: Sequence[float]) -> np.ndarray:
+    """The survey answers customers with these scores give: whole numbers 1-5, one more than
+    the number of `cutoffs` (`SatisfactionSettings.rating_cutoffs`, increasing) each score
+    reaches. Whole columns at once: a run's table has one score per request."""
+    return 1 + np.searchsorted(cutoffs, scores, side="right")

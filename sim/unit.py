@@ -90,12 +90,14 @@ class Unit:
         self.present += 1
         self.visits += 1
 
-    def leave(self, now: float, since: float) -> None:
+    def leave(self, request: Request, now: float) -> None:
+        """`request`'s visit, which began at its `visit_start`, ends now."""
         self.area += self.present * (now - self._last_change)
         self._last_change = now
         self.present -= 1
         self.departures += 1
-        self.sojourn_sum += now - since
+        self.sojourn_sum += now - request.visit_start
+        request.in_unit = False
 
     def close_books(self, now: float) -> None:
         """Bring the integral up to `now` (end of run)."""
@@ -135,7 +137,8 @@ class Unit:
 
     def enqueue(self, request: Request, seq: int) -> None:
         self.queue.add(request, seq)
-        self.help_index.work_added(self)
+        if self.help_index.active:
+            self.help_index.work_added(self)
 
     def take(
         self, employee: Employee, shortest_first: bool, triage_hours: float, helping: bool = False
