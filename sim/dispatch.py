@@ -13,7 +13,7 @@ organisation of 4,000.
   all alike), then by length and age (oldest customer first, shortest task first) reads one head
   per class, tier by tier.
 - `Roster`: a unit's idle members by skill: those at full proficiency in the order they became
-  idle, the others by proficiency.
+  idle, the others by proficiency; anyone (a triage) is the longest idle, first in `idle`.
 - `HelpIndex`: across the units, per skill: the units with an idle member at full proficiency,
   the idle people who have the skill at a lower level, and the units with waiting work for it,
   by queue length. Kept only while help is on (`HelpIndex.active`): with nobody willing to
@@ -193,9 +193,10 @@ class Roster:
         self.unit = unit
         self._help = help_index
         self.idle: dict[Employee, None] = {}
-        """Idle members, longest idle first."""
-        self._full: dict[str | None, deque[tuple[int, Employee]]] = {None: deque()}
-        """Skill -> idle members at full proficiency (None: every idle member)."""
+        """Idle members, longest idle first (in the order they became idle: `add` appends,
+        `remove` deletes)."""
+        self._full: dict[str, deque[tuple[int, Employee]]] = {}
+        """Skill -> idle members at full proficiency, longest idle first."""
         self._count: dict[str, int] = {}
         """Skill -> how many idle members have it at full proficiency."""
         self._partial: dict[str, list[tuple[float, int, int, Employee]]] = {}
@@ -215,10 +216,6 @@ class Roster:
         employee.idle_order = order
         self.idle[employee] = None
         entry = (order, employee)
-        everyone = self._full[None]
-        everyone.append(entry)
-        if len(everyone) > 2 * len(self.idle) + SLACK:
-            self._full[None] = _live_deque(everyone)
         for skill in employee.full_skills:
             line = self._full.get(skill)
             if line is None:
@@ -276,17 +273,18 @@ class Roster:
         Ties go to `prefer` (the customer keeps their contact person), then to whoever has been
         idle longest.
         """
-        if skill is None:
-            if not self.idle:
-                return None
-        elif not self._count.get(skill):
+        idle = self.idle
+        if skill is None:  # anyone can: `idle` is in the order people became idle
+            if prefer is not None and prefer in idle:
+                return prefer
+            return next(iter(idle), None)
+        if not self._count.get(skill):
             # Nobody at full proficiency; below it, only if someone idle has the skill at all.
             return self._best_partial(skill, prefer) if self._partial_live.get(skill) else None
         line = self._full[skill]
         while line[0][1].idle_order != line[0][0]:
             line.popleft()
-        at_full = skill is None or (prefer is not None and prefer.proficiency.get(skill) == 1.0)
-        if prefer is not None and at_full and prefer in self.idle:
+        if prefer is not None and prefer.proficiency.get(skill) == 1.0 and prefer in idle:
             return prefer
         return line[0][1]
 
