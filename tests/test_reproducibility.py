@@ -190,8 +190,15 @@ def test_scenario_is_not_mutated_by_a_run(functional: Scenario) -> None:
     assert functional.model_dump() == before
 
 
-@pytest.mark.parametrize("seed", [1, pytest.param(2, marks=pytest.mark.slow)])  # 2 x 40 days
-def test_a_structural_switch_that_changes_nothing_changes_no_customer(seed: int) -> None:
+@pytest.mark.parametrize(
+    ("days", "seed"),
+    [
+        (20, 1),  # the switch on day 10: its 10-day window fits
+        pytest.param(40, 1, marks=pytest.mark.slow),  # the lesson's day 20 of 40: 2 x 40 days
+        pytest.param(40, 2, marks=pytest.mark.slow),
+    ],
+)
+def test_a_structural_switch_that_changes_nothing_changes_no_customer(days: int, seed: int) -> None:
     """Common random numbers hold through a structural switch: each process draws from its own
     stream (`sim.streams`), and a reorganisation keeps the units it does not change. So the
     reorganisation lesson with its switch replaced by a placebo (functional to functional, no
@@ -200,7 +207,7 @@ def test_a_structural_switch_that_changes_nothing_changes_no_customer(seed: int)
     path = SCENARIOS / "lessons" / "reorganisation.toml"
     if not path.exists():
         pytest.skip("scenarios/lessons/reorganisation.toml does not exist")
-    lesson = load_scenario(path, ["run.days=40"])
+    lesson = load_scenario(path, [f"run.days={days}", f"events.0.day={days // 2}"])
     event = lesson.events[0].model_dump() | {
         "structure": {"kind": "functional"},
         "role_slowdown": 1.0,

@@ -272,7 +272,10 @@ def test_a_customer_who_gives_up_on_one_branch_gives_up_on_the_request() -> None
         assert result.requests["id"].is_unique
 
 
-def test_books_balance_through_a_reorganisation_with_branches_under_way() -> None:
+@pytest.mark.parametrize(
+    "seed", [1, pytest.param(2, marks=pytest.mark.slow), pytest.param(3, marks=pytest.mark.slow)]
+)  # each 60 days, twice (with and without the switch)
+def test_books_balance_through_a_reorganisation_with_branches_under_way(seed: int) -> None:
     """Departments become teams mid-run while branches wait, travel and are worked on."""
     scenario = fork_join(
         [("A", 0.5, None), ("B", 1.0, 1), ("C", 1.0, 1)],
@@ -290,9 +293,8 @@ def test_books_balance_through_a_reorganisation_with_branches_under_way() -> Non
         },
         events=[{"day": 30, "structure": {"kind": "cross_functional", "teams": 2}}],
     )
-    for seed in (1, 2, 3):
-        result = simulate(scenario, seed)
-        assert result.kpis["resolved"] > 0.5 * result.kpis["arrived"]
+    result = simulate(scenario, seed)
+    assert result.kpis["resolved"] > 0.5 * result.kpis["arrived"]
 
 
 # Validation: clear errors ---------------------------------------------------------------------

@@ -58,8 +58,9 @@ def test_keys_the_scenarios_set_differently_are_held_not_varied():
     assert not any(p.startswith("events.") for p in paths)  # no scenario reorganises
 
 
-def test_worlds_run_the_same_seeds_and_values_for_every_scenario(plain: Comparison):
-    scenarios = presets()
+@pytest.mark.parametrize("run_days", [5, pytest.param(12, marks=pytest.mark.slow)])  # 12 runs
+def test_worlds_run_the_same_seeds_and_values_for_every_scenario(plain: Comparison, run_days: int):
+    scenarios = presets(f"run.days={run_days}")
     worlds = run_worlds(scenarios, ["F", "X"], 3, 2, 7, ("service_level", "total_cost"))
     assert worlds.n == 3 and len(worlds.seeds) == 2
     for w, world in enumerate(worlds.replications):
