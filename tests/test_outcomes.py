@@ -75,6 +75,51 @@ def test_fewer_units_fewer_managers_and_repeat_contacts_cost():
     assert extra[1] > 1.2 * extra[0] > 0
 
 
+def test_a_reorganisation_s_costs_count_inside_the_window():
+    """`run_costs` on a built model: a switch's `one_off_cost` counts when its day falls inside
+    the measurement window (warm-up end to horizon: every day validation allows), and each
+    unit's manager is paid for the
+    hours the unit existed in it (five departments, then four teams)."""
+    from sim.model import OrgModel
+    from sim.runner import run_costs
+
+    s = load_scenario(SCENARIOS / "functional.toml", SHORT)  # 15 days, warm-up 3
+    hours, rate = s.run.hours_per_day, s.costs.manager_hourly_cost
+    for day in (3, 8, 14):  # what validation allows: after the warm-up, before the horizon
+        event = {"day": day, "one_off_cost": 25_000.0}
+        teams = event | {"structure": {"kind": "cross_functional", "teams": 4}}
+        for changed in (s.with_overrides(events=[event]), s.with_overrides(events=[teams])):
+            costs = run_costs(changed, OrgModel(changed, 1))
+            assert costs.one_off == 25_000.0
+        assert costs.managers == pytest.approx(rate * hours * (5 * (day - 3) + 4 * (15 - day)))
+    assert run_costs(s, OrgModel(s, 1)).managers == pytest.approx(rate * hours * 5 * 12)
+
+
+def test_a_reorganisation_s_training_is_time_off_the_queue_for_everyone():
+    """`training_hours`: at the switch the idle start training at once and the busy after the
+    task at hand (owed); training is busy time, and practice in the weakest skill after it."""
+    from sim.model import OrgModel
+
+    s = load_scenario(
+        SCENARIOS / "functional.toml", [*SHORT, "people.training_practice_per_hour=1.0"]
+    ).with_overrides(events=[{"day": 5, "training_hours": 4.0}])  # over before the day ends
+    model = OrgModel(s, 1, sample_every_hours=None)
+    switch = 5 * model.hours_per_day
+    model.run_until(switch - 0.001)
+    busy = {e: e.busy_hours for e in model.employees}
+    model.run_until(switch + 0.001)
+    for e in model.employees:
+        training = e.activity == "training" or ("training" in [kind for _, kind in e.owed])
+        assert training or e.activity == "off duty", (e.activity, e.owed)
+    assert any(e.activity == "training" for e in model.employees)
+    learner = next(e for e in model.employees if e.activity == "training" and e.practice)
+    before = dict(learner.practice)
+    model.run_until(switch + 4.001)
+    assert learner.busy_hours >= busy[learner] + 4.0 - 1e-9
+    assert sum(learner.practice.values()) == pytest.approx(sum(before.values()) + 4.0)
+
+
+@pytest.mark.slow  # the lesson's 40 days, three times (the rules: the two tests above)
 def test_a_reorganisation_pays_its_one_off_cost_and_its_training_hours():
     base = load_scenario(LESSON, ["run.days=40"])
     paid = base.with_overrides(**{"events.0.one_off_cost": 25_000.0})
