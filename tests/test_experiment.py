@@ -6,7 +6,8 @@ results; confidence intervals cover a known queueing-theory mean; comparisons pa
 seed (common random numbers), so a scenario compared with itself differs by exactly 0; `--reps auto`
 stops when the headline CIs are narrow enough, or says it hit the cap.
 
-Runs are short (10 days; the reorganisation 40 days) to keep this file well under a minute.
+Runs are short (10 days; the reorganisation 25 days, 40 among the slow tests) to keep this file well
+under a minute.
 """
 
 from __future__ import annotations
@@ -43,8 +44,12 @@ from sim.scenario import NEUTRAL, Scenario, parse_scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 SHORT = {"run.days": 10, "run.warmup_days": 2, "run.drain_limit_days": 20}
-REORG_SHORT = {"run.days": 40, "events.0.day": 15, "run.drain_limit_days": 20}
-"""Lesson 5 in 40 days (warm-up 5) with the switch on day 15: about 1 s per run."""
+REORG_LENGTHS = [
+    pytest.param((25, 12), id="25d"),  # about 0.2 s a run
+    pytest.param((40, 15), id="40d", marks=pytest.mark.slow),
+]
+"""Lesson 5 cut to (days, switch day), warm-up 5: the switch's 10-day window and a week before
+it fit in 25 days (the fast lane); 40 days, about 1 s a run, among the slow tests."""
 
 
 def functional() -> Scenario:
@@ -103,11 +108,13 @@ def worse_report(worse: Comparison, tmp_path_factory: pytest.TempPathFactory) ->
     return path
 
 
-@pytest.fixture(scope="module")
-def reorg() -> Comparison:
-    """Departments vs the same organisation switching to teams on day 15 of 40, 3 reps."""
+@pytest.fixture(scope="module", params=REORG_LENGTHS)
+def reorg(request: pytest.FixtureRequest) -> Comparison:
+    """Departments vs the same organisation switching to teams on a day of `REORG_LENGTHS`,
+    3 reps."""
+    days, switch = request.param
     teams = load_scenario(SCENARIOS / "lessons" / "reorganisation.toml").with_overrides(
-        **REORG_SHORT
+        **{"run.days": days, "events.0.day": switch, "run.drain_limit_days": 20}
     )
     stay = teams.model_copy(update={"events": []})
     return compare([stay, teams], reps=3, root_seed=4, names=["Departments", "Teams"])
@@ -419,18 +426,19 @@ def test_report_is_one_self_contained_file(worse_report: Path):
 
 def test_a_reorganisation_keeps_its_daily_series(reorg: Comparison):
     stay, teams = reorg.replications
+    days = reorg.scenarios[1].run.days
     assert all(r.reorg_daily is None for r in stay)
     for rep in teams:
         daily = rep.reorg_daily
         assert daily is not None
         assert list(daily.columns) == list(REORG_DAILY_COLUMNS)
-        assert list(daily["day"]) == list(range(5, 40))  # end of warm-up to the horizon
+        assert list(daily["day"]) == list(range(5, days))  # end of warm-up to the horizon
     # Common random numbers: the counterfactual is the run without the event, same seed.
     seed, daily = teams[0].seed, teams[0].reorg_daily
     without = run(reorg.scenarios[0], seed=seed, sample_every_hours=None).daily.set_index("day")
     for column in ("resolution_hours_mean", "customer_hours", "csat_mean"):
         np.testing.assert_allclose(
-            daily[f"{column}_without"], without.loc[5:39, column], rtol=1e-12
+            daily[f"{column}_without"], without.loc[5 : days - 1, column], rtol=1e-12
         )
     assert daily["customer_hours"].sum() != daily["customer_hours_without"].sum()
 
@@ -439,9 +447,10 @@ def test_j_curve_over_replications(reorg: Comparison):
     curves = reorg.j_curves()
     assert list(curves) == ["Teams"]
     curve = curves["Teams"]
-    assert (curve.n, curve.switch_day, curve.horizon) == (3, 15, 40)
+    days, switch = reorg.scenarios[1].run.days, reorg.scenarios[1].events[0].day
+    assert (curve.n, curve.switch_day, curve.horizon) == (3, switch, days)
     table = curve.table
-    assert list(table["day"]) == list(range(5, 40))
+    assert list(table["day"]) == list(range(5, days))
     for column in ("resolution_hours", "resolution_hours_without", "csat", "csat_without"):
         for name in (column, f"{column}_ci_low", f"{column}_ci_high"):
             assert name in table.columns
@@ -449,16 +458,21 @@ def test_j_curve_over_replications(reorg: Comparison):
         assert (table[f"{column}_ci_low"] <= table[column] + 1e-12).all()
         assert (table[column] <= table[f"{column}_ci_high"] + 1e-12).all()
     saved = table.set_index("day")["hours_saved"]
-    assert saved.loc[:14].isna().all() and saved.loc[15:].notna().all()
+    assert saved.loc[: switch - 1].isna().all() and saved.loc[switch:].notna().all()
     assert {"hours_saved_ci_low", "hours_saved_ci_high"} <= set(table.columns)
-    # By hand: the 5-day rolling mean on day 20 and the hours saved at the horizon.
+    # By hand: the 5-day rolling mean 5 days after the switch and the hours saved at the
+    # horizon.
     reps = [r.reorg_daily.set_index("day") for r in reorg.replications[1]]
-    rolling = np.mean([r.loc[16:20, "resolution_hours_mean"].mean() for r in reps])
-    assert table.set_index("day").loc[20, "resolution_hours"] == pytest.approx(rolling)
+    day = switch + 5
+    rolling = np.mean([r.loc[day - 4 : day, "resolution_hours_mean"].mean() for r in reps])
+    assert table.set_index("day").loc[day, "resolution_hours"] == pytest.approx(rolling)
     total = np.mean(
-        [(r.loc[15:, "outcome_hours_without"] - r.loc[15:, "outcome_hours"]).sum() for r in reps]
+        [
+            (r.loc[switch:, "outcome_hours_without"] - r.loc[switch:, "outcome_hours"]).sum()
+            for r in reps
+        ]
     )
-    assert saved.loc[39] == pytest.approx(total)
+    assert saved.loc[days - 1] == pytest.approx(total)
     # Long before the switch, with and without hardly differ (only requests still open at
     # the switch can); after it they do.
     early = table.set_index("day").loc[5:9]
@@ -476,7 +490,7 @@ def test_j_curve_over_replications(reorg: Comparison):
         assert curve.crossover_median == np.median(crossovers[np.isfinite(crossovers)])
     assert re.fullmatch(
         r"The reorganisation (pays back on day \d+(\.5)? \((median; )?in \d of 3 replications\)"
-        r".*|does not pay back within the horizon \(40 days\) in \d of 3 replications.*)",
+        rf".*|does not pay back within the horizon \({days} days\) in \d of 3 replications.*)",
         curve.sentence(),
     ), curve.sentence()
 
