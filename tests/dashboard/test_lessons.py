@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from sim.dashboard.classroom import lessons
 from sim.dashboard.classroom.lessons import (
     WITHOUT_EVENTS,
     fields,
@@ -79,6 +80,29 @@ def test_numbers_in_a_lesson_are_measured(tmp_path):
         f"CSAT {expected[1]['csat_mean']:.2f}; paid back on day never."
     )
     assert lesson_text(lesson, lesson.watch, measure=False).startswith("Left … h, right … h")
+
+
+def test_a_lesson_left_before_its_numbers_are_measured_runs_no_more_sides(tmp_path):
+    """A trainer leafing through lessons leaves no queue of runs behind: once the lesson is
+    no longer wanted (the class has moved on), the sides not yet run are not run, and their
+    numbers stay '…'."""
+    small = SMALL.read_text(encoding="utf-8").replace("seed = 3", "seed = 9173")  # not cached
+    table = '\n[lesson]\nnumber = 1\ntitle = "T"\nsides = ["one.toml", "two.toml"]\n'
+    watch = "Left {a.csat_mean:.2f}, right {b.csat_mean:.2f}."
+    (tmp_path / "one.toml").write_text(
+        small + table + f'side = "One"\nwatch = "{watch}"\nwhy = "Because."\n', encoding="utf-8"
+    )
+    (tmp_path / "two.toml").write_text(
+        small + "\n[policies]\nhandoff_delay_hours = 4.0\n" + table + 'side = "Two"\n',
+        encoding="utf-8",
+    )
+    lesson = load_lesson(list_lessons(tmp_path)[0])
+    answers = iter([True, False])  # still open for the first side, then left
+    runs = lessons._side_kpis.cache_info().misses
+    text = lesson_text(lesson, lesson.watch, wanted=lambda: next(answers))
+    assert lessons._side_kpis.cache_info().misses == runs + 1  # the first side only
+    first = run(lesson.sides[0], seed=lesson.sides[0].run.seed).kpis
+    assert text == f"Left {first['csat_mean']:.2f}, right …."
 
 
 def test_lesson_mistakes_are_one_line_each(tmp_path):

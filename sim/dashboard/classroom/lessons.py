@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import string
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -206,17 +206,22 @@ def _side_kpis(scenario_json: str) -> dict[str, Any]:
 _runs = threading.Lock()
 
 
-def lesson_text(lesson: OpenLesson, text: str, measure: bool = True) -> str:
+def lesson_text(
+    lesson: OpenLesson, text: str, measure: bool = True, wanted: Callable[[], bool] = lambda: True
+) -> str:
     """`text` with its ``{a.kpi}`` numbers measured: each side it names is run once (a second
     or two; cached for the server's life, per scenario). `measure` False: '…' in their place,
-    to show while they are being measured."""
-    if not measure:
-        return text.format(**{letter: _Pending() for letter in SIDE_NAMES})
-    wanted = {side for side, _ in fields(text)}
-    sides = {}
+    to show while they are being measured. `wanted` is asked before each side's run: once it
+    says no (the class has moved on to another lesson), the sides not yet run are not run and
+    their numbers stay '…', so a trainer leafing through lessons does not leave a queue of
+    runs behind that the lesson on screen waits for."""
+    used = {side for side, _ in fields(text)}
+    sides: dict[str, _Side | _Pending] = {letter: _Pending() for letter in SIDE_NAMES}
     for letter, scenario in zip(SIDE_NAMES, lesson.sides, strict=False):
-        if letter in wanted:
+        if measure and letter in used:
             with _runs:  # two browsers opening a lesson at once run it once
+                if not wanted():
+                    break
                 sides[letter] = _Side(_side_kpis(scenario.model_dump_json()))
     return text.format(**sides)
 

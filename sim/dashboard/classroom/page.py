@@ -463,11 +463,13 @@ def LessonPanel(lesson: OpenLesson, lessons: list[LessonInfo], on_open):
     about = solara.use_reactive(False)
     by_title = {i.title: i for i in lessons}
     current = next((i.title for i in lessons if i.key == lesson.key), lesson.title)
-    texts = solara.lab.use_task(
-        lambda: (lesson_text(lesson, lesson.watch), lesson_text(lesson, lesson.why)),
-        dependencies=[lesson.key],
-        prefer_threaded=True,
-    )
+
+    def measure() -> tuple[str, str]:
+        """Both texts, measured while this lesson is still the one open."""
+        watch = lesson_text(lesson, lesson.watch, wanted=texts.is_current)
+        return watch, lesson_text(lesson, lesson.why, wanted=texts.is_current)
+
+    texts = solara.lab.use_task(measure, dependencies=[lesson.key], prefer_threaded=True)
     if texts.finished and texts.value is not None:
         watch, why = texts.value
     else:
