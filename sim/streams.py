@@ -78,18 +78,28 @@ _MIX_L, _MIX_R = 0xCA01F9DD, 0x4973F715
 _POOL = 4
 
 
+def _hash(value: int, h: int) -> tuple[int, int]:
+    """numpy's hashmix: `value` hashed with the hash constant `h`, and the constant after it."""
+    value ^= h
+    h = (h * _MULT_A) & _MASK
+    value = (value * h) & _MASK
+    return value ^ (value >> 16), h
+
+
+def _mix(x: int, y: int) -> int:
+    """numpy's mix: a pool word `x` with a hashed word `y`."""
+    result = (_MIX_L * x - _MIX_R * y) & _MASK
+    return result ^ (result >> 16)
+
+
 def _mix_in(pool: list[int], h: int, value: int) -> int:
     """Mix `value`'s 32-bit words (lowest first) into `pool` as numpy's mix_entropy mixes the
     words after the pool's own; the hash constant after them."""
     while True:
         word = value & _MASK
         for i in range(_POOL):
-            x = word ^ h
-            h = (h * _MULT_A) & _MASK
-            x = (x * h) & _MASK
-            x ^= x >> 16
-            mixed = (_MIX_L * pool[i] - _MIX_R * x) & _MASK
-            pool[i] = mixed ^ (mixed >> 16)
+            x, h = _hash(word, h)
+            pool[i] = _mix(pool[i], x)
         value >>= 32
         if not value:
             return h
@@ -108,23 +118,15 @@ def _run_pool(seed: int) -> tuple[int, int, int, int, int]:
             break
     words += [0] * (_POOL - len(words))  # as numpy: a missing word hashes as a zero
     h = _INIT_A
-
-    def hashmix(value: int) -> int:
-        nonlocal h
-        value ^= h
-        h = (h * _MULT_A) & _MASK
-        value = (value * h) & _MASK
-        return value ^ (value >> 16)
-
-    def mix(x: int, y: int) -> int:
-        result = (_MIX_L * x - _MIX_R * y) & _MASK
-        return result ^ (result >> 16)
-
-    pool = [hashmix(w) for w in words[:_POOL]]
+    pool = []
+    for word in words[:_POOL]:
+        x, h = _hash(word, h)
+        pool.append(x)
     for src in range(_POOL):
         for dst in range(_POOL):
             if src != dst:
-                pool[dst] = mix(pool[dst], hashmix(pool[src]))
+                x, h = _hash(pool[src], h)
+                pool[dst] = _mix(pool[dst], x)
     if len(words) > _POOL:  # a seed of more than 128 bits: its other words, as a key's
         h = _mix_in(pool, h, seed_words_beyond_pool)
     return pool[0], pool[1], pool[2], pool[3], h
