@@ -8,13 +8,13 @@ at x5 and x100). So those passes are pure cost, and a pass costs more per object
 model: at x100 (4,000 people) a young pass took 2.7 ms on average against 0.5 ms at x5, and the
 collector took about a fifth of the run's time against a few per cent (benchmark x100 vs x5).
 
-While a model simulates, the youngest generation's threshold is `YOUNG_THRESHOLD` instead of
-700: most objects are freed before a pass comes, and the passes that come are rarer. The policy
-is bounded: the collector stays on with CPython's rules for the older generations, so cyclic
-garbage, should a mechanism ever make some, is still collected, after at most `YOUNG_THRESHOLD`
-allocations (tens of requests' worth of memory) instead of 700. The thresholds the process had
-are restored when the last model simulating in it finishes (a dashboard may simulate in
-threads).
+While a model simulates or its clock is advanced (`OrgModel.run_until`: the classroom's live
+models), the youngest generation's threshold is `YOUNG_THRESHOLD` instead of 700: most objects
+are freed before a pass comes, and the passes that come are rarer. The policy is bounded: the
+collector stays on with CPython's rules for the older generations, so cyclic garbage, should a
+mechanism ever make some, is still collected, after at most `YOUNG_THRESHOLD` allocations (tens
+of requests' worth of memory) instead of 700. The thresholds the process had are restored when
+the last model simulating in it finishes (a dashboard may simulate in threads).
 """
 
 from __future__ import annotations

@@ -432,10 +432,16 @@ class OrgModel(mesa.Model):
         Mesa's list holds its own step event and anything scheduled with `schedule_event`.
         `time` is Mesa's observable: while nobody observes it (checked on each call), the clock
         is set without the signalling machinery, which would cost more than many an event.
+        The garbage collector's young passes are rarer meanwhile (`sim.collector`), whoever
+        advances the clock (a run, the classroom's live models).
         """
         if until <= self.time:
             super()._advance_time(until)  # Mesa warns and returns
             return
+        with rare_young_passes():
+            self._run_events(until)
+
+    def _run_events(self, until: float) -> None:
         observed = self._has_subscribers("time", ObservableSignals.CHANGED)
         agenda = self.agenda
         heap = agenda.heap

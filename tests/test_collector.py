@@ -1,5 +1,6 @@
-"""While a model simulates, the garbage collector's young passes are rarer (`sim.collector`);
-the process gets its own thresholds back afterwards, whatever happened in the run."""
+"""While a model simulates or its clock is advanced, the garbage collector's young passes are
+rarer (`sim.collector`); the process gets its own thresholds back afterwards, whatever happened
+in the run."""
 
 from __future__ import annotations
 
@@ -43,6 +44,28 @@ def test_a_run_raises_the_young_threshold_and_restores_the_process_thresholds(
     OrgModel(scenario, rng=1).simulate()
     assert seen and set(seen) == {(YOUNG_THRESHOLD, 7, 9)}
     assert gc.get_threshold() == thresholds
+
+
+def test_a_live_model_advanced_by_run_until_also_raises_it(
+    thresholds: tuple[int, int, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The classroom advances its models with `run_until`, a slice at a time."""
+    seen = []
+    end_day = OrgModel.end_day
+
+    def watching(model: OrgModel) -> None:
+        seen.append(gc.get_threshold())
+        end_day(model)
+
+    monkeypatch.setattr(OrgModel, "end_day", watching)
+    scenario = load_scenario(SCENARIOS / "functional.toml").with_overrides(
+        **{"run.days": 3, "run.warmup_days": 0}
+    )
+    model = OrgModel(scenario, rng=1)
+    for hours in (5.0, 8.0, 8.5, 17.0):
+        model.run_until(hours)
+        assert gc.get_threshold() == thresholds
+    assert len(seen) == 3 and set(seen) == {(YOUNG_THRESHOLD, 7, 9)}  # hours 0, 8 and 16
 
 
 def test_a_failed_run_restores_the_thresholds(
