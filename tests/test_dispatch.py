@@ -187,6 +187,32 @@ def test_choices_match_the_scan_through_a_reorganisation(monkeypatch: pytest.Mon
     assert checks.counts["helper"] > 0
 
 
+def test_choices_match_the_scan_when_help_is_switched_on_mid_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With nobody willing to help, the help index is not kept (`HelpIndex.active`); switched
+    on mid-run (the classroom's levers), it is rebuilt from who is idle and what waits then,
+    and every helper and busiest unit it names afterwards is the scan's."""
+    scenario = load_scenario(SCENARIOS / "functional.toml").with_overrides(
+        **{**BUSY, "run.days": 6, "policies.help_across_units": 0.0}
+    )
+    checks = Checks(monkeypatch)
+    model = OrgModel(scenario, rng=4)
+    assert not model.help_index.active
+    model.run_until(3 * model.hours_per_day)
+    assert checks.counts["helper"] == checks.counts["busiest"] == 0
+    model.adjust(**{"policies.help_across_units": 0.8})
+    assert model.help_index.active
+    for skill in sorted({t.skill for r in scenario.demand.request_types for t in r.tasks}):
+        model.help_index.best_idle(skill)  # each answer checked against the scan
+    for employee in model.employees:  # asked of those with nothing to do at home
+        if not employee.unit.queue.has_work_for(employee.proficiency):
+            model.help_index.busiest_for(employee)
+    model.simulate()
+    assert checks.counts["helper"] > 10
+    assert checks.counts["busiest"] > 10
+
+
 # The agenda -----------------------------------------------------------------------------------
 
 
