@@ -4,6 +4,7 @@ organisation, against Ciw, and peak memory of a long run.
     .venv/bin/python experiments/benchmark.py            # full benchmark (about 10 CPU-minutes)
     .venv/bin/python experiments/benchmark.py --quick    # smoke-test sizes (a few seconds)
     .venv/bin/python experiments/benchmark.py --profile  # also cProfile case (a) and a x100 run
+    .venv/bin/python experiments/benchmark.py --cases e  # only the scale curve (e)
 
 Figures (all CPU time, `time.process_time`, median of several repeats, so other processes on
 the machine distort them less; ratios are measured side by side in one run):
@@ -619,12 +620,21 @@ def main(argv: list[str] | None = None) -> int:
         default=FUNCTIONAL_SCENARIO,
         help="scenario for case (b) (default: scenarios/functional.toml)",
     )
+    parser.add_argument(
+        "--cases",
+        default="abcdef",
+        help="which figures to measure, by letter (default: abcdef, all; e: the scale curve)",
+    )
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.memory_child is not None:
         memory_child(args.memory_child, args.tracemalloc)
         return 0
+    cases = set(args.cases)
+    if not cases or not cases <= set("abcdef"):
+        print(f"error: --cases takes letters from abcdef, not {args.cases!r}", file=sys.stderr)
+        return 2
     if not args.functional.exists():
         print(f"error: functional scenario {args.functional} not found", file=sys.stderr)
         return 2
@@ -636,21 +646,24 @@ def main(argv: list[str] | None = None) -> int:
         f"Python {platform.python_version()}, Mesa {mesa.__version__}, Ciw {ciw_version}; "
         f"{platform.machine()}, CPU time (time.process_time), median of repeats\n"
     )
-    mmc = case_mmc(sizes)
-    functional = case_functional(sizes, args.functional)
-    core, full = case_people_side(sizes, args.functional)
-    curve = case_scale(sizes)
-    network = case_network(sizes)
-    memory = case_memory(sizes, args.tracemalloc)
+    mmc = case_mmc(sizes) if "a" in cases else None
+    functional = case_functional(sizes, args.functional) if "b" in cases else None
+    core, full = case_people_side(sizes, args.functional) if "d" in cases else (None, None)
+    curve = case_scale(sizes) if "e" in cases else {}
+    network = case_network(sizes) if "f" in cases else None
+    memory = case_memory(sizes, args.tracemalloc) if "c" in cases else None
     if args.profile:
-        profile("case (a)", mmc["scenario"])
+        if mmc is not None:
+            profile("case (a)", mmc["scenario"])
         biggest = max(sizes.scale_factors)
         for name in PRESETS[:2]:
             preset = load_scenario(ROOT / "scenarios" / f"{name}.toml")
             profile(f"{name} x{biggest}", scaled(preset, biggest, sizes.scale_days))
 
-    rows = [("(a) sim M/M/10, requests per CPU-second", f"{mmc['sim']:,.0f}", "-", "-")]
-    if mmc["ciw"] is not None:
+    rows = []
+    if mmc is not None:
+        rows.append(("(a) sim M/M/10, requests per CPU-second", f"{mmc['sim']:,.0f}", "-", "-"))
+    if mmc is not None and mmc["ciw"] is not None:
         rows += [
             (
                 f"(a) Ciw {ciw.__version__} M/M/10, requests per CPU-second",
@@ -665,20 +678,24 @@ def main(argv: list[str] | None = None) -> int:
                 status(mmc["sim"] >= TARGET_MMC_RATIO * mmc["ciw"]),
             ),
         ]
-    rows += [
-        (
-            "(b) sim functional preset, every mechanism on, req/CPU-s",
-            f"{functional:,.0f}",
-            f">= {TARGET_FUNCTIONAL:,.0f}",
-            status(functional >= TARGET_FUNCTIONAL),
-        ),
-        (
-            "(d) people side: share of the core's throughput kept",
-            f"{full / core:.2f}",
-            ">= 0.67",
-            status(full / core >= 2 / 3),
-        ),
-    ]
+    if functional is not None:
+        rows.append(
+            (
+                "(b) sim functional preset, every mechanism on, req/CPU-s",
+                f"{functional:,.0f}",
+                f">= {TARGET_FUNCTIONAL:,.0f}",
+                status(functional >= TARGET_FUNCTIONAL),
+            )
+        )
+    if core is not None and full is not None:
+        rows.append(
+            (
+                "(d) people side: share of the core's throughput kept",
+                f"{full / core:.2f}",
+                ">= 0.67",
+                status(full / core >= 2 / 3),
+            )
+        )
     top = max(sizes.scale_factors)
     for name, rates in curve.items():
         label = f"(e) {name} x{top} against x5 (req/CPU-s)"
@@ -693,10 +710,11 @@ def main(argv: list[str] | None = None) -> int:
                     status(rates[top] >= TARGET_SCALE * rates[5]),
                 )
             )
-    rows.append(
-        (f"(f) sim {NETWORK_UNITS}-unit network, req/CPU-s", f"{network['sim']:,.0f}", "-", "-")
-    )
-    if network["ciw"] is not None:
+    if network is not None:
+        rows.append(
+            (f"(f) sim {NETWORK_UNITS}-unit network, req/CPU-s", f"{network['sim']:,.0f}", "-", "-")
+        )
+    if network is not None and network["ciw"] is not None:
         rows.append(
             (
                 f"(f) ratio sim/Ciw, {NETWORK_UNITS}-unit network",
@@ -705,15 +723,16 @@ def main(argv: list[str] | None = None) -> int:
                 status(network["sim"] >= TARGET_NETWORK_RATIO * network["ciw"]),
             )
         )
-    rows.append(
-        (
-            f"(c) peak RSS, {memory['requests']:,}-request run, MiB",
-            f"{memory['peak_rss_mib']:,.0f}",
-            f"< {TARGET_MEMORY_MB:,.0f}",
-            status(memory["peak_rss_mib"] < TARGET_MEMORY_MB),
+    if memory is not None:
+        rows.append(
+            (
+                f"(c) peak RSS, {memory['requests']:,}-request run, MiB",
+                f"{memory['peak_rss_mib']:,.0f}",
+                f"< {TARGET_MEMORY_MB:,.0f}",
+                status(memory["peak_rss_mib"] < TARGET_MEMORY_MB),
+            )
         )
-    )
-    if memory["tracemalloc_peak_mib"] is not None:
+    if memory is not None and memory["tracemalloc_peak_mib"] is not None:
         rows.append(
             ("(c) tracemalloc peak, MiB", f"{memory['tracemalloc_peak_mib']:,.0f}", "-", "-")
         )

@@ -45,3 +45,24 @@ def test_benchmark_quick_runs_and_prints_summary() -> None:
     ):
         assert label in table
     assert table.count("PASS") + table.count("MISS") >= 7
+
+
+@pytest.mark.slow  # runs the benchmark script
+def test_benchmark_runs_only_the_cases_asked_for() -> None:
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--quick", "--cases", "e"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    table = done.stdout.split("\nSummary (load average", 1)[1]
+    figures = [line.split()[0] for line in table.splitlines()[2:] if line.strip()]
+    assert figures == ["(e)"] * 3, table  # one ratio per preset, nothing else
+    wrong = subprocess.run(
+        [sys.executable, str(SCRIPT), "--cases", "eg"], capture_output=True, text=True, check=False
+    )
+    assert wrong.returncode == 2
+    assert "--cases takes letters from abcdef" in wrong.stderr
