@@ -477,7 +477,8 @@ class OrgModel(mesa.Model):
 
         `watch` (`sim.stability.BacklogWatch`) is asked at the end of every day of arrivals; a
         reason it gives stops the run at once (`stopped`), without a drain. The garbage
-        collector's young passes are rarer meanwhile (`sim.collector`)."""
+        collector's young passes stay rarer from start to end (`sim.collector`), not only while
+        the clock moves."""
         with rare_young_passes():
             self._simulate(watch)
 
