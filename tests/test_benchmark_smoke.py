@@ -15,20 +15,24 @@ ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "experiments" / "benchmark.py"
 
 
-@pytest.mark.skipif(
-    not (ROOT / "scenarios" / "functional.toml").exists(),
-    reason="scenarios/functional.toml (benchmark case b) does not exist yet",
-)
-@pytest.mark.slow  # runs the benchmark script
-def test_benchmark_quick_runs_and_prints_summary() -> None:
-    done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick"],
+def benchmark(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
     )
+
+
+@pytest.mark.skipif(
+    not (ROOT / "scenarios" / "functional.toml").exists(),
+    reason="scenarios/functional.toml (benchmark case b) does not exist yet",
+)
+@pytest.mark.slow  # runs the benchmark script
+def test_benchmark_quick_runs_and_prints_summary() -> None:
+    done = benchmark("--quick")
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "Python" in out and "Mesa" in out and "Ciw" in out
@@ -49,20 +53,11 @@ def test_benchmark_quick_runs_and_prints_summary() -> None:
 
 @pytest.mark.slow  # runs the benchmark script
 def test_benchmark_runs_only_the_cases_asked_for() -> None:
-    done = subprocess.run(
-        [sys.executable, str(SCRIPT), "--quick", "--cases", "e"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    done = benchmark("--quick", "--cases", "e")
     assert done.returncode == 0, done.stderr
     table = done.stdout.split("\nSummary (load average", 1)[1]
     figures = [line.split()[0] for line in table.splitlines()[2:] if line.strip()]
     assert figures == ["(e)"] * 3, table  # one ratio per preset, nothing else
-    wrong = subprocess.run(
-        [sys.executable, str(SCRIPT), "--cases", "eg"], capture_output=True, text=True, check=False
-    )
+    wrong = benchmark("--cases", "eg")
     assert wrong.returncode == 2
     assert "--cases takes letters from abcdef" in wrong.stderr

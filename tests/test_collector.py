@@ -13,6 +13,7 @@ import pytest
 from sim import load_scenario
 from sim.collector import YOUNG_THRESHOLD, rare_young_passes
 from sim.model import OrgModel
+from sim.scenario import Scenario
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 
@@ -27,10 +28,10 @@ def thresholds() -> Iterator[tuple[int, int, int]]:
     gc.set_threshold(*saved)
 
 
-def test_a_run_raises_the_young_threshold_and_restores_the_process_thresholds(
-    thresholds: tuple[int, int, int], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    seen = []
+@pytest.fixture
+def seen(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, ...]]:
+    """The thresholds in force at each daily review of the models the test builds."""
+    seen: list[tuple[int, ...]] = []
     end_day = OrgModel.end_day
 
     def watching(model: OrgModel) -> None:
@@ -38,30 +39,28 @@ def test_a_run_raises_the_young_threshold_and_restores_the_process_thresholds(
         end_day(model)
 
     monkeypatch.setattr(OrgModel, "end_day", watching)
-    scenario = load_scenario(SCENARIOS / "functional.toml").with_overrides(
-        **{"run.days": 2, "run.warmup_days": 0}
+    return seen
+
+
+def functional(days: int) -> Scenario:
+    return load_scenario(SCENARIOS / "functional.toml").with_overrides(
+        **{"run.days": days, "run.warmup_days": 0}
     )
-    OrgModel(scenario, rng=1).simulate()
+
+
+def test_a_run_raises_the_young_threshold_and_restores_the_process_thresholds(
+    thresholds: tuple[int, int, int], seen: list[tuple[int, ...]]
+) -> None:
+    OrgModel(functional(2), rng=1).simulate()
     assert seen and set(seen) == {(YOUNG_THRESHOLD, 7, 9)}
     assert gc.get_threshold() == thresholds
 
 
 def test_a_live_model_advanced_by_run_until_also_raises_it(
-    thresholds: tuple[int, int, int], monkeypatch: pytest.MonkeyPatch
+    thresholds: tuple[int, int, int], seen: list[tuple[int, ...]]
 ) -> None:
     """The classroom advances its models with `run_until`, a slice at a time."""
-    seen = []
-    end_day = OrgModel.end_day
-
-    def watching(model: OrgModel) -> None:
-        seen.append(gc.get_threshold())
-        end_day(model)
-
-    monkeypatch.setattr(OrgModel, "end_day", watching)
-    scenario = load_scenario(SCENARIOS / "functional.toml").with_overrides(
-        **{"run.days": 3, "run.warmup_days": 0}
-    )
-    model = OrgModel(scenario, rng=1)
+    model = OrgModel(functional(3), rng=1)
     for hours in (5.0, 8.0, 8.5, 17.0):
         model.run_until(hours)
         assert gc.get_threshold() == thresholds
@@ -75,11 +74,8 @@ def test_a_failed_run_restores_the_thresholds(
         raise RuntimeError("a handler failed")
 
     monkeypatch.setattr(OrgModel, "end_day", failing)
-    scenario = load_scenario(SCENARIOS / "functional.toml").with_overrides(
-        **{"run.days": 2, "run.warmup_days": 0}
-    )
     with pytest.raises(RuntimeError, match="a handler failed"):
-        OrgModel(scenario, rng=1).simulate()
+        OrgModel(functional(2), rng=1).simulate()
     assert gc.get_threshold() == thresholds
 
 
