@@ -55,6 +55,11 @@ def test_total_cost_is_staff_managers_contacts_and_the_change():
     assert run(free, 2).kpis["total_cost"] == pytest.approx(staff)
 
 
+# Five runs of 15 days. The rules it adds up are pinned quickly: a manager per unit for the
+# hours it existed (test_a_reorganisation_s_costs_count_inside_the_window), the cost of each
+# contact (test_total_cost_is_staff_managers_contacts_and_the_change), and a lower first-contact
+# resolution's repeat contacts (test_people.py's first-contact-resolution test).
+@pytest.mark.slow
 def test_fewer_units_fewer_managers_and_repeat_contacts_cost():
     f = load_scenario(SCENARIOS / "functional.toml", [*SHORT, "costs.per_contact=0"])
     x = load_scenario(SCENARIOS / "cross-functional.toml", [*SHORT, "costs.per_contact=0"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from calibration_logs import helpdesk_export, helpdesk_fit
 
 from sim.runner import run
@@ -50,12 +51,14 @@ def _with_share(share: float):
     return parse_scenario(raw, "<test>")
 
 
-def test_a_share_of_one_changes_nothing():
+@pytest.mark.parametrize("days", [30, pytest.param(150, marks=pytest.mark.slow)])  # two teams'
+def test_a_share_of_one_changes_nothing(days: int):
     base = load_scenario("scenarios/functional.toml").with_overrides({"run.days": 12})
     explicit = base.with_overrides({"demand.request_types.0.slow_case_share": 1.0})
     a, b = run(base, 5), run(explicit, 5)
     assert json.dumps(a.kpis, default=str) == json.dumps(b.kpis, default=str)
-    c, d = run(parse_scenario(TWO_TEAMS, "<test>"), 5), run(_with_share(1.0), 5)
+    two, share_of_one = parse_scenario(TWO_TEAMS, "<test>"), _with_share(1.0)
+    c, d = (run(s.with_overrides({"run.days": days}), 5) for s in (two, share_of_one))
     assert json.dumps(c.kpis, default=str) == json.dumps(d.kpis, default=str)
 
 
