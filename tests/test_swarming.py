@@ -274,7 +274,7 @@ def test_a_customer_who_gives_up_on_one_branch_gives_up_on_the_request() -> None
 
 @pytest.mark.parametrize(
     "seed", [1, pytest.param(2, marks=pytest.mark.slow), pytest.param(3, marks=pytest.mark.slow)]
-)  # each 60 days, twice (with and without the switch)
+)  # each 60 days
 def test_books_balance_through_a_reorganisation_with_branches_under_way(seed: int) -> None:
     """Departments become teams mid-run while branches wait, travel and are worked on."""
     scenario = fork_join(
@@ -293,7 +293,7 @@ def test_books_balance_through_a_reorganisation_with_branches_under_way(seed: in
         },
         events=[{"day": 30, "structure": {"kind": "cross_functional", "teams": 2}}],
     )
-    result = simulate(scenario, seed)
+    result = simulate(scenario, seed, counterfactual=False)  # the switch is the point
     assert result.kpis["resolved"] > 0.5 * result.kpis["arrived"]
 
 
