@@ -20,7 +20,17 @@ from matplotlib.figure import Figure
 from sim.kpi_catalogue import format_mean_ci, kpi_info
 from sim.replications import Comparison, JCurve
 from sim.report.jcurve import figure_j_curve
-from sim.report.style import RATING_COLOURS, RATING_TEXT, STYLE, colour, new_figure, png, wrap
+from sim.report.style import (
+    RATING_COLOURS,
+    RATING_TEXT,
+    STYLE,
+    colour,
+    legend_columns,
+    new_figure,
+    png,
+    wrap,
+    wrap_inches,
+)
 
 MAX_UNITS_SHOWN = 40
 """Units per scenario in the utilisation figure."""
@@ -32,7 +42,8 @@ def figure_differences(c: Comparison, kpis: Sequence[str] | None = None) -> Figu
     if len(c.names) < 2 or not keys:
         return None
     others = range(1, len(c.names))
-    fig = new_figure(8.5, 0.7 + 0.45 * len(keys) * len(others) + 0.4 * len(keys))
+    width = 8.5
+    fig = new_figure(width, 0.7 + 0.45 * len(keys) * len(others) + 0.4 * len(keys))
     ax = fig.add_subplot()
     step = 0.8 / max(1, len(others))
     labels, ticks = [], []
@@ -62,9 +73,17 @@ def figure_differences(c: Comparison, kpis: Sequence[str] | None = None) -> Figu
     ax.set_yticks(ticks, labels)
     ax.set_ylim(-len(keys) + 0.5, 0.5)
     ax.grid(axis="y", visible=False)
-    ax.set_xlabel(wrap(f"difference vs {c.baseline} (% of the baseline mean, 95% CI)", 80))
-    ax.set_title("Paired differences against the baseline (common random numbers)", loc="left")
-    fig.legend(loc="outside lower center", ncols=min(3, len(c.names) - 1), frameon=False)
+    ax.set_xlabel(
+        wrap_inches(f"difference vs {c.baseline} (% of the baseline mean, 95% CI)", 6, 11)
+    )
+    fig.suptitle(
+        "Paired differences against the baseline (common random numbers)",
+        x=0.01,
+        ha="left",
+        fontsize=12,
+    )
+    labels = ax.get_legend_handles_labels()[1]
+    fig.legend(loc="outside lower center", ncols=legend_columns(labels, width), frameon=False)
     return fig
 
 
@@ -81,7 +100,8 @@ def figure_resolution(c: Comparison) -> Figure | None:
     if cut <= 0:
         cut = float(pooled.max()) or 1.0
     bins = np.linspace(0, cut, 50)
-    fig = new_figure(11, 4.4)
+    width = 11
+    fig = new_figure(width, 4.4)
     hist, ecdf = fig.subplots(1, 2)
     for i, (name, s) in enumerate(zip(c.names, samples, strict=True)):
         if not len(s):
@@ -111,8 +131,12 @@ def figure_resolution(c: Comparison) -> Figure | None:
     ecdf.set_title("Cumulative distribution", loc="left")
     ecdf.legend(loc="lower right")
     fig.suptitle(
-        f"Resolution time of resolved requests, all replications pooled "
-        f"(x axis cut at the 99th percentile, {cut:.0f} h)",
+        wrap_inches(
+            f"Resolution time of resolved requests, all replications pooled "
+            f"(x axis cut at the 99th percentile, {cut:.0f} h)",
+            width - 0.3,
+            12,
+        ),
         x=0.01,
         ha="left",
         fontsize=12,
@@ -183,7 +207,8 @@ def figure_utilisation(c: Comparison) -> Figure | None:
         return None
     groups = [units[units["scenario"] == name].head(MAX_UNITS_SHOWN) for name in c.names]
     heights = [max(1, len(g)) for g in groups]
-    fig = new_figure(9, 1.2 + 0.38 * sum(heights) + 0.5 * len(groups))
+    width = 9
+    fig = new_figure(width, 1.2 + 0.38 * sum(heights) + 0.5 * len(groups))
     axes = fig.subplots(len(groups), 1, sharex=True, height_ratios=heights, squeeze=False)[:, 0]
     for i, (ax, name, group) in enumerate(zip(axes, c.names, groups, strict=True)):
         ys = np.arange(len(group))[::-1]
@@ -198,7 +223,9 @@ def figure_utilisation(c: Comparison) -> Figure | None:
         ax.grid(axis="y", visible=False)
         shown = units[units["scenario"] == name]
         more = f" (first {len(group)} of {len(shown)} units)" if len(shown) > len(group) else ""
-        ax.set_title(f"{name}{more}", loc="left", fontsize=11, color=colour(i))
+        # Starts where the axes do, right of the unit names: wrapped to what is left of the width.
+        title = wrap_inches(f"{name}{more}", width - 3.0, 11)
+        ax.set_title(title, loc="left", fontsize=11, color=colour(i))
     axes[-1].set_xlim(0, 1.1)
     axes[-1].xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     axes[-1].set_xlabel("utilisation (share of working time busy; bar: mean, line: 95% CI)")
@@ -212,7 +239,8 @@ def figure_cost(c: Comparison) -> Figure | None:
     if not any(math.isfinite(e.mean) for e in estimates):
         return None
     n = len(c.names)
-    fig = new_figure(max(5.5, 2.2 * n + 1.5), 4.4)
+    width = max(5.5, 2.2 * n + 1.5)
+    fig = new_figure(width, 4.4)
     ax = fig.add_subplot()
     xs = np.arange(n)
     means = np.array([e.mean for e in estimates])
@@ -223,7 +251,8 @@ def figure_cost(c: Comparison) -> Figure | None:
             ax.text(float(x), m + h, f"{m:,.2f}\n± {h:,.2f}", ha="center", va="bottom", fontsize=10)
     top = np.nanmax(means + halves)
     ax.set_ylim(0, top * 1.25 if math.isfinite(top) and top > 0 else 1)
-    labels = [wrap(c.names[0], 22) + "\n(baseline)"]
+    # A bar's label is about as wide as its 2.2-inch slot.
+    labels = [wrap_inches(c.names[0], 1.9, 10) + "\n(baseline)"]
     for i in range(1, n):
         d = c.difference("total_cost", i)
         change = (
@@ -231,15 +260,20 @@ def figure_cost(c: Comparison) -> Figure | None:
             if math.isfinite(d.rel_ci_low)
             else ""
         )
-        labels.append(wrap(c.names[i], 22) + change)
+        labels.append(wrap_inches(c.names[i], 1.9, 10) + change)
     ax.set_xticks(xs, labels)
     ax.set_ylabel(f"total cost over the window\n({c.currency}; bar: mean, line: 95% CI)")
     ax.grid(axis="x", visible=False)
-    ax.set_title(
-        "Total cost: staff, managers, contacts, reorganisations (under the names: paired "
-        "difference vs the baseline, 95% CI)",
-        loc="left",
-        fontsize=11,
+    fig.suptitle(
+        wrap_inches(
+            "Total cost: staff, managers, contacts, reorganisations (under the names: paired "
+            "difference vs the baseline, 95% CI)",
+            width - 0.3,
+            12,
+        ),
+        x=0.01,
+        ha="left",
+        fontsize=12,
     )
     return fig
 
@@ -259,7 +293,8 @@ def figure_verdict_map(c: Comparison) -> Figure | None:
     keys = list(worlds.headline)
     cols = min(2, len(keys))
     rows = math.ceil(len(keys) / cols)
-    fig = new_figure(4.4 * cols + 1.0, 3.6 * rows + 0.9)
+    width = 4.4 * cols + 1.0
+    fig = new_figure(width, 3.6 * rows + 0.9)
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
     for ax, key in zip(axes, keys, strict=False):
         best = worlds.best(key)
@@ -278,10 +313,12 @@ def figure_verdict_map(c: Comparison) -> Figure | None:
                 )
         shares = worlds.share_best(key)
         ax.set_title(
-            wrap(
+            # From the axes' left edge, right of the tick labels: about 4 of the 4.4 inches.
+            wrap_inches(
                 f"{kpi_info(key).label}: "
                 + ", ".join(f"{n} {s.share:.0%}" for n, s in shares.items()),
-                52,
+                3.9,
+                10,
             ),
             loc="left",
             fontsize=10,
@@ -298,13 +335,17 @@ def figure_verdict_map(c: Comparison) -> Figure | None:
         list(handles.values()),
         list(handles.keys()),
         loc="outside lower center",
-        ncols=3,
+        ncols=legend_columns(list(handles.keys()), width),
         frameon=False,
         title="best in that world",
     )
     fig.suptitle(
-        f"Verdict map: {worlds.n} plausible worlds on the two assumptions the verdict hinges "
-        "on most",
+        wrap_inches(
+            f"Verdict map: {worlds.n} plausible worlds on the two assumptions the verdict "
+            "hinges on most",
+            width - 0.3,
+            12,
+        ),
         x=0.01,
         ha="left",
         fontsize=12,

@@ -7,7 +7,7 @@ import matplotlib.ticker
 from matplotlib.figure import Figure
 
 from sim.replications import JCurve
-from sim.report.style import new_figure, wrap
+from sim.report.style import new_figure, wrap_inches
 
 WITH_COLOUR = "#D55E00"  # vermillion: with the reorganisation
 WITHOUT_COLOUR = "#0072B2"  # blue: the same customers without it
@@ -22,7 +22,8 @@ def figure_j_curve(curve: JCurve) -> Figure:
     switch, 95% CI band. Vertical lines: the switch, the median recovery and pay-back days."""
     t = curve.table
     days = t["day"].to_numpy(dtype=float)
-    fig = new_figure(10, 11.5)
+    width = 10
+    fig = new_figure(width, 11.5)
     top, csat, gone, bottom = fig.subplots(4, 1, sharex=True, height_ratios=[1.15, 0.8, 0.8, 1])
     for column, colour_, label in (
         ("resolution_hours_without", WITHOUT_COLOUR, "without the reorganisation"),
@@ -138,10 +139,11 @@ def figure_j_curve(curve: JCurve) -> Figure:
     if len(days) > 1:
         bottom.set_xlim(days.min(), days.max())
     fig.suptitle(
-        wrap(
+        wrap_inches(
             f"{curve.scenario} ({n} replications; the same customers with and without the "
             "reorganisation)",
-            110,
+            width - 0.3,
+            12,
         ),
         x=0.01,
         ha="left",
