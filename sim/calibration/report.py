@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import os
 from collections import Counter
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 import matplotlib
@@ -26,9 +27,10 @@ from sim.calibration.workweek import HOURS_PER_WEEK, hour_of_week
 from sim.report.style import CSS as _CSS
 from sim.report.style import OKABE_ITO
 from sim.report.style import STYLE as _STYLE
+from sim.report.style import base64_text as _base64
 from sim.report.style import escape as _e
 from sim.report.style import new_figure as _figure
-from sim.report.style import png_base64 as _png
+from sim.report.style import png as _png
 
 if TYPE_CHECKING:
     from sim.calibration.pipeline import Calibrated
@@ -247,18 +249,27 @@ def summary_list(fidelity: Fidelity) -> str:
     return f"<ul class='sentences'>{''.join(items)}</ul>"
 
 
-def render_report(result: Calibrated, source: str) -> str:
+def render_report(result: Calibrated, source: str, drawn: Mapping[str, bytes] | None = None) -> str:
+    """The fidelity report as an HTML string (see `write_report`). `drawn`: figures already
+    drawn as PNG, by key (the dashboard's page passes the elapsed-time figure it shows, so the
+    report it offers for download embeds that one instead of drawing it again); the others are
+    drawn here."""
     fidelity = result.fidelity
     assert fidelity is not None
     samples = fidelity.samples
+    figures: dict[str, Callable[[], Figure]] = {
+        "weekly": lambda: figure_weekly(result),
+        "elapsed": lambda: figure_elapsed(samples),
+        "arrivals": lambda: figure_hour_of_week(samples, "arrivals"),
+        "events": lambda: figure_hour_of_week(samples, "events"),
+        "routes": lambda: figure_routes(samples),
+        "distances": lambda: figure_distances(fidelity),
+    }
+    drawn = drawn or {}
     with matplotlib.rc_context(_STYLE):
         images = {
-            "weekly": _png(figure_weekly(result)),
-            "elapsed": _png(figure_elapsed(samples)),
-            "arrivals": _png(figure_hour_of_week(samples, "arrivals")),
-            "events": _png(figure_hour_of_week(samples, "events")),
-            "routes": _png(figure_routes(samples)),
-            "distances": _png(figure_distances(fidelity)),
+            key: _base64(drawn[key] if key in drawn else _png(draw()))
+            for key, draw in figures.items()
         }
 
     def figure(key: str, alt: str) -> str:

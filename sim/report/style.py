@@ -139,11 +139,6 @@ def base64_text(image: bytes) -> str:
     return base64.b64encode(image).decode("ascii")
 
 
-def png_base64(fig: Figure) -> str:
-    """A figure as a base64 PNG, to embed in HTML."""
-    return base64_text(png(fig))
-
-
 def new_figure(width: float, height: float, **kwargs) -> Figure:
     """A figure of that size (inches) with constrained layout, outside pyplot's global state."""
     return Figure(figsize=(width, height), layout="constrained", **kwargs)

@@ -2,11 +2,11 @@
 
 A leader uploads a ticket export (a helpdesk audit log the tests generate, gzip-compressed),
 corrects the proposed column mapping with the dropdowns, calibrates, reads the discovered
-organisation and the held-out fidelity, downloads the "as is" scenario (which validates like
-any scenario), and opens the comparison of "as is" with "to be" teams of the same people,
-which runs. Bad and oversized uploads and a bad mapping are one line each in the page, never a
-traceback; a running calibration can be cancelled. Screenshots land in
-test-results/dashboard/.
+organisation and the held-out fidelity, downloads the fidelity report (which embeds the figure
+the page shows) and the "as is" scenario (which validates like any scenario), and opens the
+comparison of "as is" with "to be" teams of the same people, which runs. Bad and oversized
+uploads and a bad mapping are one line each in the page, never a traceback; a running
+calibration can be cancelled. Screenshots land in test-results/dashboard/.
 """
 
 from __future__ import annotations
@@ -25,6 +25,13 @@ pytestmark = pytest.mark.e2e
 
 FIRST_LOAD_MS = 60_000
 RUN_MS = 120_000
+SHOWN_IMAGE = """async (src) => {
+    const bytes = new Uint8Array(await (await fetch(src)).arrayBuffer());
+    let text = "";
+    for (const byte of bytes) text += String.fromCharCode(byte);
+    return btoa(text);
+}"""
+"""The bytes an <img> shows (a blob: or data: URL), as base64 text."""
 
 
 @pytest.fixture(scope="module")
@@ -87,8 +94,19 @@ def test_upload_map_calibrate_download_and_compare(page: Page, dashboard_url, ex
     for text in ("Cases per week", "Elapsed time, median", "Transfers per case", "Target"):
         expect(statistics).to_contain_text(text)
     expect(statistics.locator("td.met, td.missed").first).to_be_visible()
-    expect(page.locator(".calibrate-page img").first).to_be_visible()  # elapsed-time ECDF
+    elapsed = page.locator(".calibrate-page img").first
+    expect(elapsed).to_be_visible()  # elapsed-time ECDF
     page.screenshot(path=shots / "calibrate-fidelity.png", full_page=True)
+
+    # The fidelity report offered for download embeds the very figure the page shows (drawn
+    # once for both).
+    shown = page.evaluate(SHOWN_IMAGE, elapsed.get_attribute("src"))
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the fidelity report (.html)").click()
+    assert download.value.suggested_filename == "fidelity-helpdesk.html"
+    with open(download.value.path(), encoding="utf-8") as f:
+        report = f.read()
+    assert len(shown) > 1000 and f'src="data:image/png;base64,{shown}"' in report
 
     with page.expect_download() as download:
         page.get_by_role("button", name="Download the as-is scenario (.toml)").click()

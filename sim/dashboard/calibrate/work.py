@@ -183,7 +183,8 @@ class Calibrator(Background[CalibrationState]):
                 result.fidelity = fidelity
                 with matplotlib.rc_context(STYLE):
                     elapsed = png(figure_elapsed(fidelity.samples))
-                report = render_report(result, source)
+                # The report embeds the figure the page shows (drawn once).
+                report = render_report(result, source, drawn={"elapsed": elapsed})
             notes = [*calibration.warnings, *(fidelity.notes if fidelity else []), *note]
             outcome = Outcome(
                 calibration,
