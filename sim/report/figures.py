@@ -28,7 +28,6 @@ from sim.report.style import (
     legend_columns,
     new_figure,
     png,
-    wrap,
     wrap_inches,
 )
 
@@ -50,7 +49,7 @@ def figure_differences(c: Comparison, kpis: Sequence[str] | None = None) -> Figu
     for row, key in enumerate(keys):
         info = kpi_info(key)
         better = {1: "higher is better", -1: "lower is better"}.get(info.better, "")
-        labels.append(wrap(f"{info.label} ({better})" if better else info.label, 30))
+        labels.append(wrap_inches(f"{info.label} ({better})" if better else info.label, 2.3, 10))
         ticks.append(-row)
         for j, i in enumerate(others):
             d = c.difference(key, i)
@@ -67,7 +66,7 @@ def figure_differences(c: Comparison, kpis: Sequence[str] | None = None) -> Figu
                 color=colour(i),
                 capsize=4,
                 markersize=7,
-                label=wrap(c.names[i], 40) if row == 0 else None,
+                label=wrap_inches(c.names[i], 3.0, 10) if row == 0 else None,
             )
     ax.axvline(0, color="black", linewidth=1)
     ax.set_yticks(ticks, labels)
@@ -106,7 +105,7 @@ def figure_resolution(c: Comparison) -> Figure | None:
     for i, (name, s) in enumerate(zip(c.names, samples, strict=True)):
         if not len(s):
             continue
-        label = wrap(name, 40)
+        label = wrap_inches(name, 3.0, 10)
         hist.hist(
             s,
             bins=bins,
@@ -185,7 +184,7 @@ def figure_csat(c: Comparison) -> Figure | None:
         e = c.estimate("csat_mean", i)
         mean = format_mean_ci("csat_mean", e.mean, e.ci_low, e.ci_high)
         ax.text(1.01, y, f"mean {mean}", va="center", fontsize=10)
-    ax.set_yticks(ys, [wrap(name) for name in c.names])
+    ax.set_yticks(ys, [wrap_inches(name, 2.1, 10) for name in c.names])
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     ax.set_xlabel("share of closed requests (abandoned ones rate 1)")
@@ -309,7 +308,7 @@ def figure_verdict_map(c: Comparison) -> Figure | None:
                     marker="os^Dv"[i % 5],
                     edgecolors="white",
                     linewidths=0.6,
-                    label=wrap(name, 40),
+                    label=wrap_inches(name, 3.0, 10),
                 )
         shares = worlds.share_best(key)
         ax.set_title(

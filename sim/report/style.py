@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import textwrap
 from functools import cache
 from typing import Any
 
@@ -52,11 +51,6 @@ STYLE: dict[RcKeyType, Any] = {
 def colour(i: int) -> str:
     """The i-th scenario's colour."""
     return OKABE_ITO[i % len(OKABE_ITO)]
-
-
-def wrap(text: str, width: int = 28) -> str:
-    """Text broken into lines of at most `width` characters (labels, titles)."""
-    return "\n".join(textwrap.wrap(text, width)) or text
 
 
 @cache
