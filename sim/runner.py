@@ -51,6 +51,13 @@ class RunResult:
     def stable(self) -> bool:
         return bool(self.kpis["stable"])
 
+    @property
+    def daily_without_events(self) -> pd.DataFrame | None:
+        """`daily` of this scenario without its events on this seed, what a reorganisation of
+        it is measured against (`run`'s `without`): this run's own for a scenario without
+        events, else its counterfactual (None if it was not run)."""
+        return self.counterfactual if self.scenario.events else self.daily
+
 
 def run(
     scenario: Scenario,
@@ -59,30 +66,56 @@ def run(
     events: bool = False,
     sample_every_hours: float | None = 1.0,
     counterfactual: bool = True,
+    without: pd.DataFrame | None = None,
 ) -> RunResult:
     """Simulate `scenario` once. Same scenario and seed, same result, bit for bit.
 
     A scenario with a reorganisation is also run without it on the same customers (common
-    random numbers), so that the J-curve's dip, recovery and pay-back can be measured.
-    `sample_every_hours`: the interval of the time series (`RunResult.timeseries`); None
+    random numbers, `without_events`), so that the J-curve's dip, recovery and pay-back can be
+    measured. `without`: that run's `daily` table when it has been run already (a comparison
+    that also runs the organisation as it stands, `counterfactual_key`); it is then not run
+    again. `sample_every_hours`: the interval of the time series (`RunResult.timeseries`); None
     samples nothing (faster, for runs whose series nobody reads).
     """
     model = OrgModel(scenario, rng=seed, sample_every_hours=sample_every_hours, event_log=events)
     model.simulate(BacklogWatch())  # a clearly unstable run stops early (`sim.stability`)
     result = summarise(model)
     if scenario.events and counterfactual:
-        without = run(scenario.model_copy(update={"events": []}), seed, counterfactual=False)
-        result.counterfactual = without.daily
+        if without is None:
+            # The series nobody reads is not sampled: the daily table does not depend on it.
+            stay = run(without_events(scenario), seed, sample_every_hours=None)
+            without = stay.daily
+        result.counterfactual = without.copy()
         result.kpis.update(
             reorganisation_effect(
                 result.daily,
-                without.daily,
+                without,
                 switch_day=scenario.events[0].day,
                 first_day=scenario.run.warmup_days,
                 last_day=scenario.run.days,
             )
         )
     return result
+
+
+def without_events(scenario: Scenario) -> Scenario:
+    """What a reorganisation is measured against: the same scenario without its events."""
+    return scenario.model_copy(update={"events": []})
+
+
+LABELS = frozenset({"name", "description", "lesson", "assumptions"})
+"""Scenario fields a run never reads: what it is called, how the classroom shows it, and the
+plausible ranges of `sim compare --worlds` (which change other fields before a run)."""
+
+
+def counterfactual_key(scenario: Scenario, seed: int) -> tuple[str, int]:
+    """What decides a run's counterfactual, bit for bit: the scenario without its events, all but
+    its `LABELS`, exactly as validated (JSON: 170 and 170.0 differ, and so does the order of a
+    table's keys), and the seed. A scenario without events has the key of its own run, so a
+    comparison of an organisation as it stands and its reorganised twin finds that the first's
+    run of a seed is the second's counterfactual (same key), and runs it once."""
+    text = scenario.model_dump_json(exclude=set(LABELS) | {"events"})
+    return text, int(seed)
 
 
 def run_costs(s: Scenario, model: OrgModel) -> Costs:

@@ -231,8 +231,9 @@ def compare_command(
 def _compare_once(
     paths: Sequence[Path], scenarios: Sequence[Scenario], seed: int | None, as_json: bool
 ) -> None:
-    """One run per scenario, all with the same seed."""
-    from sim.runner import run
+    """One run per scenario, all with the same seed (a reorganisation's counterfactual taken
+    from the run of the organisation as it stands, when that is one of them)."""
+    from sim.replications.runs import run_jobs, summarise_run
 
     common = scenarios[0].run.seed if seed is None else seed
     if seed is None and any(s.run.seed != common for s in scenarios):
@@ -243,11 +244,14 @@ def _compare_once(
     for path, scenario in zip(paths, scenarios, strict=True):
         warn(str(path), scenario)
     names = column_names(paths, scenarios)
+    runs = run_jobs(
+        [(i, s, common) for i, s in enumerate(scenarios)], None, summarise_run, lambda n: None
+    )
     columns = []
-    for path, scenario, name in zip(paths, scenarios, names, strict=True):
-        result = run(scenario, seed=common)
-        report_unstable(str(path), result.kpis)
-        columns.append((name, result.kpis))
+    for i, (path, name) in enumerate(zip(paths, names, strict=True)):
+        kpis = runs[(i, common)].kpis
+        report_unstable(str(path), kpis)
+        columns.append((name, kpis))
     if as_json:
         print_json(
             {

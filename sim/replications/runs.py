@@ -11,13 +11,16 @@ default), a top-level function ``RunResult -> Replication`` that `replicate` and
 need in `Replication.extra`, without changing how replications are scheduled, seeded or run in
 parallel. For a run with a reorganisation, `summarise_run` keeps the small per-day series a
 J-curve needs (`reorganisation_series`).
+
+A reorganisation's counterfactual (the same scenario without its events, same seed) is run
+once per plan of runs (`plan_counterfactuals`): the "stay" side of a comparison gives it.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +30,7 @@ import pandas as pd
 
 from sim.executors import cpu_count, executor_workers, local_executor
 from sim.progress import ProgressCallback
-from sim.runner import RunResult, run
+from sim.runner import RunResult, counterfactual_key, run
 from sim.scenario import Scenario
 
 
@@ -133,10 +136,63 @@ Summariser = Callable[[RunResult], Replication]
 
 
 def _run_chunk(
-    scenario: Scenario, seeds: Sequence[int], summarise: Summariser
-) -> list[Replication]:
-    """Worker entry point (top level, so that worker processes can import it)."""
-    return [summarise(run(scenario, seed=s, sample_every_hours=None)) for s in seeds]
+    scenario: Scenario,
+    runs: Sequence[tuple[int, pd.DataFrame | None, bool]],
+    summarise: Summariser,
+) -> list[tuple[Replication, pd.DataFrame | None]]:
+    """Worker entry point (top level, so that worker processes can import it). `runs`: per run,
+    the seed, its counterfactual's `daily` table when another job has run it (None: run it
+    here), and whether to send back the `daily` table another job reuses (`Plan.keep`)."""
+    out = []
+    for seed, without, keep in runs:
+        result = run(scenario, seed=seed, sample_every_hours=None, without=without)
+        out.append((summarise(result), result.daily_without_events if keep else None))
+    return out
+
+
+Job = tuple[int, Scenario, int]
+"""(key, scenario, seed): one replication of one scenario (`run_jobs`)."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Which runs of a list of jobs give another job's counterfactual.
+
+    A run of a scenario with a reorganisation also runs the same scenario without it on the
+    same seed (`sim.runner.run`). When the jobs run that scenario without its events on that
+    seed anyway (the organisation as it stands, the "stay" side of a comparison), or another
+    reorganisation of the same organisation is measured against the same counterfactual, the
+    counterfactual is taken from that run instead of simulated again: the same scenario (but
+    its labels) and the same seed give the same run, bit for bit (`counterfactual_key`)."""
+
+    jobs: int
+    source: dict[int, int]
+    """Job index -> the job whose run gives its counterfactual."""
+
+    @property
+    def keep(self) -> frozenset[int]:
+        """Jobs whose counterfactual another job reuses."""
+        return frozenset(self.source.values())
+
+    @property
+    def order(self) -> list[int]:
+        """Every job, the sources before the jobs that reuse them, else in the jobs' order."""
+        return [i for i in range(self.jobs) if i not in self.source] + list(self.source)
+
+
+def plan_counterfactuals(jobs: Sequence[Job]) -> Plan:
+    """The `Plan` of `jobs`: of the jobs with one counterfactual key, the first without events
+    (its run *is* the counterfactual) or else the first with events runs it; the jobs with
+    events among the others reuse it."""
+    keys = [counterfactual_key(scenario, seed) for _, scenario, seed in jobs]
+    source: dict[tuple[str, int], int] = {}
+    for i, key in enumerate(keys):
+        if key not in source or (jobs[source[key]][1].events and not jobs[i][1].events):
+            source[key] = i
+    return Plan(
+        len(jobs),
+        {i: source[key] for i, key in enumerate(keys) if jobs[i][1].events and source[key] != i},
+    )
 
 
 @contextmanager
@@ -156,7 +212,7 @@ def executor_for(workers: int, executor: Executor | None) -> Iterator[Executor |
 
 
 def run_jobs(
-    jobs: Sequence[tuple[int, Scenario, int]],
+    jobs: Sequence[Job],
     pool: Executor | None,
     summarise: Summariser,
     tick: Callable[[int], None],
@@ -164,31 +220,61 @@ def run_jobs(
 ) -> dict[tuple[int, int], Replication]:
     """Run (key, scenario, seed) jobs; results by (key, seed). Order-independent, so the
     process pool gives exactly the serial results. A pool's tasks are chunks of at most
-    `max_chunk` runs of one scenario."""
+    `max_chunk` runs of one scenario. A counterfactual that another job's run gives
+    (`plan_counterfactuals`) is not run again: a job that reuses one is sent out once its
+    source has finished. `tick(n)`: n more jobs finished."""
+    plan = plan_counterfactuals(jobs)
+    keep = plan.keep
+    kept: dict[int, pd.DataFrame] = {}
     out: dict[tuple[int, int], Replication] = {}
+
+    def task(i: int) -> tuple[int, pd.DataFrame | None, bool]:
+        source = plan.source.get(i)
+        return jobs[i][2], None if source is None else kept[source], i in keep
+
+    def record(chunk: list[int], results: list[tuple[Replication, pd.DataFrame | None]]) -> None:
+        for i, (replication, daily) in zip(chunk, results, strict=True):
+            out[(jobs[i][0], jobs[i][2])] = replication
+            if daily is not None:
+                kept[i] = daily
+        tick(len(chunk))
+
     if pool is None:
-        for key, scenario, seed in jobs:
-            out[(key, seed)] = _run_chunk(scenario, [seed], summarise)[0]
-            tick(1)
+        for i in plan.order:
+            record([i], _run_chunk(jobs[i][1], [task(i)], summarise))
         return out
     workers = executor_workers(pool)
     size = max(1, min(max_chunk, math.ceil(len(jobs) / (4 * workers))))
-    chunks: list[tuple[int, Scenario, list[int]]] = []
-    for key, scenario, seed in jobs:
-        last = chunks[-1] if chunks else None
-        if last is not None and last[0] == key and len(last[2]) < size:
-            last[2].append(seed)
+    waiting: list[list[int]] = []  # chunks of one scenario, either reusing or not
+    for i in plan.order:
+        last = waiting[-1] if waiting else None
+        if (
+            last is not None
+            and jobs[last[0]][0] == jobs[i][0]
+            and (last[0] in plan.source) == (i in plan.source)
+            and len(last) < size
+        ):
+            last.append(i)
         else:
-            chunks.append((key, scenario, [seed]))
-    futures = {
-        pool.submit(_run_chunk, sc, seeds, summarise): (key, seeds) for key, sc, seeds in chunks
-    }
+            waiting.append([i])
+    futures: dict[Future, list[int]] = {}
+
+    def ready(chunk: list[int]) -> bool:
+        return all(plan.source[i] in kept for i in chunk if i in plan.source)
+
+    def submit_ready() -> None:
+        for chunk in [c for c in waiting if ready(c)]:
+            waiting.remove(chunk)
+            tasks = [task(i) for i in chunk]
+            futures[pool.submit(_run_chunk, jobs[chunk[0]][1], tasks, summarise)] = chunk
+
     try:
-        for future in as_completed(futures):
-            key, seeds = futures[future]
-            for seed, rep in zip(seeds, future.result(), strict=True):
-                out[(key, seed)] = rep
-            tick(len(seeds))
+        submit_ready()
+        while futures:
+            finished, _ = wait(futures, return_when=FIRST_COMPLETED)
+            for future in finished:
+                record(futures.pop(future), future.result())
+            submit_ready()
     except BaseException:
         for future in futures:
             future.cancel()

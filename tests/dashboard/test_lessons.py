@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+import sim.runner
 from sim.dashboard.classroom import lessons
 from sim.dashboard.classroom.lessons import (
     WITHOUT_EVENTS,
@@ -103,6 +104,32 @@ def test_a_lesson_left_before_its_numbers_are_measured_runs_no_more_sides(tmp_pa
     assert lessons._side_kpis.cache_info().misses == runs + 1  # the first side only
     first = run(lesson.sides[0], seed=lesson.sides[0].run.seed).kpis
     assert text == f"Left {first['csat_mean']:.2f}, right …."
+
+
+def test_a_reorganisation_lesson_measures_its_counterfactual_once(tmp_path, monkeypatch):
+    """Lesson 5's left side is the organisation without the switch on the same seed: the right
+    side's counterfactual, taken from the left side's run instead of run again, with the same
+    numbers as each side run on its own."""
+    text = (LESSONS / "reorganisation.toml").read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^days = 80", "days = 20", re.sub(r"(?m)^day = 20", "day = 10", text))
+    (tmp_path / "reorganisation.toml").write_text(text, encoding="utf-8")
+    lesson = load_lesson(list_lessons(tmp_path)[0])
+    assert [s.run.days for s in lesson.sides] == [20, 20]
+    alone = [run(s, seed=s.run.seed).kpis for s in lesson.sides]
+    built = []
+
+    class Counted(sim.runner.OrgModel):
+        def __init__(self, scenario, *args, **kwargs):
+            built.append(scenario)
+            super().__init__(scenario, *args, **kwargs)
+
+    monkeypatch.setattr(sim.runner, "OrgModel", Counted)
+    lessons._side_kpis.cache_clear()  # measured afresh whatever ran before
+    lessons._counterfactuals.clear()
+    shown = lesson_text(lesson, lesson.watch)
+    assert len(built) == 2  # one run a side
+    assert shown == lesson.watch.format(a=lessons._Side(alone[0]), b=lessons._Side(alone[1]))
+    assert "…" not in shown
 
 
 def test_lesson_mistakes_are_one_line_each(tmp_path):

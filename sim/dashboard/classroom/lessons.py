@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -33,6 +33,9 @@ from sim.kpi_catalogue import CATALOGUE, STATUS_KEYS, kpi_info
 from sim.replications import STRUCTURE_LABELS
 from sim.scenario import Lesson, Scenario, ScenarioError, load_scenario, read_toml
 from sim.scenario.errors import describe_errors
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SIDE_NAMES = "abc"
 """How a lesson's text names its sides' runs: ``{a.kpi}`` is the left one."""
@@ -194,13 +197,31 @@ class _Side:
         return _Number(key, self._kpis.get(key))
 
 
-@lru_cache(maxsize=32)
+_MEASURED = 32
+"""How many lessons' sides the server keeps the numbers of."""
+
+
+@lru_cache(maxsize=_MEASURED)
 def _side_kpis(scenario_json: str) -> dict[str, Any]:
-    """The KPIs of one run of a lesson's side, as ``sim run`` prints them (its own seed)."""
-    from sim.runner import run  # the classroom page itself needs no runner
+    """The KPIs of one run of a lesson's side, as ``sim run`` prints them (its own seed). A
+    reorganisation's counterfactual is the run of a side already measured when that side is
+    the same organisation without it (`sim.runner.counterfactual_key`): the left side of a
+    one-file reorganisation lesson, run first."""
+    from sim.runner import counterfactual_key, run  # the classroom page itself needs no runner
 
     scenario = Scenario.model_validate_json(scenario_json)
-    return run(scenario, seed=scenario.run.seed).kpis
+    key = counterfactual_key(scenario, scenario.run.seed)
+    result = run(scenario, seed=scenario.run.seed, without=_counterfactuals.get(key))
+    if result.daily_without_events is not None:
+        _counterfactuals[key] = result.daily_without_events
+    while len(_counterfactuals) > _MEASURED:
+        del _counterfactuals[next(iter(_counterfactuals))]  # the oldest
+    return result.kpis
+
+
+_counterfactuals: dict[tuple[str, int], pd.DataFrame] = {}
+"""The daily table of the organisation without its reorganisation, by counterfactual key, for
+the lessons' sides measured lately."""
 
 
 _runs = threading.Lock()
