@@ -15,11 +15,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from sim import load_scenario
+from sim.calibration.fidelity import Sample
+from sim.calibration.report import figure_routes
 from sim.replications import Comparison, compare
 from sim.report.figures import FIGURES
 from sim.report.jcurve import figure_j_curve
@@ -118,6 +121,27 @@ def test_the_verdict_map_fits_its_canvas_with_long_names(four: Comparison):
         fig = FIGURES[[f.key for f in FIGURES].index("worlds")].draw(worlds)
         assert fig is not None
         _check(fig)
+
+
+def _routes(weights: list[int], routes: list[tuple[str, ...]]) -> Sample:
+    """A side of a calibration's comparison whose ended cases took `routes`, `weights` times."""
+    taken = [route for route, w in zip(routes, weights, strict=True) for _ in range(w)]
+    never = np.array([], dtype="datetime64[s]")
+    return Sample(len(taken), never, np.ones(len(taken)), taken, never, 1.0, 0.5)
+
+
+def test_the_calibration_routes_fit_their_canvas_with_long_team_names():
+    # Routes of one to five teams with 60-character names: more than the twelve shown, the
+    # longest drawn as "first -> second -> ... -> last".
+    teams = LONG_NAMES
+    routes = [tuple(teams[(i + k) % 4] for k in range(n)) for i in range(4) for n in (1, 2, 3, 5)]
+    samples = {
+        "log": _routes(list(range(16, 0, -1)), routes),
+        "model": _routes([2] * 16, routes),
+        "baseline": _routes(list(range(1, 17)), routes),
+    }
+    with matplotlib.rc_context(STYLE):
+        _check(figure_routes(samples))
 
 
 def test_text_is_wrapped_by_its_drawn_width():

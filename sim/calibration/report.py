@@ -25,7 +25,7 @@ from sim.calibration.fidelity import (
 )
 from sim.calibration.workweek import HOURS_PER_WEEK, hour_of_week
 from sim.report.style import CSS as _CSS
-from sim.report.style import OKABE_ITO
+from sim.report.style import OKABE_ITO, wrap_inches
 from sim.report.style import STYLE as _STYLE
 from sim.report.style import base64_text as _base64
 from sim.report.style import escape as _e
@@ -40,6 +40,10 @@ _n = format_number
 SIDES = (("log", "Log (test cases)"), ("model", "Calibrated model"), ("baseline", "Naive baseline"))
 COLOURS = {"log": "#000000", "model": OKABE_ITO[0], "baseline": OKABE_ITO[1]}
 TOP_ROUTES = 12
+ROUTE_INCHES = 3.8
+"""The width of a route's label (team names wrapped between words), the rest of the routes
+figure's 9.5 inches for the bars: long team names neither run off the figure nor squeeze the
+bars away."""
 
 
 def _interval(row: dict[str, float], unit: str) -> str:
@@ -94,8 +98,12 @@ def figure_hour_of_week(samples: dict[str, Sample], what: str) -> Figure:
 def figure_routes(samples: dict[str, Sample]) -> Figure:
     counts = {key: Counter(samples[key].routes) for key, _ in SIDES}
     top = [route for route, _ in counts["log"].most_common(TOP_ROUTES)]
-    labels = [" → ".join(r) if len(r) <= 3 else " → ".join((*r[:2], "…", r[-1])) for r in top]
-    fig = _figure(9.5, 0.35 * len(top) + 1.4)
+    labels = [
+        wrap_inches(" → ".join(r if len(r) <= 3 else (*r[:2], "…", r[-1])), ROUTE_INCHES, 10)
+        for r in top
+    ]
+    lines = max((label.count("\n") + 1 for label in labels), default=1)
+    fig = _figure(9.5, (0.35 + 0.17 * (lines - 1)) * len(top) + 1.7)
     ax = fig.add_subplot()
     y = np.arange(len(top))
     height = 0.27
@@ -106,7 +114,7 @@ def figure_routes(samples: dict[str, Sample]) -> Figure:
     ax.set_yticks(y, labels)
     ax.invert_yaxis()
     ax.set_xlabel("Share of ended cases taking the route")
-    ax.legend(frameon=False, loc="lower right")
+    fig.legend(loc="outside lower center", ncols=len(SIDES), frameon=False)  # off the bars
     return fig
 
 
