@@ -342,6 +342,11 @@ def offered_utilisation(s: Scenario, org: Organisation) -> dict[str, float]:
     per_hour = s.demand.requests_per_day / s.run.hours_per_day
     homes: tuple[int | None, ...] = org.homes or (None,)
     sizes = list(org.home_weights) or [1.0]
+    premature = [(1 - metric_weight(s, unit)) * p.premature_closure for unit in org.units]
+    # A task's hours in a unit depend on the unit and the task only, while the walk below meets
+    # each pair once per place the request can come from (units x owners of a skill, 10,000
+    # for a department copied 100 times): each is computed once.
+    task_hours: dict[tuple[int, int], float] = {}
     for rtype in s.demand.request_types:
         for home, size in zip(homes, sizes, strict=True):
             rate = per_hour * rtype.share * size / sum(sizes)
@@ -356,9 +361,12 @@ def offered_utilisation(s: Scenario, org: Organisation) -> dict[str, float]:
                         options = _candidates(org, task.skill, current, home)
                         for unit_index in options:
                             share = chance / len(options)
-                            unit = org.units[unit_index]
-                            premature = (1 - metric_weight(s, unit)) * p.premature_closure
-                            hours = _expected_task_hours(s, unit, task, premature)
+                            key = (unit_index, id(task))
+                            hours = task_hours.get(key)
+                            if hours is None:
+                                unit = org.units[unit_index]
+                                hours = _expected_task_hours(s, unit, task, premature[unit_index])
+                                task_hours[key] = hours
                             if current is not None and unit_index != current:
                                 hours *= 1 + p.handoff_info_loss
                             work[unit_index] += rate * share * hours

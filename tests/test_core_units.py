@@ -22,7 +22,7 @@ from sim.agents import Employee, learning_curve
 from sim.model import OrgModel
 from sim.request import Request
 from sim.scenario import Scenario, parse_scenario
-from sim.structure import Organisation, build_units
+from sim.structure import Organisation, build_units, offered_utilisation
 
 SKILLS = {"policy": 5, "billing": 4, "claims": 3}
 TASK_HOURS = {"policy": 0.5, "billing": 1.0, "claims": 2.0}
@@ -159,6 +159,30 @@ def test_a_team_without_the_skill_hands_off_to_one_of_the_owners_uniformly():
     assert org.owners["claims"] == (0, 1, 2)
     picked = [org.unit_for("claims", current=3, home=3, draw=always(u)) for u in (0.1, 0.4, 0.9)]
     assert picked == [0, 1, 2]
+
+
+def test_copies_of_a_structure_s_units_each_carry_the_load_of_the_original():
+    """The offered utilisation estimate walks every place a request can come from to every
+    unit it can go to (a task's hours in a unit computed once per unit and task): three copies
+    of each department, sharing three times the demand, are each as busy as the original, with
+    the handoffs between copies charged like those between the departments."""
+    one = scenario()
+    org = build_units(one)
+    copies = [
+        {"name": f"{u.name} {c}", "members": {u.name: len(u.members)}, "serves": sorted(u.serves)}
+        for c in (1, 2, 3)
+        for u in org.units
+    ]
+    three = one.with_overrides(
+        **{
+            "structure": {"kind": "custom", "units": copies},
+            "demand.requests_per_day": 3 * one.demand.requests_per_day,
+            "workforce": [{"skill": s, "headcount": 3 * n} for s, n in SKILLS.items()],
+        }
+    )
+    offered = offered_utilisation(one, org)
+    for name, load in offered_utilisation(three, build_units(three)).items():
+        assert load == pytest.approx(offered[name.rsplit(" ", 1)[0]], rel=1e-12)
 
 
 def test_home_teams_are_drawn_in_proportion_to_their_capability_for_the_demand():

@@ -265,3 +265,28 @@ def test_the_transition_and_what_follows_are_reported_apart():
     short = run(load_scenario(SCENARIOS / "functional.toml", SHORT), 1).kpis
     assert short["service_level_after_90_days"] is None
     assert short["service_level_first_90_days"] is None  # the whole run is the transition
+
+
+def test_the_unit_table_reads_each_unit_s_own_people_and_requests():
+    """The table computes its per-unit statistics for all units at once (grouped requests,
+    units of a headcount stacked): each row must be what that unit's own numbers give."""
+    from sim.metrics import unit_table
+    from sim.model import OrgModel
+
+    s = load_scenario(SCENARIOS / "matrix.toml", [*SHORT, "demand.patience_hours=2"])
+    model = OrgModel(s, rng=3)
+    model.simulate()
+    requests = model.requests.to_frame(
+        [t.name for t in s.demand.request_types], model.unit_names, s.satisfaction.rating_cutoffs
+    )
+    table = unit_table(model, requests).set_index("unit")
+    assert len({len(u.members) for u in model.units}) > 1  # stacks of several headcounts
+    for unit in model.units:
+        row = table.loc[unit.name]
+        levels = np.array([e.engagement for e in unit.members])
+        assert row["engagement_mean"] == float(levels.mean())
+        assert row["engagement_p10"] == float(np.quantile(levels, 0.1))
+        assert row["engagement_p90"] == float(np.quantile(levels, 0.9))
+        closed_here = requests.loc[requests["unit"] == unit.name, "csat"]
+        assert len(closed_here) > 0
+        assert row["csat_mean"] == float(closed_here.mean())
