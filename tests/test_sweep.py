@@ -19,9 +19,11 @@ import pandas as pd
 import pytest
 from sweep_specs import sweep_toml
 
+import sim.runner
 from sim.executors import dask_executor, local_executor
 from sim.progress import progress_bar
 from sim.replications import replication_seeds
+from sim.runner import run
 from sim.sweeps import (
     MANIFEST,
     SpecError,
@@ -597,3 +599,67 @@ def test_a_full_disk(reference, pool, tmp_path):
         assert len(load_runs(disk / "out")) >= saved  # nothing lost
     finally:
         subprocess.run(["umount", "--lazy", str(disk)], check=False)  # even if a file is open
+
+
+# --------------------------------------------------------------------------------------------
+# A sweep of a reorganisation: its KPIs need no counterfactual
+
+REORG = sweep_toml(
+    "test reorganisation",
+    ROOT / "scenarios" / "lessons" / "reorganisation.toml",
+    ["csat_mean", "resolution_hours_mean", "engagement_mean"],
+    {"events.0.day": [10, 20]},
+    replications=2,
+    seed=3,
+    days=21,
+    warmup_days=3,
+)
+
+
+def _reorganisation_rows(out: Path) -> pd.DataFrame:
+    return without_time(load_runs(out)).sort_values("run_id").reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def reorganisations(tmp_path_factory):
+    """The sweep of switch days, in this process (one thread), counting models."""
+    folder = tmp_path_factory.mktemp("reorganisation")
+    sweep = load_spec(write(folder, REORG))
+    built = []
+
+    class Counted(sim.runner.OrgModel):
+        def __init__(self, scenario, *args, **kwargs):
+            built.append(scenario)
+            super().__init__(scenario, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch, ThreadPoolExecutor(1) as executor:
+        patch.setattr(sim.runner, "OrgModel", Counted)
+        result = run_sweep(sweep, folder / "out", executor)
+    return sweep, folder / "out", result, len(built)
+
+
+def test_a_sweep_of_a_reorganisation_runs_no_counterfactual(reorganisations):
+    """A sweep's KPIs are every run's (never a reorganisation's effect, `RUN_KPIS`): its 4
+    runs are 4 simulations, not 8, with the numbers of each run as `sim run` has them."""
+    sweep, out, result, built = reorganisations
+    assert (result.ran, result.errors) == (4, 0)
+    assert built == 4
+    rows = _reorganisation_rows(out)
+    for row in rows.to_dict("records"):
+        values = {k: row[k] for k in sweep.factors}
+        alone = run(sweep.base.with_overrides(values), row["seed"], sample_every_hours=None)
+        assert "reorg_dip" in alone.kpis  # run on its own, with its counterfactual
+        for kpi in ("csat_mean", "resolution_hours_mean", "engagement_mean"):
+            assert alone.kpis[kpi] == row[kpi], (kpi, values)
+    assert rows["csat_mean"].nunique() == 4  # every switch made a difference
+
+
+@pytest.mark.slow  # a Dask cluster
+def test_a_sweep_of_a_reorganisation_on_dask_gives_the_same_rows(reorganisations, tmp_path):
+    _, out, _, _ = reorganisations
+    sweep = load_spec(write(tmp_path, REORG))
+    with dask_executor(local_workers=2) as executor:
+        assert run_sweep(sweep, tmp_path / "dask", executor).ran == 4
+    pd.testing.assert_frame_equal(
+        _reorganisation_rows(tmp_path / "dask"), _reorganisation_rows(out)
+    )

@@ -68,7 +68,11 @@ def _run_chunk(
         start = time.perf_counter()
         try:
             scenario = base.with_overrides(planned.values, allow_large=allow_large)
-            numbers = run(scenario, planned.seed, sample_every_hours=None).kpis
+            # A sweep's KPIs are those of every run (`RUN_KPIS`), never a reorganisation's
+            # effect: the counterfactual that measures it would be run for nothing.
+            numbers = run(
+                scenario, planned.seed, sample_every_hours=None, counterfactual=False
+            ).kpis
             row.update({k: numbers[k] for k in kpis}, status="ok", error=None)
         except Exception as exc:
             row.update(status="error", error=_error_text(exc))
