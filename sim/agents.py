@@ -8,7 +8,7 @@ model decides where work flows (dispatch, handoffs, callbacks).
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import mesa
 
@@ -198,7 +198,9 @@ class Employee(mesa.Agent):
         assert request is not None
         now = model._time  # Mesa's clock, read without its observable's descriptor
         self._book_busy(now)
-        self.request = None
+        # Typed as it may be again after `complete_task`, which can hand this person the next
+        # task: narrowed to None, a compiled build (mypyc) would reject the read below.
+        self.request = cast("Request | None", None)
         self.activity = "off duty" if self.off_duty else "idle"
         if not request.triage and not self.transferring:
             skill = request.rtype.tasks[request.step].skill
@@ -541,7 +543,9 @@ class Manager(mesa.Agent):
         """Note the unit's mean engagement for its time series. Engagement changes only at the
         daily review and at a reorganisation, so the samples in between read this."""
         members = self.unit.members
-        self.engagement = sum(e.engagement for e in members) / len(members) if members else math.nan
+        self.engagement = (
+            sum([e.engagement for e in members]) / len(members) if members else math.nan
+        )
 
     @property
     def unit_name(self) -> str:

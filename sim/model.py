@@ -40,9 +40,6 @@ from sim.unit import Unit
 class OrgModel(mesa.Model):
     """One organisation (one scenario) serving its customers for one run."""
 
-    time: float
-    """Now, in working hours: Mesa's clock, moved by `_advance_time`."""
-
     def __init__(
         self,
         scenario: Scenario,
@@ -265,7 +262,8 @@ class OrgModel(mesa.Model):
         self.daily.append(
             {
                 "day": now / self.hours_per_day - 1,
-                "engagement_mean": sum(e.engagement for e in self.employees) / len(self.employees),
+                "engagement_mean": sum([e.engagement for e in self.employees])
+                / len(self.employees),
                 "burnout_share": sum(e.low_days >= burnout_days for e in self.employees)
                 / len(self.employees),
                 "tie_density": _off_diagonal_mean(self.ties),
@@ -458,7 +456,7 @@ class OrgModel(mesa.Model):
                     agenda.stale -= 1
                     continue
                 if observed:
-                    self.time = time
+                    self._set_clock(time)
                 else:
                     self._time = time  # where Mesa's `time` keeps its value
                 callback()
@@ -468,9 +466,17 @@ class OrgModel(mesa.Model):
                 if mesa_next is None:
                     break
                 heappop(mesa_heap)
-                self.time = mesa_next.time
+                self._set_clock(mesa_next.time)
                 mesa_next.execute()
-        self.time = until
+        self._set_clock(until)
+
+    def _set_clock(self, time: float) -> None:
+        """Set Mesa's clock through its observable (`mesa.Model.time`), which tells subscribers.
+
+        By `setattr`, not `self.time = time`: compiled (mypyc, `setup.py`), an assignment in the
+        class would give `OrgModel` a `time` slot of its own, which hides Mesa's observable, so
+        `time` and the `_time` it keeps its value in would drift apart."""
+        setattr(self, "time", time)  # noqa: B010 (see the docstring)
 
     def simulate(self, watch: Callable[[OrgModel], str | None] | None = None) -> None:
         """Run the arrivals' horizon, then drain until every request is closed (or the limit).
@@ -1004,11 +1010,13 @@ def carried_ties(old_ties: list[list[float]], origins: list[list[int]]) -> list[
             cb = counts[b]
             pairs = sum(ca) * sum(cb)
             total = sum(
-                ca[u] * cb[v] * (1.0 if u == v else old_ties[u][v])
-                for u in range(n_old)
-                if ca[u]
-                for v in range(n_old)
-                if cb[v]
+                [
+                    ca[u] * cb[v] * (1.0 if u == v else old_ties[u][v])
+                    for u in range(n_old)
+                    if ca[u]
+                    for v in range(n_old)
+                    if cb[v]
+                ]
             )
             ties[a][b] = ties[b][a] = total / pairs if pairs else 0.0
     return ties
