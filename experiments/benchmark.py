@@ -51,7 +51,9 @@ from pathlib import Path
 
 import mesa
 
+import sim
 from sim import RunResult, Scenario, ScenarioError, load_scenario, run
+from sim.core import core as which_core
 from sim.scenario import NEUTRAL, parse_scenario
 from sim.structure import build_units
 
@@ -645,6 +647,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Benchmark ({'quick: indicative figures only' if args.quick else 'full'}) - "
         f"Python {platform.python_version()}, Mesa {mesa.__version__}, Ciw {ciw_version}; "
         f"{platform.machine()}, CPU time (time.process_time), median of repeats\n"
+        f"Core: {which_core()} (sim {Path(sim.__file__).parent})\n"
     )
     mmc = case_mmc(sizes) if "a" in cases else None
     functional = case_functional(sizes, args.functional) if "b" in cases else None

@@ -28,6 +28,7 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import Annotated
 
 import typer
 
@@ -61,6 +62,37 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(wanted: bool) -> None:
+    if wanted:
+        from importlib.metadata import PackageNotFoundError, version
+
+        from sim.core import core
+
+        try:
+            number = version("sim")
+        except PackageNotFoundError:  # run from a source tree that is not installed
+            number = "(not installed)"
+        print(f"sim {number}, {core()} core")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the version and which core runs the model (pure Python or compiled).",
+        ),
+    ] = False,
+) -> None:
+    """Options of `sim` itself, before the command."""
+
+
 app.command("run")(run_command)
 app.command("compare")(compare_command)
 app.command("validate")(validate_command)

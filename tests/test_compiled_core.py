@@ -1,0 +1,56 @@
+"""The compiled core (`SIM_COMPILE=1 pip install .`, mypyc) computes what pure Python computes.
+
+Pure Python is the reference and the default install. `.ci/run` also installs the compiled
+core in a venv of its own and runs there this file, the validation against queueing theory
+(tests/test_validation.py) and the reproducibility and common-random-number tests
+(tests/test_reproducibility.py), with `SIM_EXPECT_CORE` naming the core it installed. Tests
+that replace a class's methods (monkeypatch) stay pure-only: compiled classes are not patchable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from core_fingerprints import fingerprints
+from sim_in_process import sim
+
+from sim.core import COMPILED, COMPILED_MODULES, PURE, compiled_modules, core
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_core_is_all_pure_or_all_compiled() -> None:
+    assert core() in (PURE, COMPILED)
+    assert len(compiled_modules()) in (0, len(COMPILED_MODULES))
+    expected = os.environ.get("SIM_EXPECT_CORE")  # set by .ci/run for its compiled venv
+    if expected:
+        assert core() == expected, f"sim imported from {sys.modules['sim'].__file__}"
+
+
+def test_version_names_the_core() -> None:
+    done = sim("--version")
+    assert done.returncode == 0
+    assert done.stdout.startswith("sim ") and done.stdout.rstrip().endswith(f"{core()} core")
+
+
+@pytest.mark.skipif(core() == PURE, reason="the pure core is the reference: nothing to compare")
+def test_compiled_runs_are_bit_identical_to_pure_python() -> None:
+    pure_env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")])}
+    reference = subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "core_fingerprints.py")],
+        env=pure_env,
+        capture_output=True,
+        text=True,
+    )
+    assert reference.returncode == 0, reference.stderr
+    pure = json.loads(reference.stdout)
+    assert pure["core"] == PURE  # the source tree's modules, ahead of the installed ones
+    compiled = fingerprints()
+    assert compiled.keys() == pure["fingerprints"].keys()
+    differ = {name for name, hashes in compiled.items() if hashes != pure["fingerprints"][name]}
+    assert not differ, f"the compiled core differs from pure Python in: {sorted(differ)}"
