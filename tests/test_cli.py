@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from from_a_terminal import sigint_as_from_a_terminal
+from from_a_terminal import signals_as_from_a_terminal
 from rich.console import Console
 from sim_in_process import sim
 
@@ -219,7 +219,7 @@ def test_ctrl_c_exits_130_with_one_line():
         capture_output=True,
         text=True,
         timeout=60,
-        preexec_fn=sigint_as_from_a_terminal,
+        preexec_fn=signals_as_from_a_terminal,
     )
     assert out.returncode == 130
     assert out.stderr.strip() == "sim: interrupted"

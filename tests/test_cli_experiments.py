@@ -19,7 +19,7 @@ import duckdb
 import pandas as pd
 import pyarrow.dataset
 import pytest
-from from_a_terminal import sigint_as_from_a_terminal
+from from_a_terminal import signals_as_from_a_terminal
 from sim_in_process import sim
 from sweep_specs import sweep_toml
 
@@ -219,7 +219,7 @@ def test_ctrl_c_stops_the_sweep_with_a_resume_hint(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ},
-        preexec_fn=sigint_as_from_a_terminal,
+        preexec_fn=signals_as_from_a_terminal,
     )
     deadline = time.monotonic() + 60
     while not (out / "parts").is_dir() or not parts(out):

@@ -15,7 +15,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from from_a_terminal import sigint_as_from_a_terminal
+from from_a_terminal import signals_as_from_a_terminal
 from sim_in_process import sim
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,7 +31,7 @@ def start(args: str, **popen) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        **{"preexec_fn": sigint_as_from_a_terminal, **popen},
+        **{"preexec_fn": signals_as_from_a_terminal, **popen},
     )
 
 
