@@ -1,9 +1,10 @@
 """Which event core runs: the pure Python reference, or the same modules compiled by mypyc.
 
 The modules named here are the model's hot path (the event loop, dispatch, the agents, the
-requests, their random streams). `SIM_COMPILE=1 pip install .` compiles them with mypyc
-(`setup.py`, which reads `COMPILED_MODULES` from this file); without it, and always for an
-editable install, they stay Python. Both cores run the same source and give bit-identical
+requests, their random streams, the recorders called as requests close).
+`SIM_COMPILE=1 pip install .` compiles them with mypyc (`setup.py`, which reads
+`COMPILED_MODULES` from this file); without it, and always for an editable install, they stay
+Python. Both cores run the same source and give bit-identical
 results (tests/test_compiled_core.py); pure Python is the reference and the default.
 """
 
@@ -15,6 +16,7 @@ COMPILED_MODULES = (
     "sim.agents",
     "sim.dispatch",
     "sim.model",
+    "sim.records",
     "sim.request",
     "sim.satisfaction",
     "sim.streams",

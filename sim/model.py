@@ -28,7 +28,8 @@ from sim.agents import Employee, Manager
 from sim.calendar import ShiftChanges, Timeline, Week, Weekday, arrival_weights, day_index
 from sim.collector import rare_young_passes
 from sim.dispatch import HelpIndex
-from sim.metrics import EventLog, RequestLog, TimeSeries, time_series_reporters
+from sim.metrics import EventLog
+from sim.records import RequestLog, TimeSeries, time_series_reporters
 from sim.request import Request
 from sim.satisfaction import satisfaction_score
 from sim.scenario import Calendar, Reorganisation, Scenario, event_scenario

@@ -33,6 +33,7 @@ CORE = {
     "sim.calendar",
     "sim.streams",
     "sim.model",
+    "sim.records",
     "sim.satisfaction",
     "sim.metrics",
     "sim.runner",
