@@ -1,7 +1,7 @@
 """Which event core runs: the pure Python reference, or the same modules compiled by mypyc.
 
 The modules named here are the model's hot path (the event loop, dispatch, the agents, the
-requests, their random streams, the recorders called as requests close).
+requests, their random streams, the routing of tasks, the recorders called as requests close).
 `SIM_COMPILE=1 pip install .` compiles them with mypyc (`setup.py`, which reads
 `COMPILED_MODULES` from this file); without it, and always for an editable install, they stay
 Python. Both cores run the same source and give bit-identical
@@ -20,6 +20,7 @@ COMPILED_MODULES = (
     "sim.request",
     "sim.satisfaction",
     "sim.streams",
+    "sim.structure",
     "sim.unit",
 )
 """What a compiled build compiles (`setup.py`): literals, read by the build without importing."""

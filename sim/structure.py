@@ -7,8 +7,7 @@ only the grouping (and therefore queues, handoffs and coordination) changes.
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
 from heapq import heapify, heappop, heappush
 from itertools import accumulate
 from typing import TYPE_CHECKING
@@ -72,17 +71,20 @@ class Organisation:
     """Each home team's share of new requests: its capability for the demand
     (`home_capability`)."""
 
-    @cached_property
-    def _home_bounds(self) -> list[float]:
-        """Cumulative weights of the home units, in order."""
-        return list(accumulate(self.home_weights))
+    home_bounds: tuple[float, ...] = field(init=False, repr=False, compare=False)
+    """Cumulative `home_weights`, in order (what `home_for` bisects)."""
+
+    def __post_init__(self) -> None:
+        # Computed once, at construction (the compiled core's classes have no instance
+        # dictionary for a cached property to store it in).
+        object.__setattr__(self, "home_bounds", tuple(accumulate(self.home_weights)))
 
     def home_for(self, pick: float) -> int | None:
         """The home team of a new request, in proportion to the teams' capability for the
         demand (`pick` is uniform in [0, 1))."""
         if not self.homes:
             return None
-        bounds = self._home_bounds
+        bounds = self.home_bounds
         i = bisect_right(bounds, pick * bounds[-1])
         return self.homes[min(i, len(self.homes) - 1)]
 
@@ -172,7 +174,7 @@ def _versatility(person: EmployeeSpec) -> tuple:
     place in the file last, only between identical people)."""
     others = sorted((k, v) for k, v in person.proficiency.items() if k != person.skill)
     return (
-        -sum(v for _, v in others),
+        -sum([v for _, v in others]),
         others,
         -person.customer_orientation,
         -person.baseline_engagement,
@@ -191,12 +193,12 @@ def home_capability(s: Scenario, units: list[UnitSpec], homes: tuple[int, ...]) 
         for task in rtype.tasks:
             work[task.skill] = work.get(task.skill, 0.0) + rtype.share * task.hours
     power = [
-        {k: sum(m.proficiency.get(k, 0.0) for m in units[h].members) for k in units[h].serves}
+        {k: sum([m.proficiency.get(k, 0.0) for m in units[h].members]) for k in units[h].serves}
         for h in homes
     ]
     weights = [0.0] * len(homes)
     for skill, hours in work.items():
-        pooled = sum(p.get(skill, 0.0) for p in power)
+        pooled = sum([p.get(skill, 0.0) for p in power])
         if pooled > 0:
             for i, p in enumerate(power):
                 weights[i] += hours * p.get(skill, 0.0) / pooled
@@ -380,7 +382,7 @@ def offered_utilisation(s: Scenario, org: Organisation) -> dict[str, float]:
         unit.name: work[i]
         * (loafing if len(unit.members) >= 2 else 1.0)
         / (
-            sum(_on_duty_share(s, m.shift) for m in unit.members)
+            sum([_on_duty_share(s, m.shift) for m in unit.members])
             * present
             * (1 - coordination_share(s, unit))
         )
@@ -402,8 +404,9 @@ def _expected_task_hours(s: Scenario, unit: UnitSpec, task, premature: float) ->
     p = s.policies
     levels = [m.proficiency.get(task.skill, 0.0) for m in unit.members]
     levels = [v for v in levels if v > 0]
-    level = sum(v * v for v in levels) / sum(levels)
-    engagement = sum(m.baseline_engagement for m in unit.members) / len(unit.members)
+    squares: float = sum([v * v for v in levels])
+    level = squares / sum(levels)
+    engagement = sum([m.baseline_engagement for m in unit.members]) / len(unit.members)
     sluggish = p.engagement_effect * (1 - engagement)
     fcr = (
         p.first_contact_resolution
