@@ -53,12 +53,13 @@ def stream_seed(seed: int, *key: int) -> int:
 
     The value is exactly ``SeedSequence(seed, spawn_key=key).generate_state(2)`` as one number
     (`tests/test_streams.py` checks it against numpy), computed here with the run's part
-    hashed once (`_run_pool`): a request that needs more than `REQUEST_DRAWS` uniforms makes one
-    (a fifth of the presets' requests), and numpy's object took twice as long as this."""
+    hashed once (`_run_pool`), and with the stream's kind, once per run and kind (`_kind_pool`):
+    a request that needs more than `REQUEST_DRAWS` uniforms makes one (a fifth of the presets'
+    requests), and numpy's object took twice as long as this."""
     if seed < 0 or min(key, default=0) < 0:
         raise ValueError(f"stream seeds and keys are non-negative: {seed}, {key}")
-    *pool, h = _run_pool(seed)
-    for k in key:
+    *pool, h = _kind_pool(seed, key[0]) if key else _run_pool(seed)
+    for k in key[1:]:
         h = _mix_in(pool, h, k)
     # generate_state(2): the first two words of the pool, hashed.
     a, b, g = pool[0], pool[1], _INIT_B
@@ -129,6 +130,16 @@ def _run_pool(seed: int) -> tuple[int, int, int, int, int]:
                 pool[dst] = _mix(pool[dst], x)
     if len(words) > _POOL:  # a seed of more than 128 bits: its other words, as a key's
         h = _mix_in(pool, h, seed_words_beyond_pool)
+    return pool[0], pool[1], pool[2], pool[3], h
+
+
+@lru_cache(maxsize=16)
+def _kind_pool(seed: int, kind: int) -> tuple[int, int, int, int, int]:
+    """The pool and hash constant after the run's seed and a stream's kind, the first word of
+    its key: the same for every stream of that kind in the run (half the hashing of a
+    request's overflow stream, whose key is its kind and its number)."""
+    *pool, h = _run_pool(seed)
+    h = _mix_in(pool, h, kind)
     return pool[0], pool[1], pool[2], pool[3], h
 
 
