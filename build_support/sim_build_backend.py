@@ -3,9 +3,9 @@
 pip builds a wheel in an isolated environment holding only what the backend asks for. A pure
 build (the default) asks for setuptools alone. `SIM_COMPILE=1 pip install .` also asks for
 mypy, whose mypyc compiles the event core (`sim.core.COMPILED_MODULES`) to C, and for the
-packages whose types it compiles against (the project's dependencies and the pandas stubs, at
-the versions CI's type check uses). An editable install (`pip install -e .`) is never compiled:
-a compiled module beside its `.py` would hide the developer's edits.
+packages whose types it compiles against (`TYPED_IMPORTS` of the project's dependencies and
+the pandas stubs, at the versions CI's type check uses). An editable install (`pip install -e
+.`) is never compiled: a compiled module beside its `.py` would hide the developer's edits.
 """
 
 from __future__ import annotations
@@ -53,11 +53,30 @@ def compile_requested() -> bool:
     return os.environ.get("SIM_COMPILE", "").lower() in ("1", "true", "yes")
 
 
+TYPED_IMPORTS = ("numpy", "pandas", "pydantic")
+"""The typed libraries the compiled modules and the modules they import use (Mesa is untyped:
+its objects are Any either way). Only these of the project's dependencies go into the build
+environment, with mypy and the pandas stubs: mypyc generates the same C as with every
+dependency installed (compared file by file), and the build skips installing the dashboard's,
+Dask's and the plots' packages. tests/test_compiled_core.py checks that the compiled modules
+import no other typed library."""
+
+
 def _compiler_requirements() -> list[str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     test = project["optional-dependencies"]["test"]
     pinned = [r for r in test if r.startswith(("mypy", "pandas-stubs"))]
-    return [*project["dependencies"], *pinned]
+    typed = [r for r in project["dependencies"] if _name(r) in TYPED_IMPORTS]
+    return [*typed, *pinned]
+
+
+def _name(requirement: str) -> str:
+    """The distribution name of a requirement such as "pandas>=2.2" or "mesa[network]==3.5"."""
+    end = len(requirement)
+    for mark in "[<>=!~; ":
+        if mark in requirement:
+            end = min(end, requirement.index(mark))
+    return requirement[:end].strip().lower()
 
 
 def get_requires_for_build_wheel(config_settings=None):

@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -86,3 +87,55 @@ def test_the_sum_check_finds_what_compiled_would_round_differently() -> None:
     assert generator_sums("x = sum(e.engagement for e in members)") == [1]
     assert generator_sums("x = sum([e.engagement for e in members])") == []
     assert generator_sums("n = sum(e.activity == 'off duty' for e in members)") == []
+
+
+def _third_party_imports_of_compiled_modules() -> set[str]:
+    """The top-level packages the compiled modules import, and the sim modules they import."""
+    seen: set[str] = set()
+    found: set[str] = set()
+    todo = list(COMPILED_MODULES)
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        base = ROOT / Path(*name.split("."))
+        path = base.with_suffix(".py") if base.with_suffix(".py").exists() else base / "__init__.py"
+        if not path.exists():
+            continue  # a name imported from a module, not a module
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                modules = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            else:
+                continue
+            for module in modules:
+                if module.split(".")[0] == "sim":
+                    todo.append(module)
+                elif module.split(".")[0] not in sys.stdlib_module_names:
+                    found.add(module.split(".")[0])
+    return found
+
+
+def test_the_compiled_core_s_build_installs_every_typed_library_it_imports() -> None:
+    """The build environment holds only `TYPED_IMPORTS` of the dependencies (and mypy): a typed
+    library imported by a compiled module, or by a sim module it imports, must be one of them,
+    or mypyc would compile against it as Any (slower, different code). Untyped libraries (the
+    mypy overrides' ignore_missing_imports list) are Any anyway."""
+    backend = ast.parse((ROOT / "build_support" / "sim_build_backend.py").read_text())
+    typed = next(
+        ast.literal_eval(node.value)
+        for node in backend.body
+        if isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == "TYPED_IMPORTS" for t in node.targets)
+    )
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]["overrides"]
+    untyped = {
+        m.split(".")[0] for o in config if o.get("ignore_missing_imports") for m in o["module"]
+    }
+    imported = _third_party_imports_of_compiled_modules()
+    assert {"numpy", "pandas", "pydantic", "mesa"} <= imported  # the walk finds what is there
+    assert imported - untyped <= set(typed), (
+        f"add to TYPED_IMPORTS: {imported - untyped - set(typed)}"
+    )
