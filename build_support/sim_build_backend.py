@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import shutil
 import sysconfig
 import tomllib
@@ -71,12 +72,9 @@ def _compiler_requirements() -> list[str]:
 
 
 def _name(requirement: str) -> str:
-    """The distribution name of a requirement such as "pandas>=2.2" or "mesa[network]==3.5"."""
-    end = len(requirement)
-    for mark in "[<>=!~; ":
-        if mark in requirement:
-            end = min(end, requirement.index(mark))
-    return requirement[:end].strip().lower()
+    """The distribution name of a requirement such as "pandas>=2.2" or "mesa[network]==3.5"
+    (PEP 508: it starts with the name)."""
+    return re.match(r"[A-Za-z0-9._-]*", requirement.strip()).group().lower()
 
 
 def get_requires_for_build_wheel(config_settings=None):
