@@ -69,6 +69,8 @@ def test_a_number_of_days_fits_on_the_latest_ones(changed):
     # More days than the log holds: from its first day.
     whole = helpdesk_calibration(changed, fit_window=1000)
     assert whole.window[0] == pd.to_datetime(changed["sys_updated_at"]).min().normalize()
+    # Any number of days: more than a timedelta holds (the dashboard's field takes any).
+    assert helpdesk_calibration(changed, fit_window=10**9).window == whole.window
 
 
 def test_the_command_reports_the_window_and_refuses_a_wrong_one(changed, tmp_path):
@@ -107,3 +109,35 @@ def test_steady_arrivals_are_measured_on_every_week_while_the_process_changed():
     assert (cut - calibration.arrivals_start).days == 11 * 7  # the arrivals: every whole week
     assert calibration.scenario["demand"]["requests_per_day"] == pytest.approx(40 / 7, rel=0.12)
     assert calibration.scenario["policies"]["first_contact_resolution"] > 0.97
+
+
+def test_the_command_and_the_page_share_the_options_range_and_messages():
+    """`sim calibrate`'s flags and the dashboard's fit options read the same values the same
+    way (`sim.calibration.options`): the command names the flag, the page the control."""
+    from sim.calibration.options import (
+        FitOptions,
+        fit_window_choice,
+        fit_window_problem,
+        holdout_choice,
+        holdout_problem,
+    )
+
+    assert [fit_window_choice(t) for t in ("auto", "all", "60", " 7 ")] == ["auto", "all", 60, 7]
+    for text in ("0", "-3", "1.5", "²", "recent", ""):  # "²" is a digit int() cannot read
+        assert fit_window_choice(text) is None
+        assert fit_window_problem(text) == (
+            f"{text!r} is not a window (allowed: auto, all, or a whole number of days >= 1)"
+        )
+    assert [holdout_choice(x) for x in (0, 0.9, "0.25", " 0 ")] == [0, 0.9, 0.25, 0]
+    assert [holdout_choice(x) for x in (-0.1, 0.95, float("nan"), "inf", "20%")] == [None] * 5
+    assert holdout_problem(0.95) == "0.95 is out of range (allowed: 0 to 0.9)"
+    assert holdout_problem("20%") == "'20%' is not a number (allowed: 0 to 0.9)"
+    options = FitOptions(0.95, False, True, "recent")
+    assert options.problems() == [
+        "--holdout: 0.95 is out of range (allowed: 0 to 0.9)",
+        "--fit-window: 'recent' is not a window (allowed: auto, all, or a whole number of days "
+        ">= 1)",
+    ]
+    assert FitOptions(0.1, False, True, 30).flags() == (
+        "--holdout 0.1 --no-start-delays --person-shifts --fit-window 30"
+    )

@@ -552,7 +552,9 @@ def _fit_window(train: pd.DataFrame, cut: pd.Timestamp, choice: FitWindow = "aut
         )
     else:
         if isinstance(choice, int):
-            start = max(cut - pd.Timedelta(days=choice), first)
+            # The earliest case bounds it before a timedelta does: any number of days works.
+            span = (cut - first) / pd.Timedelta(days=1)
+            start = first if choice >= span else cut - pd.Timedelta(days=choice)
             days = round((cut - start) / pd.Timedelta(days=1))
             note = (
                 f"the last {days} days before the test window (chosen), "

@@ -134,24 +134,22 @@ def calibrate_command(
     """Calibrate an "as is" scenario from a ticket export and measure how well it reproduces
     the later, held-out cases (against a naive one-queue baseline and the noise floor)."""
     from sim.calibration.mapping import load_mapping
+    from sim.calibration.options import fit_window_choice, fit_window_problem, holdout_problem
     from sim.calibration.pipeline import calibrate
     from sim.calibration.writer import write_scenario
     from sim.progress import progress_bar
 
     problems = output_problems("--out", out) + output_problems("--report", report)
     problems += workers_problems("calibrate", "--workers", workers)
-    if not 0.0 <= holdout <= 0.9:  # NaN too
-        problems.append(
-            f"sim calibrate: --holdout: {holdout:g} is out of range (allowed: 0 to 0.9)"
-        )
+    held = holdout_problem(holdout)  # the dashboard's calibrate page checks the same
+    if held is not None:
+        problems.append(f"sim calibrate: --holdout: {held}")
     if reps < 1:
         problems.append(f"sim calibrate: --reps: {reps} is too few (allowed: a whole number >= 1)")
     window = fit_window_choice(fit_window)
-    if window is None:
-        problems.append(
-            f"sim calibrate: --fit-window: {fit_window!r} is not a window (allowed: auto, all, "
-            "or a whole number of days >= 1)"
-        )
+    unfit = fit_window_problem(fit_window)
+    if unfit is not None:
+        problems.append(f"sim calibrate: --fit-window: {unfit}")
     if report is not None and holdout == 0:
         problems.append("sim calibrate: --report: needs a test window (allowed: --holdout > 0)")
     if problems:
@@ -218,13 +216,6 @@ def calibrate_command(
         out_console = console()
         for table in fidelity_tables(fidelity):
             out_console.print(table)
-
-
-def fit_window_choice(text: str) -> str | int | None:
-    """`--fit-window`'s value as `sim.calibration.discovery.FitWindow`; None when not one."""
-    if text in ("auto", "all"):
-        return text
-    return int(text) if text.isdigit() and int(text) >= 1 else None
 
 
 def fidelity_tables(fidelity: Fidelity) -> list[Table]:
