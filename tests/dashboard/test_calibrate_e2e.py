@@ -6,7 +6,8 @@ organisation and the held-out fidelity, downloads the fidelity report (which emb
 the page shows) and the "as is" scenario (which validates like any scenario), and opens the
 comparison of "as is" with "to be" teams of the same people, which runs. Bad and oversized
 uploads and a bad mapping are one line each in the page, never a traceback; a running
-calibration can be cancelled. Screenshots land in test-results/dashboard/.
+calibration can be cancelled. The fit options (`sim calibrate`'s) reach the calibration, and
+the result says which were used. Screenshots land in test-results/dashboard/.
 """
 
 from __future__ import annotations
@@ -168,3 +169,55 @@ def test_cancel_stops_a_running_calibration(page: Page, dashboard_url, export):
     page.get_by_role("button", name="Cancel", exact=True).click()
     expect(page.get_by_text("Cancelled: nothing was kept.")).to_be_visible(timeout=10_000)
     expect(page.get_by_role("button", name="Calibrate", exact=True)).to_be_enabled()
+
+
+def test_fit_options_are_checked_then_used_and_named_in_the_result(
+    page: Page, dashboard_url, export, shots
+):
+    errors = open_calibrate(page, dashboard_url)
+    upload(page, "helpdesk.csv.gz", export)
+    expect(page.locator(".calibrate-loaded")).to_be_visible(timeout=30_000)
+    holdout = page.get_by_label("Hold-out share of the latest cases", exact=True)
+    expect(holdout).to_be_hidden()  # folded away: the first-time path is unchanged
+    page.get_by_text("Fit options (as sim calibrate's)").click()
+    expect(holdout).to_have_value("0.2")
+    # Out of range: said in the page, and Calibrate starts nothing.
+    holdout.fill("0.95")
+    holdout.press("Enter")
+    problems = page.locator(".calibrate-options-problems")
+    expect(problems).to_contain_text("Hold-out share: 0.95 is out of range (allowed: 0 to 0.9)")
+    page.get_by_role("button", name="Calibrate", exact=True).click()
+    expect(page.locator(".calibrate-run-problems")).to_contain_text("Hold-out share: 0.95")
+    expect(page.locator(".calibrate-progress")).to_have_count(0)
+    holdout.fill("0.2")
+    holdout.press("Enter")
+    expect(problems).to_have_count(0)
+    expect(page.locator(".calibrate-run-problems")).to_have_count(0)  # not a stale refusal
+
+    choose(page, "calibrate-fit-window", "a number of days")
+    days = page.get_by_label("Days", exact=True)
+    days.fill("21")
+    days.press("Enter")
+    page.get_by_text("Start delays: fit each team's delay").click()
+    expect(page.locator(".calibrate-start-delays input")).not_to_be_checked()
+    box = page.get_by_label("Replications", exact=True)
+    box.fill("2")
+    box.press("Enter")
+    page.screenshot(path=shots / "calibrate-options.png", full_page=True)
+    page.get_by_role("button", name="Calibrate", exact=True).click()
+    used = page.locator(".calibrate-options-used")
+    expect(used).to_contain_text(
+        "hold-out 0.2 (tested on the latest 20% of the cases), start delays off, person shifts "
+        "off, fit window the last 21 days",
+        timeout=RUN_MS,
+    )
+    expect(used).to_contain_text("sim calibrate --holdout 0.2 --no-start-delays --fit-window 21")
+    expect(used).to_contain_text("Fitted on the last 21 days before the test window (chosen)")
+    expect(page.locator(".calibrate-targets")).to_be_visible()
+    page.screenshot(path=shots / "calibrate-options-result.png", full_page=True)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the as-is scenario (.toml)").click()
+    with open(download.value.path(), encoding="utf-8") as f:
+        scenario = f.read()
+    assert "[[workforce]]" in scenario and "start_delay_share" not in scenario
+    assert errors == []

@@ -18,12 +18,22 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from html import escape
 from typing import Any, cast
 
 import solara
 
 from sim.calibration import LogMapping
+from sim.calibration.options import (
+    HOLDOUT,
+    HOLDOUT_RANGE,
+    FitOptions,
+    fit_window_choice,
+    fit_window_problem,
+    holdout_choice,
+    holdout_problem,
+)
 from sim.calibration.proposal import activities_of
 from sim.calibration.report import distances_table, statistics_table, summary_list
 from sim.dashboard.calibrate.log import (
@@ -36,9 +46,9 @@ from sim.dashboard.calibrate.log import (
 )
 from sim.dashboard.calibrate.work import (
     DEFAULT_REPS,
-    HOLDOUT,
     MAX_REPS,
     MIN_REPS,
+    OPTIONS,
     CalibrationState,
     Calibrator,
     Outcome,
@@ -64,6 +74,7 @@ CSS = """
 .calibrate-page .missed { color: #a50f15; font-weight: 700; }
 .calibrate-page .unit { color: #555; font-size: 13px; }
 .calibrate-page ul.sentences li { margin: 2px 0; }
+.calibrate-page .calibrate-option-help { font-size: 13px; color: #555; margin: 0 0 6px 0; }
 """
 
 LogFileInput = labelled_file_input("Choose your export (.csv, .xes, .gz)")
@@ -80,6 +91,8 @@ STATES = {
 TO_BE_TEAMS = 4
 """Cross-functional teams the "to be" starts with (the leader changes it)."""
 MAX_TO_BE_TEAMS = 100
+WINDOW_KINDS = {"auto": "auto", "all": "all", "days": "a number of days"}
+"""The fit window's dropdown: its kinds, and their labels."""
 
 
 def with_column(mapping: LogMapping, role: str, column: str | None) -> LogMapping:
@@ -227,6 +240,113 @@ def _activities(upload: Upload, column: str | None) -> list[str]:
     return activities_of(upload.log, column) if column in upload.log.columns else []
 
 
+@dataclass(frozen=True)
+class OptionsInput:
+    """The fit options as the page's controls hold them (text as typed)."""
+
+    holdout: str = f"{HOLDOUT:g}"
+    start_delays: bool = True
+    person_shifts: bool = False
+    window: str = "auto"
+    """A key of `WINDOW_KINDS`."""
+    days: str = "28"
+
+    def window_text(self) -> str:
+        return self.days if self.window == "days" else self.window
+
+    def options(self) -> tuple[FitOptions | None, list[str]]:
+        """The options, or None and one line per control out of its range (the command
+        line's meaning, range and messages: `sim.calibration.options`)."""
+        problems = []
+        holdout = holdout_choice(self.holdout)
+        if holdout is None:
+            problems.append(f"{OPTIONS['holdout']}: {holdout_problem(self.holdout)}")
+        window = fit_window_choice(self.window_text())
+        if window is None:
+            problems.append(f"{OPTIONS['fit_window']}: {fit_window_problem(self.window_text())}")
+        if holdout is None or window is None:
+            return None, problems
+        return FitOptions(holdout, self.start_delays, self.person_shifts, window), []
+
+
+@solara.component
+def FitOptionsForm(chosen: solara.Reactive[OptionsInput], disabled: bool):
+    """The fit options of `sim calibrate`, with their units and ranges."""
+    value = chosen.value
+
+    def set_field(**changes: Any) -> None:
+        chosen.set(replace(chosen.value, **changes))
+
+    with solara.Row(
+        style={"gap": "16px", "flex-wrap": "wrap", "align-items": "baseline"},
+        classes=["calibrate-options-form"],
+    ):
+        with solara.Column(gap="0px", style={"flex": "1 1 330px"}):
+            solara.InputText(
+                "Hold-out share of the latest cases",
+                value=value.holdout,
+                on_value=lambda text: set_field(holdout=text),
+                disabled=disabled,
+                classes=["calibrate-holdout"],
+            )
+            solara.Text(
+                f"A share from {HOLDOUT_RANGE} (default {HOLDOUT:g}: the latest "
+                f"{HOLDOUT:.0%} of the cases test the model); 0 fits on every case, with no "
+                "fidelity check.",
+                classes=["calibrate-option-help"],
+            )
+        with solara.Column(gap="0px", style={"flex": "1 1 330px"}):
+            with solara.Row(style={"gap": "12px", "align-items": "baseline"}):
+                solara.Select(
+                    "Fit window",
+                    value=WINDOW_KINDS[value.window],
+                    values=list(WINDOW_KINDS.values()),
+                    on_value=lambda label: set_field(
+                        window=next(k for k, v in WINDOW_KINDS.items() if v == label)
+                    ),
+                    disabled=disabled,
+                    style={"max-width": "200px"},
+                    classes=["calibrate-fit-window"],
+                )
+                if value.window == "days":
+                    solara.InputText(
+                        "Days",
+                        value=value.days,
+                        on_value=lambda text: set_field(days=text),
+                        disabled=disabled,
+                        style={"max-width": "150px"},
+                        classes=["calibrate-fit-days"],
+                    )
+            solara.Text(
+                "Which stretch before the test window to fit on: auto (every whole week; when "
+                "the log is not stationary, the weeks since it last changed), all (every whole "
+                "week), or the latest days (a whole number of days, 1 or more).",
+                classes=["calibrate-option-help"],
+            )
+    with solara.Column(gap="0px", classes=["calibrate-start-delays"]):
+        solara.Checkbox(
+            label="Start delays: fit each team's delay before it takes up a new case (on by "
+            "default)",
+            value=value.start_delays,
+            on_value=lambda on: set_field(start_delays=on),
+            disabled=disabled,
+        )
+    with solara.Column(gap="0px", classes=["calibrate-person-shifts"]):
+        solara.Checkbox(
+            label="Person shifts (experimental): each person's own hours, counted per team, "
+            "never named (off by default)",
+            value=value.person_shifts,
+            on_value=lambda on: set_field(person_shifts=on),
+            disabled=disabled,
+        )
+    solara.Text(
+        "Experimental because a person's hours are read from when their events fall in the "
+        "log, which can be a poor sign of when they work.",
+        classes=["calibrate-option-help"],
+    )
+    Problems(value.options()[1], "These fit options cannot be used:", "calibrate-options-problems")
+
+
 @solara.component
 def Progress(state: CalibrationState, on_cancel):
     value: float | bool = state.percent if state.done else True
@@ -250,15 +370,24 @@ def Progress(state: CalibrationState, on_cancel):
 def Fidelity(outcome: Outcome):
     fidelity = outcome.fidelity
     if fidelity is None:
-        solara.Warning("No fidelity check (see the notes above).", dense=True)
+        if outcome.options.tested:
+            solara.Warning("No fidelity check (see the notes above).", dense=True)
+        else:
+            solara.Info(
+                "No fidelity check: with a hold-out share of 0 every case is fitted on and "
+                "none is kept back to test the model. The scenario file is below; a hold-out "
+                "above 0 (Fit options) tests it.",
+                dense=True,
+                classes=["calibrate-untested"],
+            )
         return
     w = fidelity.window
     solara.Markdown(
         f"Fitted on the cases before {w.cut:%Y-%m-%d}; tested on the {fidelity.test_cases:,} "
         f"cases that arrived from {w.cut:%Y-%m-%d} to {w.last_arrival:%Y-%m-%d} (the latest "
-        f"{HOLDOUT:.0%}), simulated {fidelity.replications} times: the calibrated model and a "
-        "naive baseline (one pooled queue with the same people, arrivals and work). Times are "
-        "calendar hours."
+        f"{outcome.options.holdout:.0%}), simulated {fidelity.replications} times: the "
+        "calibrated model and a naive baseline (one pooled queue with the same people, "
+        "arrivals and work). Times are calendar hours."
     )
     solara.HTML(tag="div", unsafe_innerHTML=summary_list(fidelity), classes=["calibrate-targets"])
     solara.HTML(
@@ -282,6 +411,13 @@ def Result(outcome: Outcome, source: str, on_compare: Callable[[int], None]):
         f"request types · {scenario.demand.requests_per_day:g} requests a day",
         style={"font-size": "16px"},
     )
+    options = outcome.options
+    with solara.Column(gap="0px", classes=["calibrate-options-used"]):
+        solara.Markdown(
+            f"**Fit options:** {options.summary()} (as `sim calibrate {options.flags()}`). "
+            f"Fitted on {outcome.calibration.window_note}.",
+            style={"font-size": "14px"},
+        )
     for note in outcome.notes:
         solara.Text("⚠ " + note, style={"font-size": "13px", "color": "#8a4b00"})
     with solara.Details("The discovered organisation: teams, people, hours"):
@@ -333,6 +469,7 @@ def Page():
     upload_problems = solara.use_reactive([])
     mapping = solara.use_reactive(LogMapping())
     reps = solara.use_reactive(DEFAULT_REPS)
+    chosen = solara.use_reactive(OptionsInput())
     state, set_state = solara.use_state(CalibrationState())
     calibrator = solara.use_memo(lambda: Calibrator(set_state), [])
     run_problems = solara.use_reactive([])
@@ -344,6 +481,8 @@ def Page():
         return lambda: calibrator.cancel(report_state=False)
 
     solara.use_effect(stop_on_leave, [])
+    # A refusal is about the options it was given: changed options, nothing refused yet.
+    solara.use_effect(lambda: run_problems.set([]), [chosen.value])
 
     def on_file(info: dict[str, Any]) -> None:
         """In the chooser's thread: take the bytes (the chooser reads them from the browser)
@@ -377,7 +516,11 @@ def Page():
                 [f"Replications: {reps.value} is out of range (allowed: {MIN_REPS} to {MAX_REPS})"]
             )
             return
-        refused = calibrator.start(upload.log, mapping.value, upload.name, reps.value)
+        options, problems = chosen.value.options()
+        if options is None:
+            run_problems.set(problems)
+            return
+        refused = calibrator.start(upload.log, mapping.value, upload.name, reps.value, options)
         run_problems.set([refused] if refused else [])
 
     def compare(teams: int | None) -> None:
@@ -411,7 +554,8 @@ def Page():
             "Upload an export of your ticket system (ServiceNow, Jira, Zendesk…: one row per "
             "update or per activity). The page finds your teams, their people, your request "
             "types and working week, fits the model on the earlier cases and checks it on the "
-            f"latest {HOLDOUT:.0%} it has not seen. Then compare your organisation as it is "
+            f"latest {HOLDOUT:.0%} it has not seen (the fit options in step 3 change that, "
+            "as on the command line). Then compare your organisation as it is "
             "with another structure of the same people. Your file stays in this page's memory: "
             "nothing is written, and people are counted, never named."
         )
@@ -435,6 +579,16 @@ def Page():
                 )
                 MappingForm(upload, mapping, state.busy).key(f"map-{upload.name}-{upload.rows}")
             with solara.Card("3. Calibrate and check", margin=0):
+                with (
+                    solara.Column(
+                        gap="0px", classes=["calibrate-options"], style={"margin-bottom": "8px"}
+                    ),
+                    solara.Details(
+                        "Fit options (as sim calibrate's): hold-out, start delays, person "
+                        "shifts, fit window"
+                    ),
+                ):
+                    FitOptionsForm(chosen, state.busy)
                 with solara.Row(style={"gap": "16px", "align-items": "center"}):
                     solara.InputInt(
                         "Replications",

@@ -34,6 +34,7 @@ from sim.calibration.fidelity import (
     naive_baseline,
     simulate,
 )
+from sim.calibration.options import DEFAULTS, FitOptions
 from sim.calibration.pipeline import Calibrated, fit, timeline_of
 from sim.calibration.readers import RawLog, canonical_table
 from sim.calibration.report import figure_elapsed, render_report
@@ -46,8 +47,9 @@ from sim.replications import replication_seeds
 from sim.report.style import STYLE, png
 from sim.scenario import Scenario, ScenarioError
 
-HOLDOUT = 0.2
-"""Share of the latest cases held out to test the fidelity (`sim calibrate --holdout`)."""
+OPTIONS = {"holdout": "Hold-out share", "fit_window": "Fit window"}
+"""The page's names for the fit options with a range (`FitOptions.problems`), where the
+command line names its flags."""
 DEFAULT_REPS, MIN_REPS, MAX_REPS = 5, 2, 10
 WORKERS = 2
 SEED = 1
@@ -70,6 +72,8 @@ class Outcome:
     """Elapsed-time distributions of the test cases, the model and the baseline (or b'')."""
     notes: tuple[str, ...] = ()
     """Warnings of the discovery and notes of the fidelity check, one line each."""
+    options: FitOptions = DEFAULTS
+    """How it was fitted (the page's fit options)."""
 
 
 @dataclass(frozen=True)
@@ -93,11 +97,22 @@ class CalibrationState:
 
 
 def fit_log(
-    log: RawLog, mapping: LogMapping, source: str
+    log: RawLog, mapping: LogMapping, source: str, options: FitOptions = DEFAULTS
 ) -> tuple[Timeline, Calibration, pd.Timestamp]:
-    """Take the log apart and discover its organisation (top level: runs in a worker)."""
+    """Take the log apart and discover its organisation as `options` say (top level: runs in
+    a worker). `LogError` when the options are out of range."""
+    problems = options.problems(OPTIONS)
+    if problems:
+        raise LogError(problems)
     timeline = timeline_of(canonical_table(log, mapping, source, DROPDOWNS), mapping, source)
-    calibration, cut = fit(timeline, source, HOLDOUT)
+    calibration, cut = fit(
+        timeline,
+        source,
+        options.holdout,
+        options.start_delays,
+        options.person_shifts,
+        options.fit_window,
+    )
     return timeline, calibration, cut
 
 
@@ -113,9 +128,19 @@ class Calibrator(Background[CalibrationState]):
         cancelled = CalibrationState("cancelled", message="Cancelled.")
         super().__init__(on_state, cancelled, workers, user)
 
-    def start(self, log: RawLog, mapping: LogMapping, source: str, reps: int) -> str | None:
-        """Start calibrating (cancelling the one before); None, or the one line that says
-        why it cannot start (over the user's budget)."""
+    def start(
+        self,
+        log: RawLog,
+        mapping: LogMapping,
+        source: str,
+        reps: int,
+        options: FitOptions = DEFAULTS,
+    ) -> str | None:
+        """Start calibrating as `options` say (cancelling the one before); None, or the one
+        line that says why it cannot start (options out of range, over the user's budget)."""
+        problems = options.problems(OPTIONS)
+        if problems:  # whatever the page's controls let through
+            return "; ".join(problems)
         self.cancel(report_state=False)
         rows = float(len(log.frame))
         problem = BUDGET.reserve(self._user, rows)
@@ -124,7 +149,7 @@ class Calibrator(Background[CalibrationState]):
         self._launch(
             CalibrationState("waiting", message="Starting…"),
             self._work,
-            (log, mapping, source, reps, rows),
+            (log, mapping, source, reps, options, rows),
             "calibrate-runner",
         )
         return None
@@ -137,10 +162,12 @@ class Calibrator(Background[CalibrationState]):
         mapping: LogMapping,
         source: str,
         reps: int,
+        options: FitOptions,
         reserved: float,
     ) -> None:
         started = time.monotonic()
-        planned = 1 + 2 * reps  # discovery, then model and baseline per replication
+        # Discovery, then (with a hold-out) the model and the baseline per replication.
+        planned = 1 + 2 * reps if options.tested else 1
 
         def check() -> None:
             if cancel.is_set():
@@ -171,11 +198,16 @@ class Calibrator(Background[CalibrationState]):
                     )
 
                 with GatedExecutor(pool, SLOTS, self._user, cancel, gate_started) as gate:
-                    timeline, calibration, cut = gate.submit(fit_log, log, mapping, source).result()
+                    timeline, calibration, cut = gate.submit(
+                        fit_log, log, mapping, source, options
+                    ).result()
                     check()
                     scenario = to_scenario(calibration, source)
                     result = Calibrated(timeline, calibration, scenario, None)
-                    fidelity, note = self._test(result, cut, reps, gate, emit, reserved)
+                    fidelity: Fidelity | None = None
+                    note = [UNTESTED]
+                    if options.tested:
+                        fidelity, note = self._test(result, cut, reps, gate, emit, reserved)
             emit("drawing", planned, "Drawing the charts…")
             elapsed = b""
             report = ""
@@ -194,6 +226,7 @@ class Calibrator(Background[CalibrationState]):
                 report,
                 elapsed,
                 tuple(notes),
+                options,
             )
             self._emit(
                 generation,
@@ -260,6 +293,12 @@ class Calibrator(Background[CalibrationState]):
             return fidelity, []
         finally:
             BUDGET.release(self._user, events)
+
+
+UNTESTED = (
+    "no fidelity check: a hold-out share of 0 fits on every case and keeps none back to "
+    "test the model on (as sim calibrate --holdout 0)"
+)
 
 
 def _failed(message: str) -> CalibrationState:
