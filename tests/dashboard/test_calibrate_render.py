@@ -49,7 +49,7 @@ def _type_into(box, label: str, text: str) -> None:
     """What the browser sends when someone types and leaves the field."""
     wait_until(
         lambda: any(isinstance(x, v.TextField) and x.label == label for x in all_widgets(box)),
-        10,
+        30,
         f"the field {label!r}",
     )
     field = _one(box, v.TextField, label)
@@ -71,7 +71,7 @@ def _upload(box, monkeypatch, frame, rows: str) -> None:
     data = gzip.compress(frame.to_csv(index=False).encode())
     feed_upload(box, monkeypatch, LogFileInput, "helpdesk.csv.gz", data)
     wait_until(lambda: f"{rows} rows, 7 columns" in texts(box), 30, "the upload")
-    wait_until(lambda: "Fit options (as sim calibrate's)" in texts(box), 10, "the options")
+    wait_until(lambda: "Fit options (as sim calibrate's)" in texts(box), 30, "the options")
 
 
 HOLDOUT = "Hold-out share of the latest cases"
@@ -204,16 +204,16 @@ def test_options_out_of_range_are_one_line_each_and_start_nothing(calibrate_page
         "Hold-out share: 0.95 is out of range (allowed: 0 to 0.9)",
         "Fit window: '0' is not a window (allowed: auto, all, or a whole number of days >= 1)",
     ]
-    wait_until(lambda: all(line in texts(box) for line in lines), 10, "the options' problems")
+    wait_until(lambda: all(line in texts(box) for line in lines), 30, "the options' problems")
     assert "These fit options cannot be used:" in texts(box)
     _type_into(box, HOLDOUT, "a fifth")
     wait_until(
         lambda: "Hold-out share: 'a fifth' is not a number (allowed: 0 to 0.9)" in texts(box),
-        10,
+        30,
         "the hold-out's problem",
     )
     button(box, "Calibrate").click()
-    wait_until(lambda: "Cannot calibrate:" in texts(box), 10, "the refusal")
+    wait_until(lambda: "Cannot calibrate:" in texts(box), 30, "the refusal")
     text = texts(box)
     assert lines[1] in text and "Traceback" not in text
     assert not [x for x in all_widgets(box) if isinstance(x, v.ProgressLinear)]  # not started
@@ -227,7 +227,7 @@ def test_options_out_of_range_are_one_line_each_and_start_nothing(calibrate_page
                 for title in ("These fit options cannot be used:", "Cannot calibrate:")
             )
         ),
-        10,
+        30,
         "the problems and the refusal to go",
     )
 
@@ -265,7 +265,7 @@ def test_a_hold_out_of_0_gives_the_scenario_and_says_how_it_was_fitted(calibrate
     _checkbox(box, "Start delays").v_model = False
     _one(box, v.Select, "Fit window").v_model = "a number of days"
     _type_into(box, "Days", "10")
-    wait_until(lambda: _one(box, v.TextField, "Days").v_model == "10", 10, "the days")
+    wait_until(lambda: _one(box, v.TextField, "Days").v_model == "10", 30, "the days")
     button(box, "Calibrate").click()
     wait_until(lambda: "Fit options:" in texts(box), 120, "the calibration")
     text = texts(box)
@@ -279,7 +279,7 @@ def test_a_hold_out_of_0_gives_the_scenario_and_says_how_it_was_fitted(calibrate
     downloads = [x for x in all_widgets(box) if isinstance(x, FileDownloadWidget)]
     assert [d.filename for d in downloads] == ["as-is-helpdesk.toml"]  # no report to give
     downloads[0].request_download = True  # what the browser sends on a click
-    wait_until(lambda: downloads[0].bytes is not None, 10, "the scenario file")
+    wait_until(lambda: downloads[0].bytes is not None, 30, "the scenario file")
     toml = downloads[0].bytes.decode()
     assert "[[workforce]]" in toml
     assert "start_delay_share" not in toml and "slow_case_share" not in toml
