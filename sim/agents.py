@@ -155,7 +155,7 @@ class Employee(mesa.Agent):
         if request.triage:
             mean = p.misrouting_triage_hours
             return (exponential(mean, request.draw()) if mean > 0 else 0.0), True
-        task = request.rtype.tasks[request.step]
+        task = request.steps[request.step]
         size = request.sizes[request.step]
         if (
             self.unit.transfer_out
@@ -203,7 +203,7 @@ class Employee(mesa.Agent):
         self.request = cast("Request | None", None)
         self.activity = "off duty" if self.off_duty else "idle"
         if not request.triage and not self.transferring:
-            skill = request.rtype.tasks[request.step].skill
+            skill = request.steps[request.step].skill
             self.tasks_today += 1
             self.rework_today += not self.right_first_time
             self.role_tasks += 1

@@ -94,7 +94,7 @@ class WorkQueue:
     def _key(request: Request) -> tuple[str | None, float]:
         if request.triage:
             return None, 0.0  # every triage takes the same time: one class
-        task = request.rtype.tasks[request.step]
+        task = request.steps[request.step]
         return task.skill, task.hours
 
     def add(self, request: Request, seq: int) -> None:

@@ -32,7 +32,7 @@ from sim.collector import rare_young_passes
 from sim.dispatch import HelpIndex
 from sim.metrics import EventLog
 from sim.records import RequestLog, TimeSeries, time_series_reporters
-from sim.request import Request
+from sim.request import Request, task_steps
 from sim.satisfaction import satisfaction_score
 from sim.scenario import Calendar, Reorganisation, Scenario, event_scenario
 from sim.streams import Customers, exponential, work_size
@@ -109,6 +109,8 @@ class OrgModel(mesa.Model):
         self._work_kind = demand.work_distribution
         """The work distribution of the run (a failed task's new work size is drawn from it)."""
         self._request_types = demand.request_types
+        self.type_steps = [task_steps(t) for t in demand.request_types]
+        """Each request type's tasks as the events read them (`sim.request.Step`)."""
         self._patience_rate = 1 / demand.patience_hours if demand.patience_hours > 0 else 0.0
         self._start_delays = {
             g.skill: (g.start_delay_share, g.start_delay_hours)
@@ -407,7 +409,7 @@ class OrgModel(mesa.Model):
 
     def _route_again(self, request: Request) -> int:
         """Where the new structure sends the task at hand."""
-        skill = request.rtype.tasks[request.step].skill
+        skill = request.steps[request.step].skill
         return self.org.unit_for(skill, None, request.home, request.draw)
 
     def _train(self, event: Reorganisation, now: float) -> None:
@@ -548,13 +550,14 @@ class OrgModel(mesa.Model):
         if type_index >= len(types):  # a rounding error in the last cumulative share
             type_index = len(types) - 1
         rtype = types[type_index]
+        steps = self.type_steps[type_index]
         counted = now >= self.window[0]
         request = Request(
             self,
             next(self._ids),
             type_index,
             rtype,
-            sizes[: len(rtype.tasks)],
+            sizes[: len(steps)],
             patience / self._patience_rate if self._patience_rate else math.inf,
             noise,
             counted,
@@ -563,12 +566,13 @@ class OrgModel(mesa.Model):
             home_pick,
             self.org,
         )
-        if rtype.slow_case_share < 1.0:
-            self._draw_slow(request, rtype.slow_case_share)
+        slow_share = rtype.slow_case_share
+        if slow_share < 1.0:
+            self._draw_slow(request, slow_share)
         self.open[request] = None
         self.arrived += 1
         self.arrived_counted += counted
-        if rtype.tasks[0].group is not None:
+        if steps[0].group is not None:
             self._fork(request, now, arriving=True)
             return
         self.enter_unit(request, request.unit, now)
@@ -625,7 +629,7 @@ class OrgModel(mesa.Model):
         if request.triage or request.step != 0 or request.delay_step == 0:
             return 0.0
         request.delay_step = request.step
-        share, mean = self._start_delays.get(request.rtype.tasks[request.step].skill, (0.0, 0.0))
+        share, mean = self._start_delays.get(request.steps[request.step].skill, (0.0, 0.0))
         if request.slow != 1.0:
             share = min(1.0, share * request.slow)
         if share <= 0:
@@ -792,7 +796,7 @@ class OrgModel(mesa.Model):
             unit.leave(request, now)
             self._join(request, now, employee)
             return
-        if request.step == len(request.rtype.tasks):
+        if request.step == len(request.steps):
             unit.leave(request, now)
             self.close(request, False, now)
             return
@@ -803,7 +807,7 @@ class OrgModel(mesa.Model):
     ) -> None:
         """Send the request on to its next step from `unit` (None: from no unit, at a join):
         the same unit's queue, a handoff, or a fork into parallel tasks."""
-        task = request.rtype.tasks[request.step]
+        task = request.steps[request.step]
         if task.group is not None:
             if unit is not None:
                 unit.leave(request, now)
@@ -852,7 +856,7 @@ class OrgModel(mesa.Model):
         if request.branches:
             return
         request.unit = branch.unit
-        if request.step == len(request.rtype.tasks):
+        if request.step == len(request.steps):
             self.close(request, False, now)
         else:
             self._next_step(request, None, now, employee)

@@ -15,8 +15,29 @@ from sim.streams import BRANCHES, REQUESTS, own_stream
 
 if TYPE_CHECKING:
     from sim.model import OrgModel
-    from sim.scenario import RequestType
+    from sim.scenario import RequestType, Task
     from sim.structure import Organisation
+
+
+class Step:
+    """One task of a request type as the events read it: the fields of `scenario.Task`,
+    copied once per run (`task_steps`). A request's events read the task at hand about twenty
+    times (its skill, hours, group, right-first-time chance); a field of a pydantic model is a
+    generic attribute lookup (`BaseModel` defines `__getattr__`), some 400 machine
+    instructions in the compiled core, where a field of a compiled class is one load."""
+
+    __slots__ = ("first_contact_resolution", "group", "hours", "skill")
+
+    def __init__(self, task: Task) -> None:
+        self.skill = task.skill
+        self.hours = task.hours
+        self.first_contact_resolution = task.first_contact_resolution
+        self.group = task.group
+
+
+def task_steps(rtype: RequestType) -> tuple[Step, ...]:
+    """A request type's tasks in order, as `Step`s."""
+    return tuple(Step(task) for task in rtype.tasks)
 
 
 class Request:
@@ -56,6 +77,7 @@ class Request:
         "sizes",
         "slow",
         "step",
+        "steps",
         "target",
         "touched",
         "transfers",
@@ -91,6 +113,8 @@ class Request:
         self.id = request_id
         self.type_index = type_index
         self.rtype = rtype
+        self.steps = model.type_steps[type_index]
+        """`rtype`'s tasks, as the events read them (`Step`)."""
         self.sizes = sizes
         """Work size of each task relative to its mean, drawn on arrival (common random numbers:
         the same customer brings the same work to every structure)."""
@@ -111,7 +135,7 @@ class Request:
         """The customer's draw of a home team (kept, so a reorganisation can redraw it)."""
         self.home = org.home_for(home_pick)
         """The home team (None where no unit owns requests: departments)."""
-        self.unit = org.unit_for(rtype.tasks[step].skill, current, self.home, self.draw)
+        self.unit = org.unit_for(self.steps[step].skill, current, self.home, self.draw)
         """The unit the request is in, or travelling to: on arrival, the first task's (a
         branch: its task's, from the unit `current` the request forks in)."""
         self.in_unit = False
@@ -200,14 +224,14 @@ class Request:
     @property
     def skill(self) -> str | None:
         """Skill of the task at hand; None while being triaged in a wrong unit (anyone can)."""
-        return None if self.triage else self.rtype.tasks[self.step].skill
+        return None if self.triage else self.steps[self.step].skill
 
     @property
     def task_hours(self) -> float:
         """Mean work hours of the task at hand, as a fully proficient employee sees it."""
         if self.triage:
             return self.model.config.policies.misrouting_triage_hours
-        return self.rtype.tasks[self.step].hours
+        return self.steps[self.step].hours
 
     # The customer's own events --------------------------------------------------------------
 
