@@ -107,7 +107,7 @@ class Employee(mesa.Agent):
     @property
     def warmth(self) -> float:
         """What a customer feels: customer orientation x engagement, less when overloaded."""
-        loss = self.model.config.people.busy_warmth_loss * self.overload
+        loss = self.model.settings.busy_warmth_loss * self.overload
         return self.customer_orientation * self.engagement * (1.0 - loss)
 
     # Work ----------------------------------------------------------------------------------
@@ -151,7 +151,7 @@ class Employee(mesa.Agent):
         proficiency and engagement. Under local metrics a hard task may be transferred out.
         """
         model = self.model
-        p = model.config.policies
+        p = model.settings
         if request.triage:
             mean = p.misrouting_triage_hours
             return (exponential(mean, request.draw()) if mean > 0 else 0.0), True
@@ -174,7 +174,7 @@ class Employee(mesa.Agent):
         sluggish = p.engagement_effect * (1 - self.engagement)
         hours *= (1 + sluggish) * self.unit.work_factor
         if self.role_slowdown > 1.0:
-            rate = model.config.people.learning_rate
+            rate = p.learning_rate
             hours *= 1.0 + learning_curve(self.role_slowdown - 1.0, self.role_tasks, rate)
         closure = self.unit.premature_closure
         if closure and request.draw() < closure:

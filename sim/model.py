@@ -33,11 +33,69 @@ from sim.dispatch import HelpIndex
 from sim.metrics import EventLog
 from sim.records import RequestLog, TimeSeries, time_series_reporters
 from sim.request import Request, task_steps
-from sim.satisfaction import satisfaction_score
+from sim.satisfaction import Scoring
 from sim.scenario import Calendar, Reorganisation, Scenario, event_scenario
 from sim.streams import Customers, exponential, work_size
 from sim.structure import Organisation, build_units
 from sim.unit import Unit
+
+
+class EventSettings:
+    """The scenario's numbers that a request's events read (a task's plan, a handoff, a
+    callback, help, the closing score), as fields of a compiled class, taken from the scenario
+    in force whenever it changes (`OrgModel._apply_policies`), as each unit takes its own
+    (`Unit.apply`). A field of a pydantic model is a generic attribute lookup (`BaseModel`
+    defines `__getattr__`), some 400 machine instructions in the compiled core, where a field
+    of a compiled class is one load: the events of a request made about 40 such lookups.
+    Each field is named as in the scenario."""
+
+    __slots__ = (
+        "busy_warmth_loss",
+        "callback_delay_hours",
+        "engagement_effect",
+        "feedback_gain",
+        "first_contact_resolution",
+        "handoff_delay_hours",
+        "handoff_info_loss",
+        "hard_task_threshold",
+        "help_target",
+        "learning_rate",
+        "misrouting",
+        "misrouting_min_units",
+        "misrouting_triage_hours",
+        "pre_service_wait_weight",
+        "premature_closure_work_share",
+        "proficiency_quality_exponent",
+        "repeat_warmth_kept",
+        "scoring",
+        "tie_handoff_benefit",
+        "tie_use_gain",
+        "tie_weight",
+    )
+
+    def __init__(self, config: Scenario) -> None:
+        policies, managers, people = config.policies, config.managers, config.people
+        self.misrouting_triage_hours = policies.misrouting_triage_hours
+        self.hard_task_threshold = policies.hard_task_threshold
+        self.engagement_effect = policies.engagement_effect
+        self.premature_closure_work_share = policies.premature_closure_work_share
+        self.first_contact_resolution = policies.first_contact_resolution
+        self.proficiency_quality_exponent = policies.proficiency_quality_exponent
+        self.handoff_info_loss = policies.handoff_info_loss
+        self.handoff_delay_hours = policies.handoff_delay_hours
+        self.misrouting = policies.misrouting
+        self.misrouting_min_units = policies.misrouting_min_units
+        self.help_target = policies.help_target
+        self.tie_handoff_benefit = managers.tie_handoff_benefit
+        self.tie_use_gain = managers.tie_use_gain
+        self.tie_weight = managers.tie_weight
+        self.learning_rate = people.learning_rate
+        self.busy_warmth_loss = people.busy_warmth_loss
+        self.feedback_gain = people.feedback_gain
+        self.callback_delay_hours = config.demand.callback_delay_hours
+        self.repeat_warmth_kept = config.satisfaction.repeat_warmth_kept
+        self.pre_service_wait_weight = config.satisfaction.pre_service_wait_weight
+        self.scoring = Scoring(config.satisfaction)
 
 
 class OrgModel(mesa.Model):
@@ -241,6 +299,8 @@ class OrgModel(mesa.Model):
         """The policies in force, unit by unit (`Unit.apply`: behaviour under local metrics
         scales with 1 - w of the unit)."""
         self.dispatch_rule = self.config.policies.dispatch
+        self.settings = EventSettings(self.config)
+        """The scenario's numbers the events read, as compiled fields (`EventSettings`)."""
         for unit in self.units:
             unit.apply(self.config)
             unit.manager.plan_coordination()
@@ -671,13 +731,13 @@ class OrgModel(mesa.Model):
         if best is not None and best.unit.reserve and best.unit.kept_for(best, skill):
             return None  # the best helper is kept for a rare skill at home
         if best is not None and best.stream.random() < self._help_chance(unit, best.unit):
-            self.strengthen_tie(unit, best.unit, self.config.managers.tie_use_gain)
+            self.strengthen_tie(unit, best.unit, self.settings.tie_use_gain)
             return best
         return None
 
     def _help_chance(self, unit: Unit, helper_unit: Unit) -> float:
         """Help follows help ties: weak ties between units mean little help (silos)."""
-        weight = self.config.managers.tie_weight
+        weight = self.settings.tie_weight
         tie = self.ties[unit.index][helper_unit.index]
         return helper_unit.help_probability * (1.0 - weight + weight * tie)
 
@@ -692,7 +752,8 @@ class OrgModel(mesa.Model):
         unit = employee.unit
         picking = unit.cherry_picking
         shortest = picking > 0 and employee.stream.random() < picking
-        triage_hours = self.config.policies.misrouting_triage_hours
+        settings = self.settings
+        triage_hours = settings.misrouting_triage_hours
         kept = unit.kept_for(employee, None) if unit.reserve else ()
         if kept:  # among the last idle people able to do a rare skill: only its work
             request = unit.queue.take((kept,), False, shortest, triage_hours)
@@ -706,7 +767,7 @@ class OrgModel(mesa.Model):
         if unit.help_probability <= 0:
             return
         # Nothing here for them: the other unit with work they can do that the help rule picks.
-        rule = self.config.policies.help_target
+        rule = settings.help_target
         if rule == "longest_queue":
             busiest = self.help_index.busiest_for(employee)
         else:
@@ -717,7 +778,7 @@ class OrgModel(mesa.Model):
             request = busiest.take(employee, shortest, triage_hours, helping=True)
             if request is not None:
                 request.helped += 1
-                self.strengthen_tie(busiest, unit, self.config.managers.tie_use_gain)
+                self.strengthen_tie(busiest, unit, settings.tie_use_gain)
                 employee.start(request, now, helping=True)
 
     def _help_target(self, employee: Employee, rule: str) -> Unit | None:
@@ -783,7 +844,7 @@ class OrgModel(mesa.Model):
             unit.leave(request, now)
             request.repeats += 1
             request.sizes[request.step] = self._redraw_size(request)
-            mean = self.config.demand.callback_delay_hours
+            mean = self.settings.callback_delay_hours
             delay = exponential(mean, request.draw()) if mean > 0 else 0.0
             request.callback_hours += delay
             if delay > 0:
@@ -881,10 +942,10 @@ class OrgModel(mesa.Model):
         Tied units lose less information and misroute less. A `detour` (a task transferred out)
         always goes to a wrong unit first, which sends it back to `destination`.
         """
-        p = self.config.policies
+        p = self.settings
         source = request.unit
         tie = self.ties[source][destination] if source != destination else 1.0
-        benefit = 1.0 - self.config.managers.tie_handoff_benefit * tie
+        benefit = 1.0 - p.tie_handoff_benefit * tie
         request.handoffs += 1
         request.after_handoff = True
         request.info_loss = p.handoff_info_loss * benefit
@@ -954,7 +1015,8 @@ class OrgModel(mesa.Model):
 
     def close(self, request: Request, abandoned: bool, now: float) -> None:
         del self.open[request]
-        feedback = self.config.people.feedback_gain > 0
+        settings = self.settings
+        feedback = settings.feedback_gain > 0
         if request.counted:
             if abandoned:
                 self.abandoned_counted += 1
@@ -963,9 +1025,9 @@ class OrgModel(mesa.Model):
         if request.counted or feedback:
             warmth = request.warmth_sum / request.contacts if request.contacts else 0.0
             if request.repeats:
-                warmth *= self.config.satisfaction.repeat_warmth_kept
-            felt = self.config.satisfaction.pre_service_wait_weight - 1.0
-            csat = satisfaction_score(
+                warmth *= settings.repeat_warmth_kept
+            felt = settings.pre_service_wait_weight - 1.0
+            csat = settings.scoring.score(
                 resolution_hours=self.customer_hours(request.arrived, now)
                 + felt * request.first_wait,
                 expected_hours=request.rtype.expected_hours,
@@ -974,7 +1036,6 @@ class OrgModel(mesa.Model):
                 warmth=warmth,
                 noise=request.noise,
                 abandoned=abandoned,
-                settings=self.config.satisfaction,
             )
             if feedback:  # what people hear moves their engagement only with a feedback gain
                 for employee in request.touched:

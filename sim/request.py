@@ -230,7 +230,7 @@ class Request:
     def task_hours(self) -> float:
         """Mean work hours of the task at hand, as a fully proficient employee sees it."""
         if self.triage:
-            return self.model.config.policies.misrouting_triage_hours
+            return self.model.settings.misrouting_triage_hours
         return self.steps[self.step].hours
 
     # The customer's own events --------------------------------------------------------------
