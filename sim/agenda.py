@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from heapq import heapify, heappush
-from itertools import count
 
 from mesa.time import Priority
 
@@ -48,13 +47,17 @@ class Agenda:
 
     def __init__(self) -> None:
         self.heap: list[list] = []
-        self._order = count()
+        self._order = 0
+        """The next entry's place in the order of scheduling (an int, not `itertools.count`:
+        compiled, `next()` is a lookup of the builtin and a call, at every event)."""
         self.stale = 0
         """Cancelled entries still in the heap (the event loop counts those it skips)."""
 
     def at(self, time: float, callback: Callable[[], None], priority: int = DEFAULT) -> list:
         """Schedule `callback` at `time`; the entry returned can be `cancel`led."""
-        entry = [time, priority, next(self._order), callback]
+        order = self._order
+        self._order = order + 1
+        entry = [time, priority, order, callback]
         heappush(self.heap, entry)
         return entry
 

@@ -30,7 +30,6 @@ from __future__ import annotations
 from bisect import insort
 from collections import deque
 from heapq import heapify, heappop, heappush
-from itertools import count
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -212,7 +211,8 @@ class Roster:
     def add(self, employee: Employee) -> None:
         """`employee` becomes idle (proficiencies as they are now)."""
         help_index = self._help
-        order = next(help_index.idle_orders)
+        order = help_index.idle_orders
+        help_index.idle_orders = order + 1
         employee.idle_order = order
         self.idle[employee] = None
         entry = (order, employee)
@@ -240,7 +240,8 @@ class Roster:
         the skill (only its own tasks come here), and everywhere for help."""
         level = employee.proficiency[skill]
         help_index = self._help
-        number = next(help_index.numbers)
+        number = help_index.numbers
+        help_index.numbers = number + 1
         if skill in serves:
             heap = self._partial.setdefault(skill, [])
             heappush(heap, (-level, employee.idle_order, number, employee))
@@ -317,7 +318,8 @@ class Roster:
         for employee in self.idle:
             for skill in employee.partial_skills:
                 level = employee.proficiency[skill]
-                number = next(self._help.numbers)
+                number = self._help.numbers
+                self._help.numbers = number + 1
                 self._help.partial_available(skill, level, self.unit.index, employee, number)
 
 
@@ -352,11 +354,12 @@ class HelpIndex:
         self.active = False
         """Whether the index is kept: the model turns it on (`activate`) while anyone may help.
         Off, the rosters and queues tell it nothing and nothing may ask it."""
-        self.numbers = count()
-        """Entry numbers of the partial-proficiency heaps (here and in the rosters)."""
-        self.idle_orders = count()
-        """When people became idle, across the run's units (who has been idle longest stays so
-        through a reorganisation)."""
+        self.numbers = 0
+        """The next entry number of the partial-proficiency heaps (here and in the rosters)."""
+        self.idle_orders = 0
+        """The next idle spell's order, across the run's units (who has been idle longest stays
+        so through a reorganisation). Counters are ints, not `itertools.count`: compiled,
+        `next()` is a lookup of the builtin and a call."""
         self._full: dict[str, list[int]] = {}
         """Skill -> heap of unit indices that may have an idle member at full proficiency."""
         self._listed: set[tuple[str, int]] = set()

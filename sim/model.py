@@ -18,7 +18,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
 from heapq import heappop
-from itertools import accumulate, chain, count
+from itertools import accumulate, chain
 from operator import attrgetter
 
 import mesa
@@ -177,8 +177,11 @@ class OrgModel(mesa.Model):
         }
         """Skill -> (share of new cases, mean hours) of each group's delay before it takes up
         a new case."""
-        self._ids = count()
-        self._seq = count()
+        self._ids = 0
+        """The next request's number (counters are ints: compiled, `next()` of an
+        `itertools.count` is a lookup of the builtin and a call)."""
+        self._seq = 0
+        """The next place in a queue."""
 
         self.open: dict[Request, None] = {}
         """Requests not yet resolved or abandoned (kept here so their events stay alive)."""
@@ -612,9 +615,11 @@ class OrgModel(mesa.Model):
         rtype = types[type_index]
         steps = self.type_steps[type_index]
         counted = now >= self.window[0]
+        request_id = self._ids
+        self._ids = request_id + 1
         request = Request(
             self,
-            next(self._ids),
+            request_id,
             type_index,
             rtype,
             sizes[: len(steps)],
@@ -720,7 +725,9 @@ class OrgModel(mesa.Model):
                 request.helped += 1
                 helper.start(request, now, helping=True)
                 return
-        unit.enqueue(request, next(self._seq))
+        seq = self._seq
+        self._seq = seq + 1
+        unit.enqueue(request, seq)
         if request.patience_left < math.inf and request.abandon_event is None:
             request.abandon_event = self.agenda.at(now + request.patience_left, request.give_up)
 
